@@ -1,0 +1,57 @@
+// Shared helpers for the upstream tests: configs, a hand-driven clock, a seeded random source.
+import type { BalancePolicy, UpstreamConfig } from '../../src/config/types.ts';
+import type { PickRequest } from '../../src/proxy/upstream/balance.ts';
+
+export function upstreamConfig(
+  servers: (string | [string, number])[],
+  overrides: Partial<Omit<UpstreamConfig, 'servers'>> & { balance?: BalancePolicy } = {},
+): UpstreamConfig {
+  return {
+    name: 'app',
+    servers: servers.map((s) => (typeof s === 'string' ? { url: s, weight: 1 } : { url: s[0], weight: s[1] })),
+    balance: 'round-robin',
+    hashKey: 'client_ip',
+    keepalive: { connections: 4, idleTimeoutMs: 5000 },
+    timeouts: { connectMs: 1000, firstByteMs: 5000, idleMs: 5000 },
+    retries: 1,
+    health: { passive: { maxFails: 3, ejectForMs: 1000, maxEjectForMs: 8000 } },
+    ...overrides,
+  };
+}
+
+/** Origins that are never dialled: balancer tests only look at the peers. */
+export function origins(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `http://10.0.0.${i + 1}:8080`);
+}
+
+export function request(overrides: Partial<PickRequest> = {}): PickRequest {
+  return { clientAddress: '192.0.2.1', url: '/', path: '/', host: 'example.com', headers: {}, ...overrides };
+}
+
+export class FakeClock {
+  t = 1000;
+  readonly now = (): number => this.t;
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** mulberry32: a small seeded PRNG so peak-ewma tests are repeatable. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
