@@ -260,7 +260,7 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
   const plugins = file.plugins.map((p) => {
     const module = p.module.startsWith('.') || isAbsolute(p.module) ? fromBase(p.module) : p.module;
     pluginNames.add(p.module);
-    return { module, options: p.options };
+    return { name: p.module, module, options: p.options };
   });
 
   const routes: RouteConfig[] = file.routes.map((r, i) => {

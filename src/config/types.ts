@@ -56,6 +56,8 @@ export interface RouteConfig {
 }
 
 export interface PluginConfig {
+  /** The module as written in the file: routes name the plugin by it. */
+  name: string;
   /** Resolved module specifier: an absolute file path or a package name. */
   module: string;
   options: Record<string, unknown>;

@@ -1,0 +1,185 @@
+// One exchange with an origin: an undici dispatch handler that streams the response to the
+// client with backpressure both ways (a slow client pauses the origin read; the request body is
+// a stream undici pulls), maps failures to 502/504 before the head is sent and to an aborted
+// client connection after, and retries idempotent, bodyless requests on another server when the
+// connection could not be made.
+import type { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { RequestContext } from './context.ts';
+import { stripResponseHopByHop } from './headers.ts';
+import type { ResponseHead } from './plugin.ts';
+import type { BodySink, ClientResponse } from './respond.ts';
+
+type Controller = Dispatcher.DispatchController;
+
+/** What an exchange needs from the request handler: results flow back through these. */
+export interface ExchangeOwner<T> {
+  /** Response head arrived: run header hooks; gives the body transforms to apply. */
+  onHead(exchange: T, head: ResponseHead): Transform[] | Promise<Transform[]>;
+  /** Nothing was sent to the client yet and the exchange failed. `retryable`: no byte reached the origin. */
+  onFailure(exchange: T, err: Error, retryable: boolean): void;
+  /** The exchange is over (`ok` false: failed or aborted). */
+  onDone(exchange: T, ok: boolean, err: Error | undefined): void;
+}
+
+const noop = () => {};
+
+export class Exchange<P> implements Dispatcher.DispatchHandler {
+  readonly #owner: ExchangeOwner<Exchange<P>>;
+  readonly #ctx: RequestContext;
+  readonly #res: ClientResponse;
+  /** performance.now() when the request was handed to the pool. */
+  readonly dispatchedAt: number;
+  /** The origin server this exchange went to (the owner's type). */
+  readonly peer: P;
+
+  get ctx(): RequestContext {
+    return this.#ctx;
+  }
+  get res(): ClientResponse {
+    return this.#res;
+  }
+  #controller: Controller | undefined = undefined;
+  /** The request reached a connection: from here on nothing is retried. */
+  #sent = false;
+  #headSent = false;
+  #done = false;
+  #clientGone = false;
+  /** Where body bytes go: the client response, or the first of the body transforms. */
+  #sink: BodySink | undefined = undefined;
+  readonly #onClientClose: () => void;
+  readonly #resume: () => void;
+
+  constructor(owner: ExchangeOwner<Exchange<P>>, ctx: RequestContext, res: ClientResponse, peer: P) {
+    this.#owner = owner;
+    this.#ctx = ctx;
+    this.#res = res;
+    this.peer = peer;
+    this.dispatchedAt = performance.now();
+    this.#resume = () => this.#controller?.resume();
+    this.#onClientClose = () => {
+      if (this.#done) return;
+      this.#clientGone = true;
+      this.#controller?.abort(new ClientGoneError());
+    };
+    res.once('close', this.#onClientClose);
+  }
+
+  onRequestStart(controller: Controller): void {
+    this.#controller = controller;
+    this.#sent = true;
+    this.#ctx.timings.upstreamConnectMs = performance.now() - this.dispatchedAt;
+    if (this.#clientGone) controller.abort(new ClientGoneError());
+  }
+
+  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const ctx = this.#ctx;
+    ctx.timings.upstreamFirstByteMs = performance.now() - this.dispatchedAt;
+    stripResponseHopByHop(headers);
+    const head: ResponseHead = { status: statusCode, headers: headers as Record<string, string | string[]> };
+    const transforms = this.#owner.onHead(this, head);
+    if (Array.isArray(transforms)) this.#start(head, transforms);
+    else {
+      controller.pause();
+      transforms.then(
+        (t) => {
+          if (this.#done) return;
+          this.#start(head, t);
+          controller.resume();
+        },
+        (err: Error) => controller.abort(err),
+      );
+    }
+  }
+
+  #start(head: ResponseHead, transforms: Transform[]): void {
+    const res = this.#res;
+    const ctx = this.#ctx;
+    ctx.status = head.status;
+    if (transforms.length > 0) delete head.headers['content-length'];
+    res.writeHead(head.status, head.headers);
+    this.#headSent = true;
+    ctx.timings.ttfbMs = performance.now() - ctx.start;
+    if (transforms.length === 0) {
+      this.#sink = res;
+      return;
+    }
+    const last = transforms[transforms.length - 1];
+    last.on('data', (chunk: Buffer) => {
+      ctx.bytesSent += chunk.length;
+    });
+    pipeline([...transforms, res] as unknown as [Readable, NodeJS.WritableStream], (err) => {
+      if (err && !this.#done) this.#controller?.abort(err);
+    });
+    this.#sink = transforms[0];
+  }
+
+  onResponseData(controller: Controller, chunk: Buffer): void {
+    const sink = this.#sink;
+    if (sink === undefined) return;
+    if (sink === this.#res) this.#ctx.bytesSent += chunk.length;
+    if (!sink.write(chunk)) {
+      controller.pause();
+      sink.once('drain', this.#resume);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#res.off('close', this.#onClientClose);
+    const sink = this.#sink;
+    if (sink === this.#res) this.#res.end();
+    else sink?.end();
+    this.#owner.onDone(this, true, undefined);
+  }
+
+  onResponseError(_controller: Controller, err: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#res.off('close', this.#onClientClose);
+    if (this.#clientGone || err instanceof ClientGoneError) {
+      this.#owner.onDone(this, false, err);
+      return;
+    }
+    if (!this.#headSent) {
+      this.#owner.onFailure(this, err, !this.#sent);
+      return;
+    }
+    // The head is out: the only honest signal left is to abort the client connection, so the
+    // client sees a truncated response rather than a complete-looking one.
+    this.#res.destroy(err);
+    this.#sink?.on('error', noop);
+    this.#owner.onDone(this, false, err);
+  }
+}
+
+/** The client closed its connection before the exchange finished. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('client closed the connection');
+    this.name = 'ClientGoneError';
+  }
+}
+
+/** How an origin failure is named in logs and metrics, and the status the client gets. */
+export function classifyUpstreamError(err: Error): { kind: 'connect' | 'timeout' | 'first-byte-timeout' | 'error'; status: number } {
+  const code = (err as { code?: string }).code;
+  switch (code) {
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { kind: 'first-byte-timeout', status: 504 };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { kind: 'timeout', status: 504 };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { kind: 'timeout', status: 504 };
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EAI_AGAIN':
+      return { kind: 'connect', status: 502 };
+    default:
+      return { kind: 'error', status: 502 };
+  }
+}

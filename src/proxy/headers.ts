@@ -1,0 +1,99 @@
+// Header rewriting at the proxy boundary (RFC 9110 §7.6): hop-by-hop fields never cross it in
+// either direction, and the request carries where it came from (X-Forwarded-*, Forwarded, Via).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RequestContext } from './context.ts';
+
+/** Fields that describe one connection, not the message (plus `expect`: frontline answers 100-continue itself). */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'expect',
+]);
+
+/** Names listed in a Connection header are hop-by-hop for that message too. */
+function connectionTokens(value: string | string[] | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const joined = typeof value === 'string' ? value : value.join(',');
+  if (joined.indexOf(',') === -1) {
+    const t = joined.trim().toLowerCase();
+    return t === 'close' || t === 'keep-alive' || t === '' ? undefined : [t];
+  }
+  return joined.split(',').map((t) => t.trim().toLowerCase());
+}
+
+export const VIA_NAME = 'frontline';
+
+/**
+ * The headers sent upstream: the client's, without hop-by-hop fields and HTTP/2 pseudo-headers,
+ * with Host per the route and the forwarding fields appended to any the client sent.
+ */
+export function upstreamRequestHeaders(
+  ctx: RequestContext,
+  hostHeader: string,
+  requestIdHeader: string,
+): Record<string, string | string[]> {
+  const src = ctx.headers;
+  const listed = connectionTokens(src.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in src) {
+    if (name.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(name)) continue;
+    if (listed !== undefined && listed.includes(name)) continue;
+    const value = src[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const clientHost = src.host ?? (src[':authority'] as string | undefined) ?? ctx.host;
+  out.host = hostHeader === 'preserve' ? clientHost : hostHeader;
+
+  const ip = ctx.clientAddress;
+  const xff = src['x-forwarded-for'];
+  out['x-forwarded-for'] = xff ? `${xff}, ${ip}` : ip;
+  out['x-forwarded-proto'] = ctx.scheme;
+  out['x-forwarded-host'] = clientHost;
+  const node = ip.indexOf(':') === -1 ? ip : `"[${ip}]"`;
+  const forwarded = `for=${node};host=${quoteIfNeeded(clientHost)};proto=${ctx.scheme}`;
+  const prior = src.forwarded;
+  out.forwarded = prior ? `${prior}, ${forwarded}` : forwarded;
+  const via = `${ctx.httpVersion === '2.0' ? '2' : ctx.httpVersion} ${VIA_NAME}`;
+  const priorVia = src.via;
+  out.via = priorVia ? `${priorVia}, ${via}` : via;
+  out[requestIdHeader] = ctx.id;
+  return out;
+}
+
+/** A Forwarded parameter value is a token or a quoted string (RFC 7239 §4). */
+function quoteIfNeeded(value: string): string {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const token =
+      (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95 || c === 126;
+    if (!token) return `"${value.replace(/["\\]/g, '\\$&')}"`;
+  }
+  return value;
+}
+
+/** Removes hop-by-hop fields from an origin's response head, in place. */
+export function stripResponseHopByHop(headers: Record<string, string | string[] | undefined>): void {
+  const listed = connectionTokens(headers.connection);
+  if (listed !== undefined) for (const t of listed) delete headers[t];
+  delete headers.connection;
+  delete headers['keep-alive'];
+  delete headers['proxy-connection'];
+  delete headers['transfer-encoding'];
+  delete headers.trailer;
+  delete headers.upgrade;
+  delete headers['proxy-authenticate'];
+}
+
+/** The request has a body to forward (RFC 9112 §6.3). */
+export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
+  const cl = headers['content-length'];
+  return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+}

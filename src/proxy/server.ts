@@ -1,0 +1,243 @@
+// A worker's listeners and lifecycle: builds the request path for one configuration, opens its
+// listeners (HTTP/1.1, TLS with SNI, HTTP/2 by ALPN or h2c), counts connections, and stops
+// gracefully (stop accepting, finish in-flight requests, close keep-alive connections).
+import cluster from 'node:cluster';
+import { readFileSync } from 'node:fs';
+import http, { STATUS_CODES } from 'node:http';
+import http2 from 'node:http2';
+import https from 'node:https';
+import type { Socket } from 'node:net';
+import tls from 'node:tls';
+import type { Config, ListenerConfig } from '../config/types.ts';
+import { createAccessLog } from '../observability/access-log.ts';
+import { createLogger } from '../observability/log.ts';
+import { WorkerMetrics } from '../observability/metrics.ts';
+import { ProxyHandler, type ClientRequest, type CompiledRoute } from './handler.ts';
+import type { Plugin } from './plugin.ts';
+import { PluginSet } from './plugins.ts';
+import type { ClientResponse } from './respond.ts';
+import { Router } from './router.ts';
+import type { WorkerRuntime, WorkerStats } from './runtime.ts';
+import { Upstreams } from './upstream/index.ts';
+
+type AnyServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
+
+/** Starts the request path and every listener of `config`; resolves once all are listening. */
+export async function startWorkerRuntime(config: Config, workerId: number, builtins: readonly Plugin[] = []): Promise<WorkerRuntime> {
+  const log = createLogger(config.logging.level, { worker: workerId });
+  const metrics = config.metrics.enabled ? new WorkerMetrics(workerId) : undefined;
+  const accessLog = config.logging.access.enabled ? createAccessLog(config.logging.access, workerId) : undefined;
+  const upstreams = new Upstreams(config.upstreams, {
+    onHealthChange: (upstream, origin, healthy, reason) =>
+      (healthy ? log.info.bind(log) : log.warn.bind(log))(
+        { upstream, origin, healthy, reason },
+        `upstream "${upstream}": ${origin} ${healthy ? 're-admitted' : 'ejected'} (${reason})`,
+      ),
+  });
+  metrics?.setUpstreamSnapshot(() => upstreams.snapshot());
+  let plugins: PluginSet;
+  try {
+    plugins = await PluginSet.load(config.plugins, config.routes, builtins);
+  } catch (err) {
+    await upstreams.close();
+    throw err;
+  }
+  const routes: CompiledRoute[] = config.routes.map((r) => ({
+    host: r.host,
+    path: r.path,
+    config: r,
+    group: upstreams.get(r.upstream),
+    hooks: plugins.hooksFor(r),
+  }));
+  const handler = new ProxyHandler({ config, workerId, router: new Router(routes), metrics, accessLog, log });
+
+  let connectionsAccepted = 0;
+  let connectionsOpen = 0;
+  const onConnection = (socket: Socket) => {
+    connectionsAccepted++;
+    connectionsOpen++;
+    metrics?.connectionOpened();
+    socket.once('close', () => {
+      connectionsOpen--;
+      metrics?.connectionClosed();
+    });
+  };
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const servers: AnyServer[] = [];
+  try {
+    for (const listener of config.listeners) {
+      const server = createServer(listener, config, handler.handle, log);
+      server.on('connection', onConnection);
+      server.on('session', (session: http2.ServerHttp2Session) => {
+        sessions.add(session);
+        session.once('close', () => sessions.delete(session));
+        if (handler.draining) session.close();
+      });
+      await listen(server, listener, config);
+      servers.push(server);
+    }
+  } catch (err) {
+    for (const s of servers) s.close();
+    await Promise.all([upstreams.close(), plugins.close()]);
+    throw err;
+  }
+
+  let stopping: Promise<void> | undefined;
+  const runtime: WorkerRuntime = {
+    stats(): WorkerStats {
+      return {
+        workerId,
+        pid: process.pid,
+        connectionsAccepted,
+        connectionsOpen,
+        requests: handler.requests,
+        requestsActive: handler.requestsActive,
+      };
+    },
+    metrics: () => metrics?.metricsJSON() ?? Promise.resolve([]),
+    shutdown(graceful: boolean): Promise<void> {
+      stopping ??= (async () => {
+        handler.draining = true;
+        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        for (const session of sessions) session.close();
+        if (graceful) {
+          const deadline = Date.now() + config.timeouts.gracefulStopMs;
+          // In-flight responses end with Connection: close; connections that went idle are closed as they do.
+          while (handler.requestsActive > 0 && Date.now() < deadline) {
+            for (const s of servers) if ('closeIdleConnections' in s) s.closeIdleConnections();
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        }
+        for (const s of servers) if ('closeAllConnections' in s) s.closeAllConnections();
+        for (const session of sessions) session.destroy();
+        await closed;
+        await Promise.all([upstreams.close(), plugins.close(), accessLog?.close()]);
+        metrics?.close();
+      })();
+      return stopping;
+    },
+  };
+  return runtime;
+}
+
+function createServer(
+  listener: ListenerConfig,
+  config: Config,
+  onRequest: (req: ClientRequest, res: ClientResponse) => void,
+  log: ReturnType<typeof createLogger>,
+): AnyServer {
+  const t = config.timeouts;
+  const http1Options: http.ServerOptions = {
+    maxHeaderSize: config.limits.maxHeaderSize,
+    requestTimeout: t.requestMs,
+    headersTimeout: Math.min(t.headerMs, t.requestMs),
+    keepAliveTimeout: t.keepaliveMs,
+    // Node checks the two timeouts above on this interval; its default (30 s) would make them late.
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(t.headerMs / 4))),
+    requireHostHeader: true,
+    insecureHTTPParser: false,
+  };
+  const handler = onRequest as unknown as http.RequestListener;
+  let server: AnyServer;
+  if (listener.tls) {
+    const contexts = listener.tls.certificates.map((c) => ({
+      names: c.serverNames,
+      context: tls.createSecureContext({ cert: readFileSync(c.certFile), key: readFileSync(c.keyFile) }),
+      cert: c,
+    }));
+    const first = contexts[0];
+    const SNICallback = (servername: string, cb: (err: Error | null, ctx?: tls.SecureContext) => void) =>
+      cb(null, selectCertificate(contexts, servername.toLowerCase()) ?? first.context);
+    const tlsOptions = { cert: readFileSync(first.cert.certFile), key: readFileSync(first.cert.keyFile), SNICallback };
+    server = listener.http2
+      ? http2.createSecureServer(
+          { ...tlsOptions, allowHTTP1: true, settings: { maxHeaderListSize: config.limits.maxHeaderSize } },
+          handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+        )
+      : https.createServer({ ...http1Options, ...tlsOptions }, handler);
+  } else if (listener.http2) {
+    server = http2.createServer(
+      { settings: { maxHeaderListSize: config.limits.maxHeaderSize } },
+      handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
+    );
+  } else {
+    server = http.createServer(http1Options, handler);
+  }
+  if (server instanceof http.Server) {
+    server.maxRequestsPerSocket = config.limits.maxRequestsPerConnection;
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => rejectBadRequest(err, socket, log));
+  }
+  return server;
+}
+
+/** Exact server name first, then "*.example.com" matching exactly one more label. */
+function selectCertificate(contexts: { names: string[]; context: tls.SecureContext }[], servername: string): tls.SecureContext | undefined {
+  for (const c of contexts) if (c.names.includes(servername)) return c.context;
+  const dot = servername.indexOf('.');
+  if (dot > 0) {
+    const wildcard = `*${servername.slice(dot)}`;
+    for (const c of contexts) if (c.names.includes(wildcard)) return c.context;
+  }
+  return undefined;
+}
+
+/**
+ * A request that could not be parsed never reaches a hook or the origin: answer with the status
+ * that names the fault (431 head too large, 408 too slow, 400 otherwise) and close.
+ */
+function rejectBadRequest(err: NodeJS.ErrnoException, socket: Socket, log: ReturnType<typeof createLogger>): void {
+  const code = err.code ?? '';
+  if (code === 'ECONNRESET' || code === 'EPIPE') {
+    socket.destroy();
+    return;
+  }
+  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
+  log.info({ client: socket.remoteAddress, status, code, reason: err.message }, `rejected a request from ${socket.remoteAddress}: ${status} ${err.message}`);
+  // A response already under way on this connection cannot be replaced by an error response.
+  const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (socket.writable && !inProgress?.headersSent) {
+    const body = `${status} ${STATUS_CODES[status]}: ${describeParseError(code, err.message)}\n`;
+    socket.end(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  } else socket.destroy();
+}
+
+function describeParseError(code: string, message: string): string {
+  switch (code) {
+    case 'HPE_HEADER_OVERFLOW':
+      return 'the request head is larger than this server accepts';
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return 'the request was not received in time';
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return 'the request has both Content-Length and Transfer-Encoding';
+    case 'HPE_INVALID_HEADER_TOKEN':
+      return 'a header name or value holds characters that are not allowed';
+    default:
+      return `malformed request (${message})`;
+  }
+}
+
+async function listen(server: AnyServer, listener: ListenerConfig, config: Config): Promise<void> {
+  const reusePort = config.distribution === 'reuseport' && cluster.isWorker;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      const where = `${listener.address}:${listener.port}`;
+      const reason =
+        err.code === 'EADDRINUSE'
+          ? 'the address is already in use (another process listens there)'
+          : err.code === 'EACCES'
+            ? 'permission denied (ports below 1024 need privileges)'
+            : err.code === 'EADDRNOTAVAIL'
+              ? 'the address does not belong to this machine'
+              : err.message;
+      reject(new Error(`cannot listen on ${where}: ${reason}`));
+    };
+    server.once('error', onError);
+    server.listen({ host: listener.address, port: listener.port, exclusive: reusePort, reusePort }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

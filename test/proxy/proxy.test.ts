@@ -1,0 +1,231 @@
+// The request path from the outside: a real frontline process between a client and real origins.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { freePort, rawRequest, request, startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+describe('proxying through a frontline process', () => {
+  let fl: Frontline;
+  let app: Origin;
+  let api: Origin;
+  let hang: Origin;
+  let cut: Origin;
+  const seen: Seen[] = [];
+  let deadPort: number;
+
+  before(async () => {
+    app = await startOrigin((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, headers: req.headers, body });
+        if (req.url === '/hop') {
+          res.writeHead(200, { connection: 'x-secret', 'x-secret': 'internal', 'keep-alive': 'timeout=5', 'x-kept': 'yes' });
+          res.end('hop');
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/plain', 'x-origin': 'app', 'set-cookie': ['a=1', 'b=2'] });
+        res.end(`app:${req.method}:${req.url}:${body.length}`);
+      });
+    });
+    api = await startOrigin((req, res) => {
+      res.writeHead(200, { 'x-origin': 'api', 'x-host': req.headers.host ?? '' });
+      res.end(`api:${req.url}`);
+    });
+    hang = await startOrigin(() => {
+      /* never answers */
+    });
+    cut = await startOrigin((_req, res) => {
+      res.writeHead(200, { 'content-length': '100000' });
+      res.write(Buffer.alloc(1000, 97));
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    deadPort = await freePort();
+    fl = await startFrontline({
+      timeouts: { header: '500ms', request: '2s' },
+      limits: { max_header_size: '8KiB', max_body_size: '1MiB' },
+      upstreams: {
+        app: { servers: [{ url: app.url }] },
+        api: { servers: [{ url: api.url }] },
+        hang: { servers: [{ url: hang.url }], timeouts: { first_byte: '400ms' } },
+        cut: { servers: [{ url: cut.url }] },
+        dead: { servers: [{ url: `http://127.0.0.1:${deadPort}` }], retries: 0 },
+      },
+      routes: [
+        { path: '/', upstream: 'app' },
+        { path: '/api', upstream: 'api', strip_prefix: true },
+        { host: 'rewrite.test', path: '/', upstream: 'api', host_header: 'origin.internal' },
+        { path: '/hang', upstream: 'hang' },
+        { path: '/cut', upstream: 'cut' },
+        { path: '/dead', upstream: 'dead' },
+        { host: '*.wild.test', path: '/', upstream: 'api' },
+      ],
+    });
+  });
+
+  after(async () => {
+    await fl?.stop();
+    await Promise.all([app, api, hang, cut].map((o) => o?.close()));
+  });
+
+  const url = (path: string) => `http://127.0.0.1:${fl.port}${path}`;
+
+  it('forwards a request and its response, with forwarding headers and a request id', async () => {
+    const res = await request(url('/hello?x=1'), { headers: { 'x-forwarded-for': '203.0.113.9', 'user-agent': 't' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'app:GET:/hello?x=1:0');
+    assert.deepEqual(res.headers['set-cookie'], ['a=1', 'b=2']);
+    assert.match(String(res.headers.via), /^1\.1 frontline$/);
+    const id = res.headers['x-request-id'];
+    assert.ok(typeof id === 'string' && id.length > 8);
+    const s = seen.at(-1)!;
+    assert.equal(s.headers['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+    assert.equal(s.headers['x-forwarded-proto'], 'http');
+    assert.equal(s.headers.forwarded, `for=127.0.0.1;host="127.0.0.1:${fl.port}";proto=http`);
+    assert.equal(s.headers.via, '1.1 frontline');
+    assert.equal(s.headers.host, `127.0.0.1:${fl.port}`);
+    assert.equal(s.headers['x-request-id'], id);
+  });
+
+  it('removes hop-by-hop headers in both directions', async () => {
+    const res = await request(url('/hop'), { headers: { connection: 'keep-alive, x-private', 'x-private': '1', 'keep-alive': 'timeout=1', te: 'trailers', 'proxy-authorization': 'Basic eA==' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers['x-secret'], undefined);
+    assert.equal(res.headers['x-kept'], 'yes');
+    const s = seen.at(-1)!;
+    for (const h of ['x-private', 'keep-alive', 'te', 'proxy-authorization']) assert.equal(s.headers[h], undefined, h);
+  });
+
+  it('routes by host and longest path prefix, strips prefixes and rewrites Host', async () => {
+    let res = await request(url('/api/users?id=3'));
+    assert.equal(res.body.toString(), 'api:/users?id=3');
+    res = await request(url('/api'));
+    assert.equal(res.body.toString(), 'api:/');
+    res = await request(url('/apix'));
+    assert.equal(res.body.toString(), 'app:GET:/apix:0');
+    res = await request(url('/'), { headers: { host: 'rewrite.test' } });
+    assert.equal(res.headers['x-origin'], 'api');
+    assert.equal(res.headers['x-host'], 'origin.internal');
+    res = await request(url('/'), { headers: { host: 'a.b.wild.test:8080' } });
+    assert.equal(res.headers['x-origin'], 'api');
+    res = await request(url('/'), { headers: { host: 'wild.test' } });
+    assert.equal(res.headers['x-origin'], 'app');
+  });
+
+  it('streams request bodies to the origin and enforces the body limit', async () => {
+    const body = 'x'.repeat(200_000);
+    let res = await request(url('/upload'), { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
+    assert.equal(res.body.toString(), `app:POST:/upload:${body.length}`);
+    const before = seen.length;
+    res = await request(url('/upload'), { method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) });
+    assert.equal(res.status, 413);
+    assert.equal(seen.length, before, 'an oversized body with Content-Length never reaches the origin');
+  });
+
+  it('answers 502 naming the upstream when the origin is unreachable, and logs it', async () => {
+    const res = await request(url('/dead/x'));
+    assert.equal(res.status, 502);
+    assert.match(res.body.toString(), /upstream &quot;dead&quot;|upstream "dead"/);
+    await waitFor(() => fl.logs.some((l) => l.upstream === 'dead' && String(l.msg).includes(`127.0.0.1:${deadPort}`)));
+  });
+
+  it('answers 504 when the origin does not send a response head in time', async () => {
+    const t0 = Date.now();
+    const res = await request(url('/hang'));
+    assert.equal(res.status, 504);
+    assert.ok(Date.now() - t0 < 3000);
+  });
+
+  it('aborts the client connection when the origin cuts a body short', async () => {
+    await assert.rejects(request(url('/cut')), /aborted|socket hang up|ECONNRESET|terminated/i);
+  });
+
+  it('rejects malformed requests with the right 4xx before the origin sees them', async () => {
+    const before = seen.length;
+    const both = await rawRequest(fl.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    assert.match(both, /^HTTP\/1\.1 400 /);
+    const badChar = await rawRequest(fl.port, 'GET / HTTP/1.1\r\nHost: a\r\nX-Bad: a\x01b\r\n\r\n');
+    assert.match(badChar, /^HTTP\/1\.1 400 /);
+    const badLine = await rawRequest(fl.port, 'GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.match(badLine, /^HTTP\/1\.1 400 /);
+    const big = await rawRequest(fl.port, `GET / HTTP/1.1\r\nHost: a\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
+    assert.match(big, /^HTTP\/1\.1 431 /);
+    const noHost = await rawRequest(fl.port, 'GET / HTTP/1.1\r\n\r\n');
+    assert.match(noHost, /^HTTP\/1\.1 400 /);
+    assert.equal(seen.length, before);
+  });
+
+  it('times out a client that sends its head too slowly with 408', async () => {
+    const t0 = Date.now();
+    const out = await rawRequest(fl.port, 'GET / HTTP/1.1\r\nHost: a\r\n', 5000);
+    assert.match(out, /^HTTP\/1\.1 408 /);
+    assert.ok(Date.now() - t0 < 4000);
+  });
+
+  it('keeps client connections alive and reuses origin connections', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const ports = new Set<number>();
+    let originConnections = 0;
+    const onConn = () => originConnections++;
+    app.server.on('connection', onConn);
+    try {
+      for (let i = 0; i < 5; i++) {
+        await new Promise<void>((resolve, reject) => {
+          http
+            .get(url(`/ka${i}`), { agent }, (res) => {
+              ports.add(res.socket.localPort!);
+              res.resume();
+              res.on('end', () => resolve());
+            })
+            .on('error', reject);
+        });
+      }
+    } finally {
+      agent.destroy();
+      app.server.off('connection', onConn);
+    }
+    assert.equal(ports.size, 1, 'one client connection for five requests');
+    assert.ok(originConnections <= 1, `origin saw ${originConnections} new connections`);
+  });
+
+  it('writes an access log line per request and serves metrics', async () => {
+    const res = await request(url('/logged'), { headers: { 'user-agent': 'log-test' } });
+    const id = String(res.headers['x-request-id']);
+    const line = await waitFor(() =>
+      readFileSync(fl.accessLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.request_id === id),
+    );
+    assert.equal(line.method, 'GET');
+    assert.equal(line.path, '/logged');
+    assert.equal(line.status, 200);
+    assert.equal(line.upstream_address, app.url);
+    assert.equal(line.worker, 0);
+    assert.equal(typeof line.ttfb_ms, 'number');
+    const metrics = await request(`http://127.0.0.1:${fl.metricsPort}/metrics`);
+    const text = metrics.body.toString();
+    assert.match(text, /frontline_requests_total\{[^}]*status="200"[^}]*\} \d+/);
+    assert.match(text, /frontline_event_loop_blocked_seconds_bucket/);
+    assert.match(text, /frontline_worker_requests_total\{[^}]*worker="0"[^}]*\} \d+/);
+  });
+});
+
+async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
