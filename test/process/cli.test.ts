@@ -1,0 +1,103 @@
+// The `frontline` command's own behaviour: check-config, schema, help, usage errors, and what
+// the control commands say when nothing runs.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { configYaml, ROOT, runCli, tempDir } from './harness.ts';
+
+const dir = tempDir();
+const good = join(dir, 'good.yaml');
+writeFileSync(good, configYaml({ socket: join(dir, 'c.sock'), listenPorts: [8080, 8081], originPort: 3000, metricsPort: 9090 }));
+const bad = join(dir, 'bad.yaml');
+// Line 13: a route naming an upstream that does not exist.
+writeFileSync(bad, configYaml({ socket: join(dir, 'c.sock'), listenPorts: [8080], originPort: 3000, metricsPort: 9090 }).replace('upstream: app', 'upstream: nowhere'));
+
+describe('frontline check-config', () => {
+  test('a valid file: "FILE: ok (...)", exit 0', { timeout: 5_000 }, async () => {
+    const r = await runCli(['check-config', good]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), `${good}: ok (2 listeners, 1 upstream, 1 route)`);
+  });
+
+  test('an invalid file: every problem with file:line, exit 1', { timeout: 5_000 }, async () => {
+    const r = await runCli(['check-config', bad]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, '');
+    assert.ok(r.stderr.includes(`${bad}:13:`), r.stderr);
+    assert.match(r.stderr, /no upstream named "nowhere"/);
+  });
+
+  test('a missing file, exit 1', { timeout: 5_000 }, async () => {
+    const r = await runCli(['check-config', join(dir, 'missing.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cannot read the file/);
+  });
+
+  test('no file is a usage error, exit 2', { timeout: 5_000 }, async () => {
+    const r = await runCli(['check-config']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Usage: frontline check-config FILE/);
+  });
+});
+
+test('frontline schema prints the JSON Schema', { timeout: 5_000 }, async () => {
+  const r = await runCli(['schema']);
+  assert.equal(r.code, 0, r.stderr);
+  const schema = JSON.parse(r.stdout) as { $schema: string; properties: Record<string, { type?: string }> };
+  assert.equal(schema.$schema, 'https://json-schema.org/draft/2020-12/schema');
+  assert.equal(schema.properties.listeners.type, 'array');
+});
+
+describe('frontline help and usage', () => {
+  test('help lists the commands', { timeout: 5_000 }, async () => {
+    const r = await runCli(['help']);
+    assert.equal(r.code, 0);
+    for (const c of ['serve', 'proxy', 'check-config', 'schema', 'status', 'reload', 'stop', 'demo']) {
+      assert.match(r.stdout, new RegExp(`frontline ${c}\\b`));
+    }
+  });
+
+  test('COMMAND --help shows its usage', { timeout: 5_000 }, async () => {
+    const r = await runCli(['stop', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /^Usage: frontline stop \[--graceful\]/);
+  });
+
+  test('an unknown command or option is a usage error, exit 2', { timeout: 5_000 }, async () => {
+    assert.equal((await runCli(['frobnicate'])).code, 2);
+    const r = await runCli(['status', '--bogus']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /Unknown option '--bogus'/);
+  });
+});
+
+test('control commands say clearly when nothing runs', { timeout: 5_000 }, async () => {
+  const socket = join(dir, 'nobody.sock');
+  for (const command of ['status', 'reload', 'stop']) {
+    const r = await runCli([command, '--socket', socket]);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.trim(), `frontline: no frontline is running: nothing listens on ${socket} (is it started? pass --socket)`);
+  }
+  // --config FILE finds the socket the file names.
+  const r = await runCli(['status', '--config', good]);
+  assert.match(r.stderr, new RegExp(`nothing listens on ${join(dir, 'c.sock')}`));
+});
+
+function nodeOlderThan24(): string | undefined {
+  try {
+    const version = execFileSync('node', ['--version'], { encoding: 'utf8' }).trim();
+    return Number(/^v(\d+)/.exec(version)?.[1]) < 24 ? 'node' : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+test('bin/frontline.js runs on an older node by re-executing the pinned runtime', { timeout: 10_000 }, async (t) => {
+  const old = nodeOlderThan24();
+  if (!old) return t.skip('no node older than 24 on PATH');
+  const r = await runCli(['check-config', good], 10_000, old, join(ROOT, 'bin/frontline.js'));
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), `${good}: ok (2 listeners, 1 upstream, 1 route)`);
+});
