@@ -22,16 +22,6 @@ export function controlSocketPath(configured: string): string {
   return configured || defaultControlSocket();
 }
 
-/** Nothing answers on the control socket: no frontline runs there. */
-export class NotRunningError extends Error {
-  readonly path: string;
-  constructor(path: string) {
-    super(`no frontline is running: nothing listens on ${path} (is it started? pass --socket)`);
-    this.name = 'NotRunningError';
-    this.path = path;
-  }
-}
-
 export interface ControlServer {
   readonly path: string;
   /** Stops accepting, waits for replies being prepared, drops idle connections, removes the file. */
@@ -168,7 +158,13 @@ export function sendControlRequest(path: string, request: ControlRequest, timeou
     });
     socket.once('error', (err: NodeJS.ErrnoException) =>
       settle(() =>
-        reject(err.code === 'ENOENT' || err.code === 'ECONNREFUSED' ? new NotRunningError(path) : new Error(`${path}: ${err.message}`)),
+        reject(
+          new Error(
+            err.code === 'ENOENT' || err.code === 'ECONNREFUSED'
+              ? `no frontline is running: nothing listens on ${path} (is it started? pass --socket)`
+              : `${path}: ${err.message}`,
+          ),
+        ),
       ),
     );
     socket.once('close', () => settle(() => reject(new Error(`frontline closed ${path} without replying`))));

@@ -660,7 +660,7 @@ function newSlot(id: number): Slot {
  * Adding and removing listeners works: the primary binds new ones on demand and closes an old one
  * when its last worker is gone.
  */
-export function reloadBlocker(current: Config, next: Config): string | undefined {
+function reloadBlocker(current: Config, next: Config): string | undefined {
   if (next.distribution !== current.distribution) {
     return `distribution changes from ${current.distribution} to ${next.distribution}, which cannot happen while the listening sockets are in use`;
   }
@@ -674,7 +674,7 @@ export function reloadBlocker(current: Config, next: Config): string | undefined
   return undefined;
 }
 
-export function listenerUrls(listeners: ListenerConfig[]): string[] {
+function listenerUrls(listeners: ListenerConfig[]): string[] {
   return listeners.map((l) => `${l.tls ? 'https' : 'http'}://${hostPort(l.address, l.port)}`);
 }
 

@@ -215,9 +215,12 @@ export function runCli(args: string[], timeoutMs = 10_000, node = NODE, entry = 
   });
 }
 
-/** An origin that answers every request with "origin <path>". */
+/** An origin that answers every request with "origin <path>"; /slow answers after a second. */
 export async function startOrigin(): Promise<{ port: number; close(): Promise<void> }> {
-  const server = http.createServer((req, res) => res.end(`origin ${req.url}`));
+  const server = http.createServer((req, res) => {
+    if (req.url === '/slow') setTimeout(() => res.end('origin /slow'), 1_000);
+    else res.end(`origin ${req.url}`);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,

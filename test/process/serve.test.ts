@@ -159,6 +159,32 @@ describe('frontline serve (reuseport, 2 workers)', () => {
     }
   });
 
+  test('a request in flight when its worker is replaced completes', { timeout: 10_000 }, async () => {
+    const slow = get(`${listenUrl}/slow`);
+    await new Promise((r) => setTimeout(r, 200));
+    const before = await workerPids();
+    const reply = await control(socket, { command: 'reload' });
+    assert.equal(reply.ok, true, JSON.stringify(reply));
+    assert.deepEqual(await slow, { status: 200, body: 'origin /slow' });
+    for (const pid of (await workerPids()).values()) assert.ok(![...before.values()].includes(pid));
+  });
+
+  test('a reload can change the number of workers', { timeout: 15_000 }, async () => {
+    writeFileSync(file, configYaml({ ...options, workers: 3 }));
+    assert.equal((await control(socket, { command: 'reload' })).ok, true);
+    const three = await status(socket);
+    assert.deepEqual(three.workers.map((w) => [w.id, w.state]), [[0, 'ready'], [1, 'ready'], [2, 'ready']]);
+    const w2 = three.workers[2];
+    seenPids.add(w2.pid!);
+    assert.equal(cpusAllowed(w2.pid!), String(w2.cpu));
+    writeFileSync(file, configYaml(options));
+    assert.equal((await control(socket, { command: 'reload' })).ok, true);
+    const two = await status(socket);
+    assert.deepEqual(two.workers.map((w) => w.id), [0, 1]);
+    for (const w of two.workers) seenPids.add(w.pid!);
+    assert.throws(() => process.kill(w2.pid!, 0), 'worker 2 is gone');
+  });
+
   test('a second frontline on the same control socket refuses to start', { timeout: 8_000 }, async () => {
     const second = new Serve(['serve', '--config', file]);
     const { code } = await second.exited;
@@ -226,6 +252,18 @@ for (const distribution of ['shared', 'round-robin'] as const) {
       assert.equal(reply.ok, true, JSON.stringify(reply));
       assert.equal((await get(`http://127.0.0.1:${added}/new`)).body, 'origin /new');
       assert.equal((await get(`http://127.0.0.1:${options.listenPorts[0]}/old`)).body, 'origin /old');
+      for (const w of (await status(socket)).workers) seenPids.add(w.pid!);
+    });
+
+    test('a reload can remove a listener: its socket closes with the last old worker', { timeout: 10_000 }, async () => {
+      const first = options.listenPorts[0];
+      const added = await freePort();
+      writeFileSync(file, configYaml({ ...options, listenPorts: [added] }));
+      const reply = await control(socket, { command: 'reload' });
+      assert.equal(reply.ok, true, JSON.stringify(reply));
+      assert.equal((await get(`http://127.0.0.1:${added}/`)).status, 200);
+      await assert.rejects(get(`http://127.0.0.1:${first}/`), /ECONNREFUSED/);
+      options = { ...options, listenPorts: [added] };
       for (const w of (await status(socket)).workers) seenPids.add(w.pid!);
     });
 
