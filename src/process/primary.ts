@@ -170,7 +170,12 @@ class Primary {
     }
     this.slots = Array.from({ length: config.workers }, (_, id) => newSlot(id));
     try {
-      await Promise.all(this.slots.map((slot) => this.startSlot(slot, config, this.configVersion)));
+      await Promise.all(
+        this.slots.map((slot) => {
+          slot.current = this.spawn(slot.id, config, this.configVersion);
+          return slot.current.ready;
+        }),
+      );
     } catch (err) {
       return errorMessage(err);
     }
@@ -331,12 +336,6 @@ class Primary {
     return reply?.type === 'stats' ? reply.stats : undefined;
   }
 
-  private async startSlot(slot: Slot, config: Config, version: number): Promise<void> {
-    const proc = this.spawn(slot.id, config, version);
-    slot.current = proc;
-    await proc.ready;
-  }
-
   private onExit(proc: Proc, info: ExitInfo): void {
     this.procs.delete(proc);
     for (const answer of proc.pending.values()) answer(new Error(`worker ${proc.slot} (pid ${proc.pid}) exited`));
@@ -372,11 +371,15 @@ class Primary {
     slot.respawnTimer = undefined;
     slot.respawnAt = undefined;
     slot.restarts++;
+    const proc = this.spawn(slot.id, this.config, this.configVersion);
+    slot.current = proc;
     try {
-      await this.startSlot(slot, this.config, this.configVersion);
-      this.log.info({ worker: slot.id, worker_pid: slot.current?.pid, cpu: slot.current?.cpu }, `worker ${slot.id} respawned as pid ${slot.current?.pid}`);
+      await proc.ready;
+      this.log.info({ worker: slot.id, worker_pid: proc.pid, cpu: proc.cpu }, `worker ${slot.id} respawned as pid ${proc.pid}`);
     } catch (err) {
-      if (this.stopMode !== undefined || slot.swapping || this.slots[slot.id] !== slot) return;
+      // Stopping, or a reload took this slot over (and fills it, or already has).
+      const takenOver = slot.swapping || (slot.current !== undefined && slot.current !== proc);
+      if (this.stopMode !== undefined || takenOver || this.slots[slot.id] !== slot) return;
       this.log.error(
         { worker: slot.id, reason: errorMessage(err), respawn_in_ms: slot.backoffMs },
         `${errorMessage(err)}; trying again in ${slot.backoffMs} ms`,
@@ -409,7 +412,10 @@ class Primary {
     if (this.stopMode === undefined) {
       this.stopMode = graceful ? 'graceful' : 'fast';
       this.log.info({ graceful }, graceful ? 'stopping gracefully' : 'stopping');
-      for (const slot of this.slots) clearTimeout(slot.respawnTimer);
+      for (const slot of this.slots) {
+        clearTimeout(slot.respawnTimer);
+        slot.respawnAt = undefined;
+      }
       void Promise.all([...this.procs].map((p) => this.retire(p, graceful))).then(async () => {
         if (this.admin) await closeAdmin(this.admin);
         this.log.info('stopped: every worker has exited');
