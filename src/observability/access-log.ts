@@ -1,0 +1,232 @@
+// The access log: one line per finished request, as JSON or in nginx's `combined` format.
+// It runs on the event loop for every request, so lines are built by string concatenation
+// (measured 3x faster than pino's serialiser) and gathered into 4 KiB chunks before they
+// reach pino's asynchronous destination: sonic-boom measures the byte length of its pending
+// buffer on every write, which costs more per short line than building the line.
+import { openSync } from 'node:fs';
+import pino from 'pino';
+import type { Config } from '../config/types.ts';
+import type { RequestContext } from '../proxy/context.ts';
+
+export interface AccessLog {
+  write(ctx: RequestContext): void;
+  /** Writes out every buffered line, then closes the file. */
+  close(): Promise<void>;
+}
+
+const CHUNK = 4096;
+/** A quiet worker's last lines wait at most this long. */
+const FLUSH_INTERVAL_MS = 1000;
+
+export function createAccessLog(
+  config: Config['logging']['access'],
+  workerId: number,
+  onError: (err: Error) => void = (err) => process.emitWarning(err),
+): AccessLog {
+  if (!config.enabled) return { write() {}, close: async () => {} };
+  // Opened synchronously so the destination is ready at once and can be flushed at any
+  // moment, the exit handler included.
+  const fd = config.path === 'stdout' ? 1 : openSync(config.path, 'a');
+  const dest = pino.destination({
+    fd,
+    sync: false,
+    // Chunks are gathered here; a chunk is written at once unless a write is in flight.
+    minLength: 0,
+    // Bounds the buffer when the disk cannot keep up: lines are dropped rather than memory grown.
+    maxLength: 64 * 1024 * 1024,
+  });
+  // pino's destination re-emits the first error it sees, so a listener may get it twice; on
+  // EPIPE it silences the stream instead (write and end become no-ops), so it will never close.
+  let lastError: Error | undefined;
+  let silenced = false;
+  dest.on('error', (err: NodeJS.ErrnoException) => {
+    if (err === lastError) return;
+    lastError = err;
+    if (err.code === 'EPIPE') silenced = true;
+    onError(err);
+  });
+  const clock = new LogClock();
+  const format = config.format === 'json' ? jsonLine : combinedLine;
+  let pending = '';
+  const flush = (): void => {
+    if (pending === '') return;
+    dest.write(pending);
+    pending = '';
+  };
+  const timer = setInterval(flush, FLUSH_INTERVAL_MS).unref();
+  // No event loop is left at exit: what is buffered must be written synchronously.
+  const onExit = (): void => {
+    flush();
+    try {
+      dest.flushSync();
+    } catch (err) {
+      onError(err as Error);
+    }
+  };
+  process.on('exit', onExit);
+  let closed: Promise<void> | undefined;
+  return {
+    write(ctx) {
+      // Late requests of a stopping worker are dropped rather than written to a closed stream.
+      if (closed) return;
+      pending += format(ctx, workerId, clock);
+      if (pending.length >= CHUNK) flush();
+    },
+    close() {
+      closed ??= new Promise((resolve) => {
+        clearInterval(timer);
+        process.off('exit', onExit);
+        flush();
+        if (silenced) return resolve();
+        // A failed close reports through onError; stopping must not wait for it forever.
+        dest.once('close', () => resolve());
+        dest.once('error', () => resolve());
+        dest.end();
+      });
+      return closed;
+    },
+  };
+}
+
+/** Time strings for log lines, rebuilt once a second rather than per request (as nginx does). */
+class LogClock {
+  #second = -1;
+  #isoPrefix = '';
+  #local = '';
+
+  #refresh(now: number): void {
+    const second = Math.floor(now / 1000);
+    if (second === this.#second) return;
+    this.#second = second;
+    const date = new Date(second * 1000);
+    this.#isoPrefix = date.toISOString().slice(0, 20);
+    this.#local = timeLocal(date);
+  }
+
+  /** ISO 8601 UTC with milliseconds, e.g. 2000-10-10T20:55:36.123Z. */
+  iso(): string {
+    const now = Date.now();
+    this.#refresh(now);
+    const ms = now % 1000;
+    return this.#isoPrefix + (ms < 10 ? '00' : ms < 100 ? '0' : '') + ms + 'Z';
+  }
+
+  /** nginx's $time_local, e.g. 10/Oct/2000:13:55:36 -0700. */
+  local(): string {
+    this.#refresh(Date.now());
+    return this.#local;
+  }
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+function timeLocal(d: Date): string {
+  const offset = -d.getTimezoneOffset();
+  const abs = Math.abs(offset);
+  return (
+    pad2(d.getDate()) + '/' + MONTHS[d.getMonth()] + '/' + d.getFullYear() + ':' +
+    pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ':' + pad2(d.getSeconds()) + ' ' +
+    (offset < 0 ? '-' : '+') + pad2(Math.floor(abs / 60)) + pad2(abs % 60)
+  );
+}
+
+/**
+ * Milliseconds with three decimals; -1 ("did not happen") becomes null. Integer arithmetic:
+ * converting the double itself to a string costs twice as much.
+ */
+function ms(value: number): string {
+  if (value < 0) return 'null';
+  const us = Math.round(value * 1000);
+  const frac = us % 1000;
+  return (us - frac) / 1000 + (frac < 10 ? '.00' : frac < 100 ? '.0' : '.') + frac;
+}
+
+function jsonString(value: string | undefined): string {
+  return value ? JSON.stringify(value) : 'null';
+}
+
+const HIGH_BYTE = /[\x80-\xff]/;
+
+/**
+ * Header values hold one byte per character (latin1); in JSON, text is what a reader expects,
+ * so bytes above ASCII are decoded as the UTF-8 that clients send.
+ */
+function headerJSON(value: string | undefined): string {
+  if (!value) return 'null';
+  return JSON.stringify(HIGH_BYTE.test(value) ? Buffer.from(value, 'latin1').toString('utf8') : value);
+}
+
+function jsonLine(ctx: RequestContext, workerId: number, clock: LogClock): string {
+  const t = ctx.timings;
+  return (
+    '{"time":"' + clock.iso() +
+    '","method":' + JSON.stringify(ctx.method) +
+    ',"host":' + JSON.stringify(ctx.host) +
+    ',"path":' + JSON.stringify(ctx.url) +
+    ',"status":' + ctx.status +
+    ',"bytes":' + ctx.bytesSent +
+    ',"total_ms":' + ms(t.totalMs) +
+    ',"upstream_connect_ms":' + ms(t.upstreamConnectMs) +
+    ',"upstream_first_byte_ms":' + ms(t.upstreamFirstByteMs) +
+    ',"ttfb_ms":' + ms(t.ttfbMs) +
+    ',"upstream_address":' + jsonString(ctx.upstreamAddress) +
+    ',"attempts":' + ctx.upstreamAttempts +
+    ',"worker":' + workerId +
+    ',"request_id":' + JSON.stringify(ctx.id) +
+    ',"client_address":' + JSON.stringify(ctx.clientAddress) +
+    ',"user_agent":' + headerJSON(ctx.headers['user-agent']) +
+    ',"referer":' + headerJSON(ctx.headers.referer) +
+    ',"error":' + jsonString(ctx.error) +
+    ',"answered_by":' + jsonString(ctx.answeredBy) +
+    '}\n'
+  );
+}
+
+/** `$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent"` */
+function combinedLine(ctx: RequestContext, _workerId: number, clock: LogClock): string {
+  const h = ctx.headers;
+  return (
+    (ctx.clientAddress ? nginxEscape(ctx.clientAddress) : '-') + ' - ' +
+    remoteUser(h.authorization) + ' [' + clock.local() + '] "' +
+    nginxEscape(ctx.method + ' ' + ctx.url + ' HTTP/' + ctx.httpVersion) + '" ' +
+    ctx.status + ' ' + ctx.bytesSent + ' "' +
+    (h.referer ? nginxEscape(h.referer) : '-') + '" "' +
+    (h['user-agent'] ? nginxEscape(h['user-agent']) : '-') + '"\n'
+  );
+}
+
+/** nginx's $remote_user: the user name of Basic authentication, "-" without one. */
+function remoteUser(authorization: string | undefined): string {
+  if (!authorization || authorization.length < 6) return '-';
+  if (authorization.slice(0, 6).toLowerCase() !== 'basic ') return '-';
+  const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('latin1');
+  const colon = decoded.indexOf(':');
+  return colon > 0 ? nginxEscape(decoded.slice(0, colon)) : '-';
+}
+
+const NEEDS_ESCAPE = /[\x00-\x1f"\\\x7f-\uffff]/;
+const HEX = '0123456789ABCDEF';
+
+/**
+ * nginx's default log escaping: `"`, `\`, control characters and bytes from 0x7f as \xXX.
+ * Header strings hold one byte per character (latin1); wider characters are escaped as UTF-8.
+ */
+function nginxEscape(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value;
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0) as number;
+    if (code > 0xff) {
+      for (const byte of Buffer.from(ch, 'utf8')) out += '\\x' + HEX[byte >> 4] + HEX[byte & 15];
+    } else if (code < 0x20 || code >= 0x7f || code === 0x22 || code === 0x5c) {
+      out += '\\x' + HEX[code >> 4] + HEX[code & 15];
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
