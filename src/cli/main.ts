@@ -2,7 +2,7 @@
 // configuration, print its JSON Schema, and control a running frontline over its control socket.
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, validateConfig } from '../config/load.ts';
-import { ConfigSchema } from '../config/schema.ts';
+import { editorSchema } from '../config/schema.ts';
 import { controlSocketPath, defaultControlSocket, sendControlRequest } from '../process/control.ts';
 import { runPrimary, StartupError } from '../process/primary.ts';
 import type { ControlReply, ControlRequest, StatusReport } from '../process/protocol.ts';
@@ -94,8 +94,7 @@ exits 1.`,
 Prints the configuration file's JSON Schema (for editors: yaml-language-server, VS Code).`,
     options: {},
     async run() {
-      const schema = { $schema: 'https://json-schema.org/draft/2020-12/schema', ...ConfigSchema };
-      console.log(JSON.stringify(schema, null, 2));
+      console.log(JSON.stringify(editorSchema(), null, 2));
       return 0;
     },
   },

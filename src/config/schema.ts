@@ -223,3 +223,22 @@ export const ConfigSchema = Type.Object(
 
 /** A configuration file as written (durations and sizes still in their written form). */
 export type ConfigFile = Type.Static<typeof ConfigSchema>;
+
+/**
+ * The schema as an editor should see it: a key with a default may be left out of a file, so it
+ * is not listed as required (validation fills defaults in before it checks).
+ */
+export function editorSchema(): Record<string, unknown> {
+  const strip = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(strip);
+    if (node === null || typeof node !== 'object') return node;
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(node)) out[k] = strip(v);
+    const props = out.properties as Record<string, { default?: unknown }> | undefined;
+    if (Array.isArray(out.required) && props) {
+      out.required = (out.required as string[]).filter((k) => props[k]?.default === undefined);
+    }
+    return out;
+  };
+  return { $schema: 'https://json-schema.org/draft/2020-12/schema', ...(strip(ConfigSchema) as Record<string, unknown>) };
+}

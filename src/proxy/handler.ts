@@ -45,6 +45,12 @@ interface InFlight {
   tried: Set<Peer> | undefined;
 }
 
+/** Marks a client connection that has carried at least one request (see hasServedRequest). */
+const SERVED = Symbol('frontline.served');
+
+/** The connection has carried a request: when idle during a stop, it is a keep-alive leftover. */
+export const hasServedRequest = (socket: object): boolean => SERVED in socket;
+
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> =>
   typeof v === 'object' && v !== null && typeof (v as Promise<T>).then === 'function';
 
@@ -85,6 +91,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     this.requestsActive++;
     this.#metrics?.requestStarted();
     const ctx = this.#context(req);
+    if (req.httpVersionMajor !== 2) (req.socket as unknown as Record<symbol, boolean>)[SERVED] = true;
     res.once('close', () => this.#finish(ctx, res));
     if (this.draining && 'shouldKeepAlive' in res) (res as unknown as ServerResponse).shouldKeepAlive = false;
 

@@ -6,13 +6,13 @@ import { readFileSync } from 'node:fs';
 import http, { STATUS_CODES } from 'node:http';
 import http2 from 'node:http2';
 import https from 'node:https';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
 import tls from 'node:tls';
 import type { Config, ListenerConfig } from '../config/types.ts';
 import { createAccessLog } from '../observability/access-log.ts';
 import { createLogger } from '../observability/log.ts';
 import { WorkerMetrics } from '../observability/metrics.ts';
-import { ProxyHandler, type ClientRequest, type CompiledRoute } from './handler.ts';
+import { hasServedRequest, ProxyHandler, type ClientRequest, type CompiledRoute } from './handler.ts';
 import type { Plugin } from './plugin.ts';
 import { PluginSet } from './plugins.ts';
 import type { ClientResponse } from './respond.ts';
@@ -21,6 +21,12 @@ import type { WorkerRuntime, WorkerStats } from './runtime.ts';
 import { Upstreams } from './upstream/index.ts';
 
 type AnyServer = http.Server | https.Server | http2.Http2Server | http2.Http2SecureServer;
+
+/** During a graceful stop, how long a new connection may take to send its first request. */
+const FIRST_REQUEST_GRACE_MS = 2000;
+
+/** An HTTP/1 connection with no response in progress. */
+const isIdleHttp1 = (socket: Socket): boolean => !(socket as Socket & { _httpMessage?: unknown })._httpMessage;
 
 /** Starts the request path and every listener of `config`; resolves once all are listening. */
 export async function startWorkerRuntime(config: Config, workerId: number, builtins: readonly Plugin[] = []): Promise<WorkerRuntime> {
@@ -52,13 +58,14 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   const handler = new ProxyHandler({ config, workerId, router: new Router(routes), metrics, accessLog, log });
 
   let connectionsAccepted = 0;
-  let connectionsOpen = 0;
-  const onConnection = (socket: Socket) => {
+  /** Open client connections: when each was accepted (performance.now()), or -1 for HTTP/2 ones. */
+  const sockets = new Map<Socket, number>();
+  const onConnection = (socket: Socket, http2Only: boolean) => {
     connectionsAccepted++;
-    connectionsOpen++;
+    sockets.set(socket, http2Only || (socket as tls.TLSSocket).alpnProtocol === 'h2' ? -1 : performance.now());
     metrics?.connectionOpened();
     socket.once('close', () => {
-      connectionsOpen--;
+      sockets.delete(socket);
       metrics?.connectionClosed();
     });
   };
@@ -67,7 +74,9 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   try {
     for (const listener of config.listeners) {
       const server = createServer(listener, config, handler.handle, log);
-      server.on('connection', onConnection);
+      // TLS connections are counted once the handshake is done: the TLS socket is the one HTTP uses.
+      const h2c = listener.http2 && !listener.tls;
+      server.on(listener.tls ? 'secureConnection' : 'connection', (socket: Socket) => onConnection(socket, h2c));
       server.on('session', (session: http2.ServerHttp2Session) => {
         sessions.add(session);
         session.once('close', () => sessions.delete(session));
@@ -89,7 +98,7 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
         workerId,
         pid: process.pid,
         connectionsAccepted,
-        connectionsOpen,
+        connectionsOpen: sockets.size,
         requests: handler.requests,
         requestsActive: handler.requestsActive,
       };
@@ -98,18 +107,28 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
     shutdown(graceful: boolean): Promise<void> {
       stopping ??= (async () => {
         handler.draining = true;
-        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+        // net.Server's close stops accepting without http.Server's closing of idle connections,
+        // which would also cut connections accepted a moment ago whose first request is on its way.
+        const closed = Promise.all(servers.map((s) => new Promise<void>((resolve) => net.Server.prototype.close.call(s, () => resolve()))));
         for (const session of sessions) session.close();
         if (graceful) {
-          const deadline = Date.now() + config.timeouts.gracefulStopMs;
-          // In-flight responses end with Connection: close; connections that went idle are closed as they do.
-          while (handler.requestsActive > 0 && Date.now() < deadline) {
-            for (const s of servers) if ('closeIdleConnections' in s) s.closeIdleConnections();
-            await new Promise((r) => setTimeout(r, 50));
+          const deadline = performance.now() + config.timeouts.gracefulStopMs;
+          const firstRequestGrace = Math.min(config.timeouts.headerMs, FIRST_REQUEST_GRACE_MS);
+          // Busy connections end after their response (Connection: close); idle ones close now;
+          // a connection that has not sent a request yet gets a moment to send it.
+          while (sockets.size > 0 && performance.now() < deadline) {
+            const now = performance.now();
+            for (const [socket, acceptedAt] of sockets) {
+              // HTTP/2 connections drain through GOAWAY and close themselves.
+              if (acceptedAt < 0) continue;
+              if (isIdleHttp1(socket) && (hasServedRequest(socket) || now - acceptedAt > firstRequestGrace)) socket.destroy();
+            }
+            await new Promise((r) => setTimeout(r, 25));
           }
         }
-        for (const s of servers) if ('closeAllConnections' in s) s.closeAllConnections();
+        for (const socket of sockets.keys()) socket.destroy();
         for (const session of sessions) session.destroy();
+        for (const s of servers) s.close();
         await closed;
         await Promise.all([upstreams.close(), plugins.close(), accessLog?.close()]);
         metrics?.close();

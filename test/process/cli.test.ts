@@ -2,8 +2,8 @@
 // the control commands say when nothing runs.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, writeFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { configYaml, ROOT, runCli, tempDir } from './harness.ts';
 
@@ -85,13 +85,20 @@ test('control commands say clearly when nothing runs', { timeout: 5_000 }, async
   assert.match(r.stderr, new RegExp(`nothing listens on ${join(dir, 'c.sock')}`));
 });
 
+/** A Node older than 24 on PATH, skipping the project's own (npm puts node_modules/.bin first). */
 function nodeOlderThan24(): string | undefined {
-  try {
-    const version = execFileSync('node', ['--version'], { encoding: 'utf8' }).trim();
-    return Number(/^v(\d+)/.exec(version)?.[1]) < 24 ? 'node' : undefined;
-  } catch {
-    return undefined;
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir.includes('node_modules')) continue;
+    const candidate = join(dir, 'node');
+    if (!existsSync(candidate)) continue;
+    try {
+      const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
+      if (Number(/^v(\d+)/.exec(version)?.[1]) < 24) return candidate;
+    } catch {
+      /* not runnable: try the next */
+    }
   }
+  return undefined;
 }
 
 test('bin/frontline.js runs on an older node by re-executing the pinned runtime', { timeout: 10_000 }, async (t) => {

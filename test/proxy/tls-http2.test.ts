@@ -51,9 +51,19 @@ describe('TLS and HTTP/2 listeners', () => {
   });
 
   const httpsGet = (port: number, servername: string) =>
-    new Promise<{ cn: string; body: string; alpn: string | false }>((resolve, reject) => {
+    new Promise<{ cn: string; body: string; alpn: string | false | null }>((resolve, reject) => {
+      const options: https.RequestOptions & { ALPNProtocols: string[] } = {
+        host: '127.0.0.1',
+        port,
+        path: '/x',
+        servername,
+        ca,
+        agent: false,
+        ALPNProtocols: ['http/1.1'],
+        headers: { host: servername },
+      };
       https
-        .get({ host: '127.0.0.1', port, path: '/x', servername, ca, agent: false, ALPNProtocols: ['http/1.1'], headers: { host: servername } }, (res) => {
+        .get(options, (res) => {
           const socket = res.socket as TLSSocket;
           const cn = String(socket.getPeerCertificate().subject.CN);
           let body = '';

@@ -1,0 +1,78 @@
+// Stopping with requests in flight: QUIT lets them finish and closes keep-alive connections;
+// TERM stops at once.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { describe, it } from 'node:test';
+import { startFrontline, startOrigin } from '../helpers/servers.ts';
+
+const slowOrigin = () =>
+  startOrigin((req, res) => {
+    const delay = req.url === '/slow' ? 800 : 0;
+    setTimeout(() => res.end(`done ${req.url}`), delay);
+  });
+
+function get(port: number, path: string, agent: http.Agent | false) {
+  return new Promise<{ status: number; body: string; connection: string | undefined }>((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent }, (res) => {
+        let body = '';
+        res.on('data', (c) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode!, body, connection: res.headers.connection }));
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+describe('stopping with requests in flight', () => {
+  it('QUIT finishes in-flight requests, closes keep-alive connections, then exits 0', { timeout: 15_000 }, async () => {
+    const origin = await slowOrigin();
+    const fl = await startFrontline({ upstreams: { app: { servers: [{ url: origin.url }] } }, routes: [{ upstream: 'app' }] });
+    const agent = new http.Agent({ keepAlive: true });
+    try {
+      const warm = await get(fl.port, '/fast', agent);
+      assert.equal(warm.connection, 'keep-alive');
+      const idleSocketClosed = new Promise<void>((resolve) => {
+        const free = (agent.freeSockets[`127.0.0.1:${fl.port}:`] ?? [])[0];
+        if (!free) return resolve();
+        free.once('close', () => resolve());
+      });
+      const slow = get(fl.port, '/slow', false);
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      process.kill(fl.pid, 'SIGQUIT');
+      const res = await slow;
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'done /slow');
+      assert.equal(res.connection, 'close', 'a response finished during a graceful stop closes its connection');
+      await idleSocketClosed;
+      const code = await fl.stop();
+      assert.equal(code, 0);
+      assert.ok(Date.now() - t0 < 5000);
+    } finally {
+      agent.destroy();
+      await fl.stop();
+      await origin.close();
+    }
+  });
+
+  it('TERM stops at once, aborting requests in flight', { timeout: 15_000 }, async () => {
+    const origin = await slowOrigin();
+    const fl = await startFrontline({ upstreams: { app: { servers: [{ url: origin.url }] } }, routes: [{ upstream: 'app' }] });
+    try {
+      const slow = get(fl.port, '/slow', false).then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const t0 = Date.now();
+      const code = await fl.stop('SIGTERM');
+      assert.match(String(await slow), /socket hang up|ECONNRESET/);
+      assert.equal(code, 0);
+      assert.ok(Date.now() - t0 < 700, `a fast stop took ${Date.now() - t0} ms`);
+    } finally {
+      await fl.stop();
+      await origin.close();
+    }
+  });
+});
