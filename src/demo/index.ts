@@ -1,0 +1,55 @@
+// `frontline demo` (what `npm start` runs): the embedded default — the demo origin, and frontline
+// in front of it on 127.0.0.1:8080 with metrics on 127.0.0.1:9090. Capabilities are switched on
+// here as they land, so the demo always shows everything frontline does.
+import { validateConfig } from '../config/load.ts';
+import type { Config } from '../config/types.ts';
+import { runPrimary } from '../process/primary.ts';
+import { startDemoOrigin } from './origin.ts';
+
+export const DEMO_LISTEN = { address: '127.0.0.1', port: 8080 };
+export const DEMO_METRICS = { address: '127.0.0.1', port: 9090 };
+
+/** The embedded default configuration, for an origin at `originUrl`. */
+export function demoConfig(originUrl: string): Config {
+  return validateConfig(
+    {
+      workers: 'auto',
+      listeners: [DEMO_LISTEN],
+      upstreams: {
+        demo: {
+          servers: [{ url: originUrl }],
+          health: { active: { path: '/healthz', interval: '5s' } },
+        },
+      },
+      routes: [{ path: '/', upstream: 'demo' }],
+      logging: { access: { format: 'combined' } },
+      metrics: DEMO_METRICS,
+    },
+    'embedded demo configuration',
+    process.cwd(),
+  );
+}
+
+export async function startDemo(): Promise<void> {
+  const origin = await startDemoOrigin();
+  const config = demoConfig(origin.url);
+  const proxy = `http://${DEMO_LISTEN.address}:${DEMO_LISTEN.port}`;
+  try {
+    await runPrimary({
+      config,
+      load: () => config,
+      onReady: (controlSocket) =>
+        process.stdout.write(
+          `\nfrontline demo is running\n` +
+            `  proxy:        ${proxy}/  (try ${proxy}/contact and ${proxy}/api/echo)\n` +
+            `  demo origin:  ${origin.url}\n` +
+            `  metrics:      http://${DEMO_METRICS.address}:${DEMO_METRICS.port}/metrics\n` +
+            `  status:       npx frontline status --socket ${controlSocket}\n` +
+            `Stop it with Ctrl-C (or: npx frontline stop --socket ${controlSocket}).\n` +
+            `Access log lines follow (nginx combined format).\n\n`,
+        ),
+    });
+  } finally {
+    await origin.close();
+  }
+}
