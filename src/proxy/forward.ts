@@ -1,17 +1,15 @@
-// One exchange with an origin: an undici dispatch handler that streams the response to the
+// One exchange with an origin: the origin pool's response handler that streams the response to the
 // client with backpressure both ways (a slow client pauses the origin read; the request body is
-// a stream undici pulls), maps failures to 502/504 before the head is sent and to an aborted
+// a stream the pool reads), maps failures to 502/504 before the head is sent and to an aborted
 // client connection after, and retries idempotent, bodyless requests on another server when the
 // connection could not be made.
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream';
-import type { Dispatcher } from 'undici';
 import type { RequestContext } from './context.ts';
 import { stripResponseHopByHop } from './headers.ts';
 import type { ResponseHead } from './plugin.ts';
 import type { BodySink, ClientResponse } from './respond.ts';
-
-type Controller = Dispatcher.DispatchController;
+import type { RequestController as Controller, ResponseHandler } from './upstream/http1-pool.ts';
 
 /** What an exchange needs from the request handler: results flow back through these. */
 export interface ExchangeOwner<T> {
@@ -25,7 +23,7 @@ export interface ExchangeOwner<T> {
 
 const noop = () => {};
 
-export class Exchange<P> implements Dispatcher.DispatchHandler {
+export class Exchange<P> implements ResponseHandler {
   readonly #owner: ExchangeOwner<Exchange<P>>;
   readonly #ctx: RequestContext;
   readonly #res: ClientResponse;
@@ -73,11 +71,11 @@ export class Exchange<P> implements Dispatcher.DispatchHandler {
     if (this.#clientGone) controller.abort(new ClientGoneError());
   }
 
-  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[]>): void {
     const ctx = this.#ctx;
     ctx.timings.upstreamFirstByteMs = performance.now() - this.dispatchedAt;
     stripResponseHopByHop(headers);
-    const head: ResponseHead = { status: statusCode, headers: headers as Record<string, string | string[]> };
+    const head: ResponseHead = { status: statusCode, headers };
     const transforms = this.#owner.onHead(this, head);
     if (Array.isArray(transforms)) this.#start(head, transforms);
     else {
@@ -167,11 +165,10 @@ export class ClientGoneError extends Error {
 export function classifyUpstreamError(err: Error): { kind: 'connect' | 'timeout' | 'first-byte-timeout' | 'error'; status: number } {
   const code = (err as { code?: string }).code;
   switch (code) {
-    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'FL_FIRST_BYTE_TIMEOUT':
       return { kind: 'first-byte-timeout', status: 504 };
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return { kind: 'timeout', status: 504 };
-    case 'UND_ERR_BODY_TIMEOUT':
+    case 'FL_CONNECT_TIMEOUT':
+    case 'FL_BODY_TIMEOUT':
       return { kind: 'timeout', status: 504 };
     case 'ECONNREFUSED':
     case 'ENOTFOUND':

@@ -1,6 +1,7 @@
 // Shared helpers for the upstream tests: configs, a hand-driven clock, a seeded random source.
 import type { BalancePolicy, UpstreamConfig } from '../../src/config/types.ts';
 import type { PickRequest } from '../../src/proxy/upstream/balance.ts';
+import type { Http1Pool, OriginRequest, RequestController, ResponseHandler } from '../../src/proxy/upstream/http1-pool.ts';
 
 export function upstreamConfig(
   servers: (string | [string, number])[],
@@ -54,4 +55,44 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
     if (performance.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+interface Result {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+  error?: Error;
+  events: string[];
+}
+
+/** Runs one request through the pool and collects everything the handler saw. */
+export function send(pool: Http1Pool, req: Partial<OriginRequest> = {}, onData?: (c: RequestController, chunk: Buffer) => void): Promise<Result> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    const result: Result = { status: 0, headers: {}, body: Buffer.alloc(0), events: [] };
+    const handler: ResponseHandler = {
+      onRequestStart: () => result.events.push('start'),
+      onResponseStart: (_c, status, headers) => {
+        result.events.push('head');
+        result.status = status;
+        result.headers = headers;
+      },
+      onResponseData: (c, chunk) => {
+        chunks.push(Buffer.from(chunk));
+        onData?.(c, chunk);
+      },
+      onResponseEnd: () => {
+        result.events.push('end');
+        result.body = Buffer.concat(chunks);
+        resolve(result);
+      },
+      onResponseError: (_c, err) => {
+        result.events.push('error');
+        result.error = err;
+        result.body = Buffer.concat(chunks);
+        resolve(result);
+      },
+    };
+    pool.dispatch({ method: 'GET', path: '/', headers: { host: 'origin.test' }, body: null, ...req }, handler);
+  });
 }

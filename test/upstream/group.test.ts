@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import { UpstreamGroup } from '../../src/proxy/upstream/group.ts';
 import { Upstreams } from '../../src/proxy/upstream/index.ts';
 import type { Peer } from '../../src/proxy/upstream/peer.ts';
-import { FakeClock, origins, request, upstreamConfig, waitFor } from './fixtures.ts';
+import { FakeClock, origins, request, send, upstreamConfig, waitFor } from './fixtures.ts';
 
 interface Change {
   origin: string;
@@ -191,8 +191,8 @@ describe('Upstreams', () => {
       const api = upstreams.get('api');
       const peer = app.pick(request())!;
       app.started(peer);
-      const res = await peer.pool.request({ method: 'GET', path: '/' });
-      assert.equal(await res.body.text(), 'hi');
+      const res = await send(peer.pool);
+      assert.equal(res.body.toString(), 'hi');
       app.finished(peer, 'ok', 3);
 
       const snap = upstreams.snapshot();

@@ -5,11 +5,11 @@
 // returns it to full rotation and resets the ejection time, failure ejects it again for twice as
 // long (up to `maxEjectForMs`). Active checks, when configured, eject and re-admit independently;
 // a peer is chosen only when neither holds it out.
-import type { Dispatcher } from 'undici';
 import type { BalancePolicy, UpstreamConfig } from '../../config/types.ts';
 import { type Balancer, LeastConnections, PeakEwma, type PickRequest, RoundRobin, SmoothWeighted } from './balance.ts';
 import { ConsistentHash } from './consistent-hash.ts';
 import { ActiveHealthChecks } from './health-check.ts';
+import type { Http1Pool } from './http1-pool.ts';
 import { Peer, type PoolStats } from './peer.ts';
 
 /**
@@ -272,12 +272,12 @@ function createBalancer(
   }
 }
 
-async function closeOrDestroy(dispatcher: Dispatcher, timeoutMs: number): Promise<void> {
+async function closeOrDestroy(pool: Http1Pool, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => resolve(true), timeoutMs);
   });
-  const late = await Promise.race([dispatcher.close().then(() => false), timedOut]);
+  const late = await Promise.race([pool.close().then(() => false), timedOut]);
   clearTimeout(timer);
-  if (late) await dispatcher.destroy();
+  if (late) pool.destroy();
 }

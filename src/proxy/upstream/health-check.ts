@@ -1,10 +1,11 @@
 // Active health checks: GET a path on every peer at a fixed interval and report pass or fail.
 //
-// Probes go through a small Client of their own per peer, not the peer's pool: a pool saturated
-// by real traffic would queue the probe behind it, and a busy but healthy origin would be ejected
-// for the proxy's own queueing. Each probe opens a fresh connection (`reset`), so it also checks
-// that the origin still accepts connections, which a long-lived keep-alive socket would hide.
-import { Client } from 'undici';
+// Probes do not go through the peer's pool: a pool saturated by real traffic would queue the
+// probe behind it, and a busy but healthy origin would be ejected for the proxy's own queueing.
+// Each probe opens a fresh connection, so it also checks that the origin still accepts
+// connections, which a long-lived keep-alive socket would hide. Probes are rare: node:http will do.
+import http from 'node:http';
+import https from 'node:https';
 import type { ActiveHealthConfig } from '../../config/types.ts';
 import type { Peer } from './peer.ts';
 
@@ -13,22 +14,12 @@ export type ProbeReport = (peer: Peer, pass: boolean, detail: string) => void;
 export class ActiveHealthChecks {
   readonly #config: ActiveHealthConfig;
   readonly #report: ProbeReport;
-  readonly #clients: Client[];
   readonly #timers: (NodeJS.Timeout | undefined)[];
   #stopped = false;
 
   constructor(peers: readonly Peer[], config: ActiveHealthConfig, report: ProbeReport) {
     this.#config = config;
     this.#report = report;
-    this.#clients = peers.map(
-      (peer) =>
-        new Client(peer.origin, {
-          pipelining: 1,
-          connectTimeout: config.timeoutMs,
-          headersTimeout: config.timeoutMs,
-          bodyTimeout: config.timeoutMs,
-        }),
-    );
     this.#timers = peers.map(() => undefined);
     for (const peer of peers) void this.#probe(peer);
   }
@@ -39,16 +30,9 @@ export class ActiveHealthChecks {
     let pass = false;
     let detail: string;
     try {
-      const res = await this.#clients[peer.index].request({
-        method: 'GET',
-        path,
-        headers: { 'user-agent': 'frontline-health-check' },
-        reset: true,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await res.body.dump();
-      pass = res.statusCode >= expectStatus[0] && res.statusCode <= expectStatus[1];
-      detail = `HTTP ${res.statusCode}`;
+      const status = await probe(new URL(path, peer.origin), timeoutMs);
+      pass = status >= expectStatus[0] && status <= expectStatus[1];
+      detail = `HTTP ${status}`;
     } catch (err) {
       detail = describeProbeError(err, timeoutMs);
     }
@@ -63,17 +47,47 @@ export class ActiveHealthChecks {
     this.#timers[peer.index] = timer;
   }
 
-  /** Stop probing and drop the probe connections (nothing on them is worth waiting for). */
+  /** Stop probing; a probe in flight ends on its own (its result is dropped). */
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const timer of this.#timers) clearTimeout(timer);
-    await Promise.all(this.#clients.map((client) => client.destroy()));
+  }
+}
+
+/** One GET on a fresh connection; resolves with the status once the body has been read. */
+function probe(url: URL, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const get = url.protocol === 'https:' ? https.get : http.get;
+    const req = get(url, { agent: false, headers: { 'user-agent': 'frontline-health-check', connection: 'close' } }, (res) => {
+      res.resume();
+      res.once('end', () => {
+        clearTimeout(timer);
+        resolve(res.statusCode ?? 0);
+      });
+      res.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+    });
+    // The whole probe, connection to last byte, must fit in the timeout.
+    const timer = setTimeout(() => req.destroy(new ProbeTimeout()), timeoutMs);
+    req.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+  });
+}
+
+class ProbeTimeout extends Error {
+  constructor() {
+    super('probe timed out');
+    this.name = 'TimeoutError';
   }
 }
 
 function describeProbeError(err: unknown, timeoutMs: number): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError' || err.name === 'HeadersTimeoutError' || err.name === 'BodyTimeoutError') {
+    if (err instanceof ProbeTimeout) {
       return `timeout after ${timeoutMs} ms`;
     }
     const code = (err as NodeJS.ErrnoException).code;

@@ -1,7 +1,7 @@
 // One origin server of an upstream: its connection pool, load and latency figures, and health
 // state. The state is plain fields because balancers read it on every pick; only UpstreamGroup
 // changes it.
-import { Pool } from 'undici';
+import { Http1Pool, type PoolStats } from './http1-pool.ts';
 import type { ServerConfig, UpstreamConfig } from '../../config/types.ts';
 
 /** Peak-EWMA decay time: a latency observation loses 1/e of its weight after this long. */
@@ -12,13 +12,7 @@ export const EWMA_DECAY_MS = 10_000;
  */
 export const INITIAL_EWMA_MS = 30;
 
-export interface PoolStats {
-  connected: number;
-  free: number;
-  pending: number;
-  running: number;
-  size: number;
-}
+export type { PoolStats };
 
 export class Peer {
   /** Name of the upstream this peer belongs to (for logs). */
@@ -28,7 +22,7 @@ export class Peer {
   readonly weight: number;
   /** Position in the group's server list; balancers index per-peer arrays with it. */
   readonly index: number;
-  readonly pool: Pool;
+  readonly pool: Http1Pool;
 
   /** Requests started and not yet finished. */
   inflight = 0;
@@ -66,15 +60,12 @@ export class Peer {
     this.ejectMs = upstream.health.passive.ejectForMs;
     this.#ewmaStamp = now;
     const { keepalive, timeouts } = upstream;
-    this.pool = new Pool(server.url, {
+    this.pool = new Http1Pool(server.url, {
       connections: keepalive.connections,
-      keepAliveTimeout: keepalive.idleTimeoutMs,
-      // A server's Keep-Alive hint may shorten the idle time but never stretch it past the config.
-      keepAliveMaxTimeout: keepalive.idleTimeoutMs,
-      connectTimeout: timeouts.connectMs,
-      headersTimeout: timeouts.firstByteMs,
-      bodyTimeout: timeouts.idleMs,
-      pipelining: 1,
+      idleTimeoutMs: keepalive.idleTimeoutMs,
+      connectTimeoutMs: timeouts.connectMs,
+      firstByteTimeoutMs: timeouts.firstByteMs,
+      bodyIdleTimeoutMs: timeouts.idleMs,
     });
   }
 
@@ -111,7 +102,6 @@ export class Peer {
   }
 
   poolStats(): PoolStats {
-    const s = this.pool.stats;
-    return { connected: s.connected, free: s.free, pending: s.pending, running: s.running, size: s.size };
+    return this.pool.stats;
   }
 }
