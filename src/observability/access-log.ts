@@ -192,7 +192,8 @@ function combinedLine(ctx: RequestContext, _workerId: number, clock: LogClock): 
   return (
     (ctx.clientAddress ? nginxEscape(ctx.clientAddress) : '-') + ' - ' +
     remoteUser(h.authorization) + ' [' + clock.local() + '] "' +
-    nginxEscape(ctx.method + ' ' + ctx.url + ' HTTP/' + ctx.httpVersion) + '" ' +
+    // A request that could not be parsed has no request line to show.
+    (ctx.method === '-' ? '-' : nginxEscape(ctx.method + ' ' + ctx.url + ' HTTP/' + ctx.httpVersion)) + '" ' +
     ctx.status + ' ' + ctx.bytesSent + ' "' +
     (h.referer ? nginxEscape(h.referer) : '-') + '" "' +
     (h['user-agent'] ? nginxEscape(h['user-agent']) : '-') + '"\n'

@@ -170,6 +170,8 @@ export class WorkerMetrics {
   readonly #ttfb: HistogramFamily;
   readonly #upstreamFirstByte: HistogramFamily;
   readonly #upstreamErrors: ValueFamily;
+  readonly #clientErrors: ValueFamily;
+  readonly #clientErrorsByStatus = new Map<number, ValueSeries>();
   readonly #connectionsAccepted: ValueSeries;
   readonly #connectionsOpen: ValueSeries;
   readonly #workerRequests: ValueSeries;
@@ -208,6 +210,12 @@ export class WorkerMetrics {
       'counter',
       'frontline_upstream_errors_total',
       'Failed upstream attempts, by kind of failure.',
+    );
+    this.#clientErrors = new ValueFamily(
+      registry,
+      'counter',
+      'frontline_client_errors_total',
+      'Requests rejected before they could be parsed (400, 408, 431), by status.',
     );
     this.#connectionsAccepted = new ValueFamily(
       registry,
@@ -297,6 +305,15 @@ export class WorkerMetrics {
 
   upstreamError(upstream: string, kind: string): void {
     this.#upstreamErrors.series({ upstream, kind }).value++;
+  }
+
+  clientError(status: number): void {
+    let series = this.#clientErrorsByStatus.get(status);
+    if (!series) {
+      series = this.#clientErrors.series({ status: String(status) });
+      this.#clientErrorsByStatus.set(status, series);
+    }
+    series.value++;
   }
 
   /** The pools and health of this worker's origins, read when metrics are collected. */

@@ -3,6 +3,7 @@
 // without a new lookup. Plugins keep their own typed state in it through ContextKey.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteConfig } from '../config/types.ts';
+import { normalizePath } from './normalize-path.ts';
 
 /** A typed slot in RequestContext for a plugin's own per-request state. */
 export class ContextKey<T> {
@@ -34,21 +35,24 @@ export class RequestContext {
   readonly clientPort: number;
   /** "http" or "https", as the client connected. */
   readonly scheme: 'http' | 'https';
-  /** "1.1", "1.0" or "2.0". */
+  /** "1.1", "1.0" or "2.0" ("-" in the log line of a request that could not be parsed). */
   readonly httpVersion: string;
   readonly method: string;
   /** Lower-case host without the port. */
   readonly host: string;
-  /** The request target as received (path and query). */
+  /** The request target as received (path and query); it goes upstream as it is. */
   readonly url: string;
-  /** The path part of url (before "?"). */
+  /**
+   * The path part of url (before "?"), normalised: unreserved characters decoded, dot segments
+   * removed, repeated slashes merged (see normalize-path.ts). Routes match on it.
+   */
   readonly path: string;
   /** The client's request headers (lower-case names). */
   readonly headers: IncomingHttpHeaders;
   route: RouteConfig | undefined;
-  /** The headers that will be sent upstream; hooks in the upstream phase may change them. */
+  /** The headers that will be sent upstream, built before the request phase; any request-phase hook may change them. */
   upstreamHeaders: Record<string, string | string[]>;
-  /** The path and query sent upstream (after strip_prefix). */
+  /** The path and query sent upstream: url, after strip_prefix. */
   upstreamUrl: string;
   /** The origin (scheme://host:port) that served the request, once one was chosen. */
   upstreamAddress: string;
@@ -88,7 +92,7 @@ export class RequestContext {
     this.host = init.host;
     this.url = init.url;
     const q = init.url.indexOf('?');
-    this.path = q === -1 ? init.url : init.url.slice(0, q);
+    this.path = normalizePath(q === -1 ? init.url : init.url.slice(0, q));
     this.headers = init.headers;
     this.route = undefined;
     this.upstreamHeaders = {};

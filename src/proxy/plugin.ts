@@ -22,7 +22,7 @@ type Maybe<T> = T | Promise<T>;
 
 export interface Plugin {
   readonly name: string;
-  /** Request start: ctx and route are known. May answer (e.g. a redirect) or change ctx.request. */
+  /** Request start: ctx and route are known. May answer (e.g. a redirect) or change ctx.upstreamHeaders and ctx.upstreamUrl. */
   request?(ctx: RequestContext): Maybe<Reply | void>;
   /** Access control (firewall rules, WAF, rate limits) before anything reaches the origin. */
   access?(ctx: RequestContext): Maybe<Reply | void>;
@@ -32,7 +32,10 @@ export interface Plugin {
   responseHeaders?(ctx: RequestContext, head: ResponseHead): Maybe<void>;
   /** Offer a transform for the response body (e.g. an HTML rewriter); undefined leaves it as it is. */
   responseBody?(ctx: RequestContext, head: ResponseHead): Transform | undefined;
-  /** After the response is finished (or aborted); for logging and accounting. Never throws into the request. */
+  /**
+   * After the response is finished (or aborted); for logging and accounting. Never affects the
+   * request: what it throws, or a promise it returns rejects with, is logged.
+   */
   log?(ctx: RequestContext): void;
   /** Called once when a configuration that loaded this plugin is retired. */
   close?(): Maybe<void>;

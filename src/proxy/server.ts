@@ -12,10 +12,9 @@ import type { Config, ListenerConfig } from '../config/types.ts';
 import { createAccessLog } from '../observability/access-log.ts';
 import { createLogger } from '../observability/log.ts';
 import { WorkerMetrics } from '../observability/metrics.ts';
-import { hasServedRequest, ProxyHandler, type ClientRequest, type CompiledRoute } from './handler.ts';
+import { hasServedRequest, markRejected, ProxyHandler, type CompiledRoute } from './handler.ts';
 import type { Plugin } from './plugin.ts';
 import { PluginSet } from './plugins.ts';
-import type { ClientResponse } from './respond.ts';
 import { Router } from './router.ts';
 import type { WorkerRuntime, WorkerStats } from './runtime.ts';
 import { Upstreams } from './upstream/index.ts';
@@ -73,13 +72,16 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   const servers: AnyServer[] = [];
   try {
     for (const listener of config.listeners) {
-      const server = createServer(listener, config, handler.handle, log);
+      const server = createServer(listener, config, handler, log);
       // TLS connections are counted once the handshake is done: the TLS socket is the one HTTP uses.
       const h2c = listener.http2 && !listener.tls;
       server.on(listener.tls ? 'secureConnection' : 'connection', (socket: Socket) => onConnection(socket, h2c));
       server.on('session', (session: http2.ServerHttp2Session) => {
         sessions.add(session);
         session.once('close', () => sessions.delete(session));
+        // The HTTP/2 counterpart of the keep-alive timeout: GOAWAY after a quiet spell (streams
+        // still open may finish).
+        if (config.timeouts.keepaliveMs > 0) session.setTimeout(config.timeouts.keepaliveMs, () => session.close());
         if (handler.draining) session.close();
       });
       await listen(server, listener, config);
@@ -139,24 +141,27 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   return runtime;
 }
 
-function createServer(
-  listener: ListenerConfig,
-  config: Config,
-  onRequest: (req: ClientRequest, res: ClientResponse) => void,
-  log: ReturnType<typeof createLogger>,
-): AnyServer {
+/** HTTP/2 streams one connection may have open at once (nginx's default; Node's is unlimited). */
+const MAX_CONCURRENT_STREAMS = 128;
+
+function createServer(listener: ListenerConfig, config: Config, proxy: ProxyHandler, log: ReturnType<typeof createLogger>): AnyServer {
   const t = config.timeouts;
+  // 0 is "no limit" for both; Node refuses a head timeout longer than a request timeout.
+  const headersTimeout = t.headerMs > 0 && t.requestMs > 0 ? Math.min(t.headerMs, t.requestMs) : t.headerMs;
+  const shortest = Math.min(t.headerMs || Infinity, t.requestMs || Infinity);
   const http1Options: http.ServerOptions = {
     maxHeaderSize: config.limits.maxHeaderSize,
     requestTimeout: t.requestMs,
-    headersTimeout: Math.min(t.headerMs, t.requestMs),
+    headersTimeout,
     keepAliveTimeout: t.keepaliveMs,
     // Node checks the two timeouts above on this interval; its default (30 s) would make them late.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(t.headerMs / 4))),
-    requireHostHeader: true,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(shortest / 4))),
+    // The handler answers a missing Host itself, with a page and a log line.
+    requireHostHeader: false,
     insecureHTTPParser: false,
   };
-  const handler = onRequest as unknown as http.RequestListener;
+  const http2Settings: http2.Settings = { maxHeaderListSize: config.limits.maxHeaderSize, maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
+  const handler = proxy.handle as unknown as http.RequestListener;
   let server: AnyServer;
   if (listener.tls) {
     const contexts = listener.tls.certificates.map((c) => ({
@@ -170,21 +175,24 @@ function createServer(
     const tlsOptions = { cert: readFileSync(first.cert.certFile), key: readFileSync(first.cert.keyFile), SNICallback };
     server = listener.http2
       ? http2.createSecureServer(
-          { ...tlsOptions, allowHTTP1: true, settings: { maxHeaderListSize: config.limits.maxHeaderSize } },
+          // Node's HTTP/1 fallback for clients without h2 takes its server options from http1Options.
+          { ...tlsOptions, allowHTTP1: true, settings: http2Settings, http1Options },
           handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
         )
       : https.createServer({ ...http1Options, ...tlsOptions }, handler);
   } else if (listener.http2) {
     server = http2.createServer(
-      { settings: { maxHeaderListSize: config.limits.maxHeaderSize } },
+      { settings: http2Settings },
       handler as unknown as (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => void,
     );
   } else {
     server = http.createServer(http1Options, handler);
   }
-  if (server instanceof http.Server) {
-    server.maxRequestsPerSocket = config.limits.maxRequestsPerConnection;
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => rejectBadRequest(err, socket, log));
+  // Every listener but h2c speaks HTTP/1.1 (a TLS HTTP/2 listener through Node's HTTP/1 fallback,
+  // which reads this limit from the server object as http.Server does).
+  if (!listener.http2 || listener.tls) {
+    (server as { maxRequestsPerSocket: number }).maxRequestsPerSocket = config.limits.maxRequestsPerConnection;
+    server.on('clientError', (err: ParseError, socket: Socket) => rejectBadRequest(err, socket, log, proxy, config.requestId.header));
   }
   return server;
 }
@@ -200,41 +208,67 @@ function selectCertificate(contexts: { names: string[]; context: tls.SecureConte
   return undefined;
 }
 
+/** What Node's HTTP parser reports: llhttp's code and its own words for the fault. */
+type ParseError = Error & { code?: string; reason?: string };
+
 /**
  * A request that could not be parsed never reaches a hook or the origin: answer with the status
- * that names the fault (431 head too large, 408 too slow, 400 otherwise) and close.
+ * that names the fault (431 head too large, 408 too slow, 413 chunk extensions too large, 400
+ * otherwise) and close. Anything else reported here (a reset, a failed TLS handshake) has no
+ * request to answer.
  */
-function rejectBadRequest(err: NodeJS.ErrnoException, socket: Socket, log: ReturnType<typeof createLogger>): void {
+function rejectBadRequest(err: ParseError, socket: Socket, log: ReturnType<typeof createLogger>, proxy: ProxyHandler, idHeader: string): void {
   const code = err.code ?? '';
-  if (code === 'ECONNRESET' || code === 'EPIPE') {
+  if (!code.startsWith('HPE_') && code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+    log.debug({ client: socket.remoteAddress, code, err: err.message }, `closed a connection from ${socket.remoteAddress}: ${err.message}`);
     socket.destroy();
     return;
   }
-  const status = code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  log.info({ client: socket.remoteAddress, status, code, reason: err.message }, `rejected a request from ${socket.remoteAddress}: ${status} ${err.message}`);
-  // A response already under way on this connection cannot be replaced by an error response.
+  const status =
+    code === 'HPE_HEADER_OVERFLOW' ? 431 : code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW' ? 413 : 400;
+  const reason = describeParseError(code, err.reason ?? err.message);
+  // A request in progress (its body was too slow or malformed) logs itself; this marks why it ended.
   const inProgress = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-  if (socket.writable && !inProgress?.headersSent) {
-    const body = `${status} ${STATUS_CODES[status]}: ${describeParseError(code, err.message)}\n`;
+  const answer = socket.writable && !inProgress?.headersSent;
+  const body = answer ? `${status} ${STATUS_CODES[status]}: ${reason}\n` : '';
+  let id: string | undefined;
+  if (inProgress) markRejected(socket, status, reason);
+  else id = proxy.rejected(socket, status, reason, Buffer.byteLength(body));
+  log.info(
+    { client: socket.remoteAddress, status, code, reason: err.message, request_id: id },
+    `rejected a request from ${socket.remoteAddress}: ${status} ${err.message}`,
+  );
+  // A response already under way on this connection cannot be replaced by an error response.
+  if (answer) {
     socket.end(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\n` +
+        (id === undefined ? '' : `${idHeader}: ${id}\r\n`) +
         `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
     );
   } else socket.destroy();
 }
 
-function describeParseError(code: string, message: string): string {
+function describeParseError(code: string, reason: string): string {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
       return 'the request head is larger than this server accepts';
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return 'the request was not received in time';
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return 'the chunk extensions of the request body are larger than this server accepts';
+    // llhttp reports both headers under the code of the one it read second.
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CONTENT_LENGTH':
+      if (reason.includes("can't be present with")) return 'the request has both Content-Length and Transfer-Encoding';
+      return code === 'HPE_INVALID_CONTENT_LENGTH'
+        ? `the Content-Length header is not valid (${reason})`
+        : `the Transfer-Encoding header is not valid (${reason})`;
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
-      return 'the request has both Content-Length and Transfer-Encoding';
+      return 'the request has more than one Content-Length';
     case 'HPE_INVALID_HEADER_TOKEN':
       return 'a header name or value holds characters that are not allowed';
     default:
-      return `malformed request (${message})`;
+      return `malformed request (${reason})`;
   }
 }
 

@@ -20,13 +20,16 @@ export default function create(options) {
     name: 'test-plugin',
     request(ctx) {
       ctx.set(seenAt, options.tag);
+      ctx.upstreamHeaders['x-from-request'] = 'request';
     },
     async access(ctx) {
       await new Promise((r) => setTimeout(r, 5));
+      ctx.upstreamHeaders['x-from-access'] = 'access';
       if (ctx.path.startsWith('/blocked')) {
         ctx.answeredBy = 'test-plugin';
         return { status: 403, headers: { 'content-type': 'text/plain' }, body: 'blocked by ' + options.tag };
       }
+      if (ctx.path === '/teapot') return { status: 418 };
     },
     upstream(ctx) {
       ctx.upstreamHeaders['x-plugin-tag'] = ctx.get(seenAt);
@@ -41,6 +44,7 @@ export default function create(options) {
     },
     log(ctx) {
       appendFileSync(options.logFile, ctx.id + ' ' + ctx.status + ' ' + ctx.get(seenAt) + '\\n');
+      if (ctx.path === '/log-rejects') return Promise.reject(new Error('log hook rejected'));
     },
   };
 }
@@ -57,7 +61,12 @@ describe('plugins', () => {
     logFile = join(dir, 'plugin.log');
     writeFileSync(join(dir, 'test-plugin.mjs'), PLUGIN);
     origin = await startOrigin((req, res) => {
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '5', 'x-tag-seen': String(req.headers['x-plugin-tag']) });
+      res.writeHead(200, {
+        'content-type': 'text/plain',
+        'content-length': '5',
+        'x-tag-seen': String(req.headers['x-plugin-tag']),
+        'x-phases-seen': `${req.headers['x-from-request']},${req.headers['x-from-access']}`,
+      });
       res.end('hello');
     });
     const module = join(dir, 'test-plugin.mjs');
@@ -103,6 +112,42 @@ describe('plugins', () => {
     assert.equal(hits, 0);
   });
 
+  it('keeps changes to the upstream headers made in the request and access phases', async () => {
+    const res = await request(url('/page'));
+    assert.equal(res.headers['x-phases-seen'], 'request,access');
+    assert.equal(res.headers['x-tag-seen'], 'global');
+  });
+
+  it('gives hooks the normalised path', async () => {
+    for (const p of ['//blocked/x', '/./blocked', '/x/../blocked', '/%62locked']) {
+      const res = await request(url(p));
+      assert.equal(res.status, 403, p);
+    }
+  });
+
+  it('logs a reply that does not name its plugin as answered by "plugin"', async () => {
+    const res = await request(url('/teapot'));
+    assert.equal(res.status, 418);
+    const id = String(res.headers['x-request-id']);
+    const line = await waitFor(() =>
+      readFileSync(fl.accessLog, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.request_id === id),
+    );
+    assert.equal(line.answered_by, 'plugin');
+  });
+
+  it('survives a log hook whose promise rejects, and logs it', async () => {
+    const res = await request(url('/log-rejects'));
+    assert.equal(res.status, 200);
+    await waitFor(() => fl.logs.find((l) => String(l.msg) === 'a log hook failed: log hook rejected'));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(!fl.logs.some((l) => Number(l.level) >= 60 || String(l.msg).includes('respawning')), fl.stderr());
+    assert.equal((await request(url('/page'))).status, 200);
+  });
+
   it('lets a response-headers hook change the status', async () => {
     const res = await request(url('/status-rewrite'));
     assert.equal(res.status, 202);
@@ -117,6 +162,16 @@ describe('plugins', () => {
     assert.equal(res.body.toString(), 'HELLO');
   });
 });
+
+async function waitFor<T>(fn: () => T | undefined, timeoutMs = 3000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v !== undefined) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
 
 async function waitForLine(file: string, line: string): Promise<void> {
   const t0 = Date.now();

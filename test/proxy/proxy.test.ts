@@ -5,6 +5,60 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { freePort, rawRequest, request, startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
 
+/** The access log's lines so far. */
+const accessLines = (fl: Frontline) =>
+  readFileSync(fl.accessLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/** The body of a raw HTTP/1.1 response, de-chunked. */
+function rawBody(raw: string): string {
+  const at = raw.indexOf('\r\n\r\n');
+  let rest = raw.slice(at + 4);
+  if (!/^transfer-encoding: chunked/im.test(raw.slice(0, at))) return rest;
+  let body = '';
+  for (;;) {
+    const nl = rest.indexOf('\r\n');
+    const size = parseInt(rest.slice(0, nl), 16);
+    if (!(size > 0)) return body;
+    body += rest.slice(nl + 2, nl + 2 + size);
+    rest = rest.slice(nl + 4 + size);
+  }
+}
+
+/** Streams `size` bytes as a chunked upload; resolves with the response (status and body) or, if the client stopped first, nothing. */
+function chunkedUpload(port: number, path: string, size: number, stopAfter = Infinity): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const req = http.request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'transfer-encoding': 'chunked' } });
+    const chunk = Buffer.alloc(64 * 1024, 120);
+    let sent = 0;
+    let answered = false;
+    req.on('response', (res) => {
+      answered = true;
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // The server may close while the upload is still going: the response, if any, is what counts.
+    req.on('error', () => setTimeout(() => answered || resolve(undefined), 200));
+    const pump = () => {
+      while (sent < size && !answered && !req.destroyed) {
+        if (sent >= stopAfter) {
+          req.destroy();
+          setTimeout(() => resolve(undefined), 200);
+          return;
+        }
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once('drain', pump);
+      }
+      if (sent >= size && !req.writableEnded) req.end();
+    };
+    pump();
+  });
+}
+
 interface Seen {
   method: string;
   url: string;
@@ -58,6 +112,7 @@ describe('proxying through a frontline process', () => {
         hang: { servers: [{ url: hang.url }], timeouts: { first_byte: '400ms' } },
         cut: { servers: [{ url: cut.url }] },
         dead: { servers: [{ url: `http://127.0.0.1:${deadPort}` }], retries: 0 },
+        upload: { servers: [{ url: app.url }], retries: 0, health: { passive: { max_fails: 1 } } },
       },
       routes: [
         { path: '/', upstream: 'app' },
@@ -67,6 +122,8 @@ describe('proxying through a frontline process', () => {
         { path: '/cut', upstream: 'cut' },
         { path: '/dead', upstream: 'dead' },
         { host: '*.wild.test', path: '/', upstream: 'api' },
+        { path: '/admin', upstream: 'api' },
+        { path: '/upload-limit', upstream: 'upload' },
       ],
     });
   });
@@ -168,6 +225,118 @@ describe('proxying through a frontline process', () => {
     const out = await rawRequest(fl.port, 'GET / HTTP/1.1\r\nHost: a\r\n', 5000);
     assert.match(out, /^HTTP\/1\.1 408 /);
     assert.ok(Date.now() - t0 < 4000);
+  });
+
+  it('times out a client that sends its body too slowly with 408', async () => {
+    const t0 = Date.now();
+    const out = await rawRequest(fl.port, 'POST /slow-body HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly part', 6000);
+    assert.match(out, /^HTTP\/1\.1 408 /);
+    assert.ok(Date.now() - t0 < 5000);
+  });
+
+  it('answers a chunked body over the limit with 413, without holding it against the origin', async () => {
+    const before = fl.logs.length;
+    const res = await chunkedUpload(fl.port, '/upload-limit', 3 * 1024 * 1024);
+    assert.equal(res?.status, 413);
+    assert.match(res.body, /larger than this server accepts/);
+    await waitFor(() => fl.logs.slice(before).some((l) => String(l.msg).includes('max_body_size')));
+    const after = fl.logs.slice(before).filter((l) => l.upstream === 'upload');
+    assert.ok(!after.some((l) => Number(l.level) >= 50), `no error line: ${JSON.stringify(after)}`);
+    assert.ok(!after.some((l) => String(l.msg).includes('ejected')), 'the origin is not ejected');
+    const metrics = (await request(`http://127.0.0.1:${fl.metricsPort}/metrics`)).body.toString();
+    assert.doesNotMatch(metrics, /frontline_upstream_errors_total\{[^}]*upstream="upload"/);
+    const line = await waitFor(() => accessLines(fl).find((l) => l.path === '/upload-limit' && l.status === 413));
+    assert.equal(line.answered_by, 'frontline');
+  });
+
+  it('does not hold an upload the client aborted against the origin', async () => {
+    const before = fl.logs.length;
+    assert.equal(await chunkedUpload(fl.port, '/upload-limit', 3 * 1024 * 1024, 256 * 1024), undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    const after = fl.logs.slice(before).filter((l) => l.upstream === 'upload');
+    assert.ok(!after.some((l) => Number(l.level) >= 50), `no error line: ${JSON.stringify(after)}`);
+    assert.ok(!after.some((l) => String(l.msg).includes('ejected')), 'the origin is not ejected');
+    const metrics = (await request(`http://127.0.0.1:${fl.metricsPort}/metrics`)).body.toString();
+    assert.doesNotMatch(metrics, /frontline_upstream_errors_total\{[^}]*upstream="upload"/);
+  });
+
+  it('says in the access log who answered: the origin, or frontline for its own pages', async () => {
+    const ids = await Promise.all(['/logged-origin', '/dead/answered', '/upload'].map(async (p) => {
+      const res = await request(url(p), p === '/upload' ? { method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) } : {});
+      return String(res.headers['x-request-id']);
+    }));
+    const lines = await waitFor(() => {
+      const all = accessLines(fl);
+      const found = ids.map((id) => all.find((l) => l.request_id === id));
+      return found.every(Boolean) && found;
+    });
+    assert.deepEqual(lines.map((l) => [l!.status, l!.answered_by]), [[200, null], [502, 'frontline'], [413, 'frontline']]);
+  });
+
+  it('matches routes on the normalised path and forwards the target as received', async () => {
+    for (const target of ['//admin', '/./admin', '/a/../admin', '/%61dmin', '/admin/x/..', '/%2e%2E/admin']) {
+      const out = await rawRequest(fl.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      assert.match(out, /^HTTP\/1\.1 200 /, target);
+      assert.equal(rawBody(out), `api:${target}`, target);
+    }
+    // Not the same path: an encoded slash stays encoded.
+    const slash = await rawRequest(fl.port, 'GET /admin%2Fx HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n');
+    assert.equal(rawBody(slash), 'app:GET:/admin%2Fx:0');
+  });
+
+  it('strips a prefix that matched the normalised path and keeps the rest of the target as received', async () => {
+    const cases: [string, string][] = [
+      ['//api/x//y?q=/a', 'api:/x//y?q=/a'],
+      ['/%61pi/users?id=1', 'api:/users?id=1'],
+      ['/x/../api/./y', 'api:/./y'],
+      ['/api/x/../../api/y', 'api:/y'],
+      ['/%61pi', 'api:/'],
+      ['/api/.?q', 'api:/.?q'],
+    ];
+    for (const [target, expected] of cases) {
+      const out = await rawRequest(fl.port, `GET ${target} HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+      assert.equal(rawBody(out), expected, target);
+    }
+  });
+
+  it('answers a request without Host with its own 400 page, logged and counted', async () => {
+    const out = await rawRequest(fl.port, 'GET /no-host HTTP/1.1\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 400 /);
+    assert.match(out, /no Host header/);
+    const id = /x-request-id: (\S+)/i.exec(out)?.[1];
+    const line = await waitFor(() => accessLines(fl).find((l) => l.request_id === id));
+    assert.equal(line.status, 400);
+    assert.equal(line.answered_by, 'frontline');
+    // HTTP/1.0 needs no Host.
+    assert.match(await rawRequest(fl.port, 'GET /old HTTP/1.0\r\n\r\n'), /^HTTP\/1\.1 200 /);
+  });
+
+  it('logs and counts requests that could not be parsed', async () => {
+    const before = accessLines(fl).filter((l) => l.method === '-').length;
+    const out = await rawRequest(fl.port, 'GET / HTTP/1.1\r\nHost: a\r\nBad Name: x\r\n\r\n');
+    assert.match(out, /^HTTP\/1\.1 400 /);
+    const id = /x-request-id: (\S+)/i.exec(out)?.[1];
+    assert.ok(id, out);
+    const line = await waitFor(() => accessLines(fl).find((l) => l.request_id === id));
+    assert.equal(line.method, '-');
+    assert.equal(line.path, '-');
+    assert.equal(line.status, 400);
+    assert.equal(line.answered_by, 'frontline');
+    assert.match(String(line.error), /characters that are not allowed/);
+    assert.equal(accessLines(fl).filter((l) => l.method === '-').length, before + 1);
+    const metrics = (await request(`http://127.0.0.1:${fl.metricsPort}/metrics`)).body.toString();
+    assert.match(metrics, /frontline_client_errors_total\{status="400"\} [1-9]/);
+    assert.match(metrics, /frontline_client_errors_total\{status="431"\} [1-9]/);
+  });
+
+  it('names Content-Length with Transfer-Encoding in either order', async () => {
+    for (const headers of ['Content-Length: 5\r\nTransfer-Encoding: chunked', 'Transfer-Encoding: chunked\r\nContent-Length: 5']) {
+      const out = await rawRequest(fl.port, `POST / HTTP/1.1\r\nHost: a\r\n${headers}\r\n\r\n0\r\n\r\n`);
+      assert.match(out, /^HTTP\/1\.1 400 /);
+      assert.match(out, /400 Bad Request: the request has both Content-Length and Transfer-Encoding\n$/);
+    }
+    const twice = await rawRequest(fl.port, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n');
+    assert.match(twice, /more than one Content-Length/);
   });
 
   it('keeps client connections alive and reuses origin connections', async () => {
