@@ -124,7 +124,12 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     const ctx = this.#context(req);
     if (req.httpVersionMajor !== 2) (req.socket as unknown as Record<symbol, boolean>)[SERVED] = true;
     res.once('close', () => this.#finish(ctx, req, res));
-    if (this.draining && 'shouldKeepAlive' in res) (res as unknown as ServerResponse).shouldKeepAlive = false;
+    if (req.httpVersionMajor !== 2) {
+      const h1 = res as unknown as ServerResponse & { maxRequestsOnConnectionReached?: boolean };
+      // Node answers the last request max_requests_per_connection allows with "Connection: close"
+      // but keeps the connection until its keep-alive timeout; not keeping it alive closes it.
+      if (this.draining || h1.maxRequestsOnConnectionReached) h1.shouldKeepAlive = false;
+    }
 
     const headers = req.headers;
     if (req.httpVersionMajor === 2) {

@@ -398,3 +398,29 @@ async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 3000): Pr
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+describe('timeouts.request: 0', () => {
+  let fl: Frontline;
+  let app: Origin;
+
+  before(async () => {
+    app = await startOrigin((_req, res) => res.end('ok'));
+    fl = await startFrontline({
+      timeouts: { header: '500ms', request: 0 },
+      upstreams: { app: { servers: [{ url: app.url }] } },
+      routes: [{ path: '/', upstream: 'app' }],
+    });
+  });
+
+  after(async () => {
+    await fl?.stop();
+    await app?.close();
+  });
+
+  it('leaves the request unlimited but keeps the head timeout', async () => {
+    const t0 = Date.now();
+    const out = await rawRequest(fl.port, 'GET / HTTP/1.1\r\nHost: a\r\n', 4000);
+    assert.match(out, /^HTTP\/1\.1 408 /);
+    assert.ok(Date.now() - t0 < 2000);
+  });
+});

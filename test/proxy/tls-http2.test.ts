@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import https from 'node:https';
 import { join } from 'node:path';
-import type { TLSSocket } from 'node:tls';
+import tls, { type TLSSocket } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { freePort, ROOT, startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
 
@@ -121,4 +121,114 @@ describe('TLS and HTTP/2 listeners', () => {
     assert.equal(res.body, 'GET /clear 0 via=2 frontline');
     assert.equal(lastProto, 'http');
   });
+});
+
+/** Sends raw bytes over TLS (ALPN http/1.1) and returns what came back until the server closed (or the timeout). */
+function rawTls(port: number, data: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ host: '127.0.0.1', port, servername: 'a.test', ca, ALPNProtocols: ['http/1.1'] }, () => socket.write(data));
+    let out = '';
+    const timer = setTimeout(() => socket.destroy(), timeoutMs);
+    socket.on('data', (d: Buffer) => (out += d.toString('latin1')));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    socket.on('error', (err) => (out ? undefined : reject(err)));
+  });
+}
+
+describe('limits and timeouts on TLS and HTTP/2 listeners', () => {
+  let fl: Frontline;
+  let origin: Origin;
+  let tlsPort: number;
+  let h2Port: number;
+  let h2cPort: number;
+
+  before(async () => {
+    origin = await startOrigin((_req, res) => res.end('ok'));
+    [tlsPort, h2Port, h2cPort] = [await freePort(), await freePort(), await freePort()];
+    const certificates = [{ server_names: ['a.test'], cert: join(TLS_DIR, 'a.test.crt'), key: join(TLS_DIR, 'a.test.key') }];
+    fl = await startFrontline({
+      listeners: [
+        { address: '127.0.0.1', port: tlsPort, tls: { certificates } },
+        { address: '127.0.0.1', port: h2Port, tls: { certificates }, http2: true },
+        { address: '127.0.0.1', port: h2cPort, http2: true },
+      ],
+      limits: { max_header_size: '8KiB', max_requests_per_connection: 2 },
+      timeouts: { header: '500ms', request: '2s', keepalive: '1s' },
+      upstreams: { app: { servers: [{ url: origin.url }] } },
+      routes: [{ upstream: 'app' }],
+    });
+  });
+
+  after(async () => {
+    await fl?.stop();
+    await origin?.close();
+  });
+
+  for (const [name, port] of [['TLS', () => tlsPort], ['TLS with http2 (HTTP/1.1 by ALPN)', () => h2Port]] as const) {
+    it(`${name}: frontline's 400, 431 and 408 with a reason`, async () => {
+      const bad = await rawTls(port(), 'GET / HTTP/1.1\r\nHost: a.test\r\nBad Name: x\r\n\r\n');
+      assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\n400 Bad Request: a header name or value holds characters that are not allowed\n$/);
+      const big = await rawTls(port(), `GET / HTTP/1.1\r\nHost: a.test\r\nX-Big: ${'a'.repeat(10_000)}\r\n\r\n`);
+      assert.match(big, /^HTTP\/1\.1 431 [^]*the request head is larger than this server accepts\n$/);
+      const t0 = Date.now();
+      const slow = await rawTls(port(), 'GET / HTTP/1.1\r\nHost: a.test\r\n', 4000);
+      assert.match(slow, /^HTTP\/1\.1 408 [^]*the request was not received in time\n$/);
+      assert.ok(Date.now() - t0 < 2500);
+    });
+
+    it(`${name}: closes a connection after max_requests_per_connection`, async () => {
+      const t0 = Date.now();
+      const out = await rawTls(port(), 'GET /1 HTTP/1.1\r\nHost: a.test\r\n\r\nGET /2 HTTP/1.1\r\nHost: a.test\r\n\r\n');
+      const heads = out.split('HTTP/1.1 ').slice(1);
+      assert.equal(heads.length, 2, out);
+      assert.match(heads[0], /Connection: keep-alive/i);
+      assert.match(heads[1], /Connection: close/i);
+      assert.ok(Date.now() - t0 < 900, 'closed after the last response, not at a timeout');
+    });
+  }
+
+  // Node's client refuses to send a header list larger than the server's setting; raise its own
+  // limit so that the request is sent, as a client that ignores the setting would.
+  const h2Session = (port: number, secure: boolean) =>
+    http2.connect(`${secure ? 'https' : 'http'}://127.0.0.1:${port}`, {
+      maxSendHeaderBlockLength: 1 << 20,
+      ...(secure ? { ca, servername: 'a.test' } : {}),
+    });
+
+  const h2Status = (session: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders) =>
+    new Promise<number>((resolve, reject) => {
+      const req = session.request({ ':path': '/', ':authority': 'a.test', ...headers });
+      let status = 0;
+      req.on('response', (h) => (status = Number(h[':status'])));
+      req.on('end', () => resolve(status));
+      req.on('error', reject);
+      req.resume();
+    });
+
+  for (const [name, port, secure] of [['h2', () => h2Port, true], ['h2c', () => h2cPort, false]] as const) {
+    it(`${name}: answers a header list over max_header_size with 431`, async () => {
+      // Sent at once, before the client has acknowledged the server's SETTINGS: from then on, Node
+      // itself resets such a stream (ENHANCE_YOUR_CALM).
+      const session = h2Session(port(), secure);
+      try {
+        assert.equal(await h2Status(session, { 'x-big': 'a'.repeat(10_000) }), 431);
+        assert.equal(await h2Status(session, { 'x-small': 'a' }), 200);
+      } finally {
+        session.close();
+      }
+    });
+
+    it(`${name}: sends GOAWAY to a session idle for timeouts.keepalive`, async () => {
+      const session = h2Session(port(), secure);
+      const t0 = Date.now();
+      const goaway = new Promise<number>((resolve) => session.once('goaway', () => resolve(Date.now() - t0)));
+      assert.equal(await h2Status(session, {}), 200);
+      const after = await Promise.race([goaway, new Promise<number>((r) => setTimeout(() => r(-1), 4000))]);
+      session.destroy();
+      assert.ok(after >= 900 && after < 3000, `GOAWAY after ${after} ms`);
+    });
+  }
 });
