@@ -6,7 +6,6 @@
 import type { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { RequestContext } from './context.ts';
-import { stripResponseHopByHop } from './headers.ts';
 import type { ResponseHead } from './plugin.ts';
 import type { BodySink, ClientResponse } from './respond.ts';
 import type { RequestController as Controller, ResponseHandler } from './upstream/http1-pool.ts';
@@ -74,7 +73,6 @@ export class Exchange<P> implements ResponseHandler {
   onResponseStart(controller: Controller, statusCode: number, headers: Record<string, string | string[]>): void {
     const ctx = this.#ctx;
     ctx.timings.upstreamFirstByteMs = performance.now() - this.dispatchedAt;
-    stripResponseHopByHop(headers);
     const head: ResponseHead = { status: statusCode, headers };
     const transforms = this.#owner.onHead(this, head);
     if (Array.isArray(transforms)) this.#start(head, transforms);

@@ -79,19 +79,6 @@ function quoteIfNeeded(value: string): string {
   return value;
 }
 
-/** Removes hop-by-hop fields from an origin's response head, in place. */
-export function stripResponseHopByHop(headers: Record<string, string | string[] | undefined>): void {
-  const listed = connectionTokens(headers.connection);
-  if (listed !== undefined) for (const t of listed) delete headers[t];
-  delete headers.connection;
-  delete headers['keep-alive'];
-  delete headers['proxy-connection'];
-  delete headers['transfer-encoding'];
-  delete headers.trailer;
-  delete headers.upgrade;
-  delete headers['proxy-authenticate'];
-}
-
 /** The request has a body to forward (RFC 9112 §6.3). */
 export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
   const cl = headers['content-length'];

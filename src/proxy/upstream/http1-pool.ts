@@ -23,7 +23,11 @@ export interface RequestController {
   abort(reason: Error): void;
 }
 
-/** Receives one exchange's events, in this order: start, response start, data*, end — or error (at most once, and nothing after). */
+/**
+ * Receives one exchange's events, in this order: start, response start, data*, end — or error
+ * (at most once, and nothing after). The response headers are end-to-end only: hop-by-hop
+ * fields (RFC 9110 §7.6.1) are never handed over, since a proxy must not forward them.
+ */
 export interface ResponseHandler {
   /** The request is about to be written on a connection: from here on it may have reached the origin. */
   onRequestStart(controller: RequestController): void;
@@ -515,6 +519,7 @@ class Connection {
     let chunked = false;
     let teOther = false;
     let connClose = minor === 0;
+    let listed: string[] | undefined;
     let pos = text.indexOf('\r\n');
     while (pos !== -1) {
       const lineStart = pos + 2;
@@ -553,19 +558,30 @@ class Connection {
           const last = value.slice(value.lastIndexOf(',') + 1).trim().toLowerCase();
           chunked = last === 'chunked';
           teOther = !chunked;
-          break;
+          continue;
         }
         case 'connection': {
           const v = value.toLowerCase();
           if (v.includes('close')) connClose = true;
           else if (minor === 0 && v.includes('keep-alive')) connClose = false;
-          break;
+          if (v !== 'close' && v !== 'keep-alive') (listed ??= []).push(v);
+          continue;
         }
+        case 'keep-alive':
+        case 'proxy-connection':
+        case 'trailer':
+        case 'upgrade':
+        case 'proxy-authenticate':
+          continue;
       }
       const prior = headers[name];
       if (prior === undefined) headers[name] = value;
       else if (typeof prior === 'string') headers[name] = [prior, value];
       else prior.push(value);
+    }
+    // Fields named in Connection are hop-by-hop too (RFC 9110 §7.6.1); rare, so a second pass is fine.
+    if (listed !== undefined) {
+      for (const v of listed) for (const t of v.split(',')) delete headers[t.trim()];
     }
     if (status < 200) {
       // Interim responses (100 Continue, 103 Early Hints) are not forwarded; 101 needs an upgrade path frontline does not offer.
@@ -576,7 +592,8 @@ class Connection {
       return consumedFromBuf;
     }
     this.#keepAlive = !connClose;
-    if (chunked || teOther) delete headers['content-length'];
+    // With Transfer-Encoding, Content-Length is not the body's length (RFC 9112 §6.3): never pass it on.
+    if ((chunked || teOther) && contentLength !== -1) delete headers['content-length'];
     const noBody = this.#noBody || status === 204 || status === 304;
     if (noBody) this.#state = S_IDLE;
     else if (chunked) this.#state = S_CHUNK_SIZE;
