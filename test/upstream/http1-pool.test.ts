@@ -131,6 +131,28 @@ describe('Http1Pool', () => {
     assert.equal(r.body.toString(), 'chunked:100000');
   });
 
+  test('never reuses a connection whose origin answered before the upload ended', async () => {
+    const o = await origin((req, res) => {
+      if (req.url === '/early') {
+        res.writeHead(413, { connection: 'keep-alive', 'content-length': '4' });
+        res.end('nope');
+        return;
+      }
+      req.resume();
+      req.on('end', () => res.end(`fine ${req.url}`));
+    });
+    const p = pool(o.url, { connections: 1 });
+    const body = new Readable({ read() {} });
+    body.push(Buffer.alloc(1000, 120));
+    const early = await send(p, { method: 'POST', path: '/early', headers: { host: 'h', 'content-length': '100000' }, body });
+    assert.equal(early.status, 413);
+    body.push(Buffer.alloc(1000, 120));
+    const next = await send(p, { path: '/next' });
+    assert.equal(next.status, 200);
+    assert.equal(next.body.toString(), 'fine /next');
+    assert.equal(o.connections(), 2);
+  });
+
   test('pauses reading while the handler is paused (backpressure)', async () => {
     let written = 0;
     const o = await origin((_req, res) => {

@@ -207,6 +207,8 @@ class Connection {
   #parsing = false;
   /** The origin ended the connection while bytes were held back for a paused handler. */
   #ended = false;
+  /** The request body is still being written: an early response leaves the connection unusable. */
+  #uploading = false;
 
   constructor(pool: Http1Pool, socket: net.Socket) {
     this.pool = pool;
@@ -294,6 +296,7 @@ class Connection {
 
   #sendBody(attempt: Attempt, body: Readable, chunked: boolean): void {
     const socket = this.socket;
+    this.#uploading = true;
     const onData = (chunk: Buffer | string) => {
       if (this.attempt !== attempt) return;
       this.#timerStart = coarseNow;
@@ -313,6 +316,7 @@ class Connection {
       }
     };
     const cleanup = () => {
+      if (this.attempt === attempt || this.attempt === undefined) this.#uploading = false;
       body.off('data', onData);
       body.off('end', onEnd);
       body.off('error', onError);
@@ -623,7 +627,9 @@ class Connection {
     attempt.finished = true;
     this.#state = S_IDLE;
     this.served++;
-    if (this.#keepAlive && !extra && !this.pool.closing) {
+    // An origin may answer before the upload ends (e.g. 413): the rest of the body would then be
+    // read as the next request, so such a connection is closed, never reused.
+    if (this.#keepAlive && !extra && !this.#uploading && !this.pool.closing) {
       this.#arm(TIMER_IDLE, this.pool.options.idleTimeoutMs);
       this.pool.release(this);
     } else {
