@@ -1,6 +1,7 @@
 // The `frontline` command: run the proxy (from a file, or a quick one from flags), check a
 // configuration, print its JSON Schema, and control a running frontline over its control socket.
 import { parseArgs } from 'node:util';
+import { checkConfig } from '../config/check.ts';
 import { ConfigError, loadConfigFile, validateConfig } from '../config/load.ts';
 import { editorSchema } from '../config/schema.ts';
 import { controlSocketPath, defaultControlSocket, sendControlRequest } from '../process/control.ts';
@@ -34,34 +35,47 @@ configuration, QUIT stops gracefully, TERM and INT stop at once.`,
     options: { config: { type: 'string', short: 'c' } },
     async run(values) {
       const file = requiredString(values, 'config');
-      const config = loadConfigFile(file);
-      await runPrimary({ config, load: () => loadConfigFile(file) });
+      const load = () => checkConfig(loadConfigFile(file));
+      await runPrimary({ config: load(), load });
       return 0;
     },
   },
 
   proxy: {
-    usage: `frontline proxy --listen [ADDRESS:]PORT --to URL [--workers N]
+    usage: `frontline proxy --listen [ADDRESS:]PORT --to URL [--workers N] [--metrics [ADDRESS:]PORT | --no-metrics]
 
 Runs frontline without a configuration file: every request to --listen goes to --to (repeat
 --to for several origins, balanced round-robin; repeat --listen for several listeners). A reload
-(HUP) restarts the workers with the same settings.`,
+(HUP) restarts the workers with the same settings.
+
+Metrics and status are served on 127.0.0.1:9090: --metrics moves them (e.g. --metrics 9191),
+--no-metrics turns them off. frontline does not start while that port is taken.`,
     options: {
       listen: { type: 'string', short: 'l', multiple: true },
       to: { type: 'string', short: 't', multiple: true },
       workers: { type: 'string', short: 'w' },
+      metrics: { type: 'string' },
+      'no-metrics': { type: 'boolean' },
     },
     async run(values) {
       const listens = requiredList(values, 'listen');
       const origins = requiredList(values, 'to');
       const workers = typeof values.workers === 'string' && /^[0-9]+$/.test(values.workers) ? Number(values.workers) : values.workers;
+      if (values.metrics !== undefined && values['no-metrics'] === true) throw new UsageError('--metrics and --no-metrics exclude each other');
+      const metrics =
+        values['no-metrics'] === true
+          ? { enabled: false }
+          : typeof values.metrics === 'string'
+            ? parseAddressPort('--metrics', values.metrics)
+            : undefined;
       const raw = {
         ...(workers === undefined ? {} : { workers }),
-        listeners: listens.map(parseListen),
+        ...(metrics === undefined ? {} : { metrics }),
+        listeners: listens.map((spec) => parseAddressPort('--listen', spec)),
         upstreams: { origin: { servers: origins.map((url) => ({ url })) } },
         routes: [{ path: '/', upstream: 'origin' }],
       };
-      const build = () => validateConfig(raw, 'command line', process.cwd());
+      const build = () => checkConfig(validateConfig(raw, 'command line', process.cwd()));
       await runPrimary({ config: build(), load: build });
       return 0;
     },
@@ -77,7 +91,7 @@ exits 1.`,
       if (positionals.length !== 1) throw new UsageError('check-config takes one FILE');
       const file = positionals[0];
       try {
-        const c = loadConfigFile(file);
+        const c = checkConfig(loadConfigFile(file));
         console.log(`${file}: ok (${count(c.listeners.length, 'listener')}, ${count(c.upstreams.size, 'upstream')}, ${count(c.routes.length, 'route')})`);
         return 0;
       } catch (err) {
@@ -161,7 +175,7 @@ const USAGE = `frontline: an edge reverse proxy
 
 Usage:
   frontline serve --config FILE           run with a configuration file
-  frontline proxy --listen [ADDR:]PORT --to URL [--workers N]
+  frontline proxy --listen [ADDR:]PORT --to URL [--workers N] [--metrics [ADDR:]PORT | --no-metrics]
                                           run a quick proxy without a file
   frontline check-config FILE             validate a configuration file
   frontline schema                        print the configuration's JSON Schema
@@ -230,9 +244,9 @@ function requiredList(values: Values, name: string): string[] {
 }
 
 /** "127.0.0.1:8080", "[::1]:8080", ":8080" or "8080" (address defaults to 127.0.0.1). */
-function parseListen(spec: string): { address?: string; port: number } {
+function parseAddressPort(option: string, spec: string): { address?: string; port: number } {
   const m = /^(?:(?:\[([^\]]+)\]|([^:]*)):)?([0-9]+)$/.exec(spec);
-  if (!m) throw new UsageError(`--listen ${spec}: expected [ADDRESS:]PORT, e.g. 127.0.0.1:8080`);
+  if (!m) throw new UsageError(`${option} ${spec}: expected [ADDRESS:]PORT, e.g. 127.0.0.1:8080`);
   const address = m[1] ?? m[2];
   return { ...(address ? { address } : {}), port: Number(m[3]) };
 }

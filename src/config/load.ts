@@ -1,10 +1,11 @@
 // Loading a configuration: YAML text → schema check (errors carry the YAML path, line and column)
 // → defaults → cross-checks → the resolved `Config`. A file that fails any step is rejected whole.
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
+import { normalizePath } from '../proxy/normalize-path.ts';
 import { ConfigSchema, UpstreamSchema, type ConfigFile } from './schema.ts';
 import type { Config, ListenerConfig, RouteConfig, UpstreamConfig } from './types.ts';
 
@@ -30,6 +31,16 @@ export class ConfigError extends Error {
     this.source = source;
     this.problems = problems;
   }
+}
+
+type Locate = (segments: (string | number)[]) => { line?: number; column?: number };
+
+/** Where in its YAML text each configuration came from, for problems found after loading (check.ts). */
+const locators = new WeakMap<Config, Locate>();
+
+/** The line and column of a key of `config`'s file, when it was read from YAML. */
+export function configLocation(config: Config, segments: (string | number)[]): { line?: number; column?: number } {
+  return locators.get(config)?.(segments) ?? {};
 }
 
 /** Reads and resolves a configuration file. Throws ConfigError naming every problem found. */
@@ -69,10 +80,10 @@ export function parseConfigText(text: string, source: string, baseDir: string): 
     }
     return {};
   };
-  return validateConfig(doc.toJS() ?? {}, source, baseDir, locate);
+  const config = validateConfig(doc.toJS() ?? {}, source, baseDir, locate);
+  locators.set(config, locate);
+  return config;
 }
-
-type Locate = (segments: (string | number)[]) => { line?: number; column?: number };
 
 /** Validates a plain object (parsed YAML, or built in code) and resolves it. */
 export function validateConfig(raw: unknown, source: string, baseDir: string, locate: Locate = () => ({})): Config {
@@ -176,7 +187,8 @@ function schemaAt(pointer: string): Record<string, unknown> | undefined {
   return s;
 }
 
-function formatPath(segments: (string | number)[]): string {
+/** ["routes", 0, "path"] → "routes[0].path". */
+export function formatPath(segments: (string | number)[]): string {
   let out = '';
   for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${s}` : s;
   return out;
@@ -263,7 +275,17 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     return { name: p.module, module, options: p.options };
   });
 
+  const routeKeys = new Map<string, number>();
   const routes: RouteConfig[] = file.routes.map((r, i) => {
+    const normal = normalizePath(r.path);
+    if (normal !== r.path) {
+      problem(['routes', i, 'path'], `requests are matched by their normalised path, which is never "${r.path}"; write "${normal}"`);
+    }
+    const host = r.host === undefined || r.host === '*' ? '*' : r.host.toLowerCase();
+    const key = `${host} ${r.path}`;
+    const first = routeKeys.get(key);
+    if (first === undefined) routeKeys.set(key, i);
+    else problem(['routes', i], `same host and path as routes[${first}] (host ${host === '*' ? 'any' : `"${host}"`}, path "${r.path}"): only the first could ever match`);
     if (!upstreams.has(r.upstream)) {
       problem(['routes', i, 'upstream'], `no upstream named "${r.upstream}" (defined: ${[...upstreams.keys()].join(', ') || 'none'})`);
     }
@@ -302,7 +324,8 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
   if (problems.length > 0) throw new ConfigError(source, problems);
   return {
     source,
-    workers: file.workers === 'auto' ? Math.max(1, cpus().length) : file.workers,
+    // The CPUs this process may run on (its affinity mask), not every CPU of the machine.
+    workers: file.workers === 'auto' ? availableParallelism() : file.workers,
     distribution: file.distribution,
     cpuAffinity: file.cpu_affinity === 'auto',
     controlSocket: file.control_socket,

@@ -55,7 +55,11 @@ const Listener = Type.Object(
 const Server = Type.Object(
   {
     url: Type.String({ pattern: '^https?://', description: 'Origin base URL, e.g. http://10.0.0.5:8080' }),
-    weight: Type.Integer({ minimum: 1, default: 1, description: 'Relative share for the weighted policy' }),
+    weight: Type.Integer({
+      minimum: 1,
+      default: 1,
+      description: 'Relative share of requests: used by weighted, least-connections (load per unit of weight) and consistent-hash (ring points)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -155,7 +159,7 @@ export const ConfigSchema = Type.Object(
   {
     workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], {
       default: 'auto',
-      description: '"auto" starts one worker per CPU',
+      description: '"auto" starts one worker per CPU this process may run on',
     }),
     distribution: Enum(
       ['reuseport', 'round-robin', 'shared'] as const,

@@ -204,7 +204,7 @@ class Primary {
   }
 
   private installSignalHandlers(): () => void {
-    // nginx's meanings. USR2 (binary upgrade) is not handled yet.
+    // nginx's meanings.
     const handlers: [NodeJS.Signals, () => void][] = [
       ['SIGHUP', () => void this.reload()],
       ['SIGQUIT', () => void this.stop(true)],
@@ -218,6 +218,8 @@ class Primary {
         act();
       },
     ]);
+    // Node's default action for USR2 would end the primary without a stop; until upgrades exist, say so and go on.
+    installed.push(['SIGUSR2', () => this.log.warn({ signal: 'SIGUSR2' }, 'USR2 (binary upgrade) is not supported yet; ignoring')]);
     for (const [signal, handler] of installed) process.on(signal, handler);
     return () => {
       for (const [signal, handler] of installed) process.off(signal, handler);

@@ -37,8 +37,9 @@ process.on('uncaughtException', (err, origin) => {
 });
 
 // The primary decides when workers stop and reload: a Ctrl-C or a hangup reaches the whole
-// process group, and must not take the workers down behind its back.
-for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP'] as const) process.on(signal, () => {});
+// process group, and must not take the workers down behind its back (nor a USR2 meant for the
+// primary, whose default action would end a worker).
+for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
 
 process.on('message', (m: unknown) => {
   if (isToWorker(m)) void handle(m);

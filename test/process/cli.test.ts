@@ -29,6 +29,72 @@ describe('frontline check-config', () => {
     assert.match(r.stderr, /no upstream named "nowhere"/);
   });
 
+  test('duplicate routes and route paths no request can have, exit 1', { timeout: 5_000 }, async () => {
+    const file = join(dir, 'routes.yaml');
+    writeFileSync(
+      file,
+      `listeners:
+  - port: 8080
+upstreams:
+  app:
+    servers:
+      - url: http://127.0.0.1:3000
+routes:
+  - path: /api
+    upstream: app
+  - host: "*"
+    path: /api
+    upstream: app
+  - path: /a//b
+    upstream: app
+`,
+    );
+    const r = await runCli(['check-config', file]);
+    assert.equal(r.code, 1, r.stdout);
+    assert.ok(r.stderr.includes(`${file}:10:5: routes[1]: same host and path as routes[0] (host any, path "/api")`), r.stderr);
+    assert.ok(r.stderr.includes(`${file}:13:11: routes[2].path: requests are matched by their normalised path, which is never "/a//b"; write "/a/b"`), r.stderr);
+  });
+
+  test('the files it names: certificates, keys and plugin modules, exit 1', { timeout: 5_000 }, async () => {
+    const tls = join(ROOT, 'test/fixtures/tls');
+    const file = join(dir, 'files.yaml');
+    writeFileSync(
+      file,
+      `listeners:
+  - port: 8443
+    tls:
+      certificates:
+        - server_names: [a.test]
+          cert: ${join(tls, 'a.test.crt')}
+          key: ${join(tls, 'b.test.key')}
+        - server_names: [c.test]
+          cert: missing.crt
+          key: ${join(tls, 'a.test.key')}
+upstreams:
+  app:
+    servers:
+      - url: http://127.0.0.1:3000
+plugins:
+  - module: ./missing-plugin.ts
+  - module: no-such-frontline-plugin
+  - module: pino
+routes:
+  - path: /api
+    upstream: app
+`,
+    );
+    const r = await runCli(['check-config', file]);
+    assert.equal(r.code, 1, r.stdout);
+    const lines = r.stderr.split('\n');
+    const expect = (at: string, what: RegExp) =>
+      assert.ok(lines.some((l) => l.startsWith(`  ${file}:${at}`) && what.test(l)), `${at} ${what} in:\n${r.stderr}`);
+    expect('5:11: listeners[0].tls.certificates[0]:', /are not a usable certificate and key: .*key values mismatch/);
+    expect('9:17: listeners[0].tls.certificates[1].cert:', /cannot read .*missing\.crt/);
+    expect('16:13: plugins[0].module:', /no such file: .*missing-plugin\.ts/);
+    expect('17:13: plugins[1].module:', /cannot find the package "no-such-frontline-plugin"/);
+    assert.equal(lines.filter((l) => l.startsWith('  ')).length, 4, r.stderr);
+  });
+
   test('a missing file, exit 1', { timeout: 5_000 }, async () => {
     const r = await runCli(['check-config', join(dir, 'missing.yaml')]);
     assert.equal(r.code, 1);

@@ -73,8 +73,10 @@ export class Serve {
   private readonly waiters = new Set<() => void>();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: string[]) {
-    this.child = spawn(NODE, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  /** `wrapper`: a command that runs node (e.g. taskset); `env`: the environment instead of this one. */
+  constructor(args: string[], opts: { wrapper?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+    const [command, ...prefix] = [...(opts.wrapper ?? []), NODE];
+    this.child = spawn(command, [...prefix, MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: opts.env });
     let partial = '';
     this.child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;

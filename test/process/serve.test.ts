@@ -129,6 +129,42 @@ describe('frontline serve (reuseport, 2 workers)', () => {
     assert.deepEqual(await workerPids(), before);
   });
 
+  test('a reload whose certificate is missing fails with file:line and keeps the old workers', { timeout: 8_000 }, async () => {
+    const before = await workerPids();
+    // Lines 4-9: the second listener, with a certificate that does not exist.
+    const port = await freePort();
+    const yaml = configYaml(options).replace(
+      'upstreams:',
+      `  - address: 127.0.0.1
+    port: ${port}
+    tls:
+      certificates:
+        - server_names: [a.test]
+          cert: missing.crt
+          key: missing.key
+upstreams:`,
+    );
+    writeFileSync(file, yaml);
+    const cli = await runCli(['reload', '--socket', socket]);
+    assert.equal(cli.code, 1);
+    assert.ok(cli.stderr.includes(`${file}:12:`) && cli.stderr.includes(`cannot read ${join(dir, 'missing.crt')}`), cli.stderr);
+    assert.match(cli.stderr, /keeping the current configuration/);
+    assert.equal((await status(socket)).configVersion, 1);
+    assert.deepEqual(await workerPids(), before);
+  });
+
+  test('USR2 is logged and ignored by the primary and the workers', { timeout: 8_000 }, async () => {
+    const before = await workerPids();
+    process.kill(serve.pid, 'SIGUSR2');
+    const line = await serve.waitForLog((l) => l.msg === 'USR2 (binary upgrade) is not supported yet; ignoring', 3_000);
+    assert.equal(line.level, 40);
+    process.kill(before.get(0)!, 'SIGUSR2');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(serve.child.exitCode, null, 'the primary runs on');
+    assert.deepEqual(await workerPids(), before, 'no worker died');
+    assert.equal((await get(`${listenUrl}/after-usr2`)).status, 200);
+  });
+
   test('a reload replaces every worker, one at a time, without a failed request', { timeout: 15_000 }, async (t) => {
     writeFileSync(file, configYaml(options));
     const before = await workerPids();
@@ -359,6 +395,64 @@ export default () => {
 });
 
 describe('frontline serve start-up', () => {
+  test('workers: auto starts one worker per CPU this process may run on', { timeout: 10_000 }, async (t) => {
+    if (!existsSync('/usr/bin/taskset') || cpusAllowed(process.pid).match(/^\d+$/)) return t.skip('needs taskset and more than one CPU');
+    const dir = tempDir();
+    const origin = await startOrigin();
+    const file = join(dir, 'frontline.yaml');
+    writeFileSync(file, configYaml({ socket: join(dir, 'c.sock'), listenPorts: [await freePort()], originPort: origin.port, metricsPort: await freePort() }).replace('workers: 2', 'workers: auto'));
+    const firstCpu = cpusAllowed(process.pid).split(/[,-]/)[0];
+    const serve = new Serve(['serve', '--config', file], { wrapper: ['taskset', '-c', firstCpu] });
+    try {
+      const ready = await serve.ready();
+      assert.equal(ready.workers, 1);
+    } finally {
+      await serve.kill();
+      await origin.close();
+    }
+  });
+
+  test('serve refuses a configuration whose files are unusable, naming file:line', { timeout: 10_000 }, async () => {
+    const dir = tempDir();
+    const file = join(dir, 'frontline.yaml');
+    writeFileSync(file, configYaml({ socket: join(dir, 'c.sock'), listenPorts: [await freePort()], originPort: 1, metricsPort: await freePort(), extra: 'plugins:\n  - module: ./nowhere.ts\n' }));
+    const serve = new Serve(['serve', '--config', file]);
+    const { code } = await serve.exited;
+    assert.equal(code, 1);
+    assert.ok(serve.stderr.includes(`${file}:23:`) && serve.stderr.includes(`no such file: ${join(dir, 'nowhere.ts')}`), serve.stderr);
+    assert.ok(!existsSync(join(dir, 'c.sock')), 'nothing was started');
+  });
+
+  test('proxy: --metrics moves the admin listener, --no-metrics turns it off', { timeout: 15_000 }, async () => {
+    const dir = tempDir();
+    const origin = await startOrigin();
+    const env = { ...process.env, XDG_RUNTIME_DIR: dir };
+    const metricsPort = await freePort();
+    const args = ['proxy', '--listen', String(await freePort()), '--to', `http://127.0.0.1:${origin.port}`, '--workers', '1'];
+    try {
+      let serve = new Serve([...args, '--metrics', `127.0.0.1:${metricsPort}`], { env });
+      try {
+        const ready = await serve.ready();
+        assert.equal(ready.metrics, `http://127.0.0.1:${metricsPort}/metrics`);
+        assert.equal((await get(`http://127.0.0.1:${metricsPort}/metrics`)).status, 200);
+      } finally {
+        await serve.kill();
+      }
+      serve = new Serve([...args, '--no-metrics'], { env });
+      try {
+        const ready = await serve.ready();
+        assert.equal(ready.metrics, null);
+      } finally {
+        await serve.kill();
+      }
+      const both = await runCli([...args, '--metrics', '9191', '--no-metrics']);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--metrics and --no-metrics exclude each other/);
+    } finally {
+      await origin.close();
+    }
+  });
+
   test('a port in use stops serve with the reason', { timeout: 10_000 }, async () => {
     const dir = tempDir();
     const origin = await startOrigin();
