@@ -60,9 +60,9 @@ export const hasServedRequest = (socket: object): boolean => SERVED in socket;
 const REJECTED = Symbol('frontline.rejected');
 type Rejection = { status: number; reason: string };
 
-/** Records, for the access log, that the request in progress on `socket` was answered with `status`. */
+/** Records, for the access log, that the request in progress on `socket` was answered with `status` (the first answer counts). */
 export const markRejected = (socket: object, status: number, reason: string): void => {
-  (socket as Record<symbol, Rejection>)[REJECTED] = { status, reason };
+  (socket as Record<symbol, Rejection>)[REJECTED] ??= { status, reason };
 };
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> =>
@@ -442,7 +442,8 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
   #finish(ctx: RequestContext, req: ClientRequest, res: ClientResponse): void {
     this.requestsActive--;
     ctx.timings.totalMs = performance.now() - ctx.start;
-    if (!res.writableFinished && ctx.error === undefined) {
+    if (!res.writableFinished) {
+      // Node's parser may have ended the request (and the upload with it) after it started.
       const rejection = req.httpVersionMajor === 2 ? undefined : (req.socket as unknown as Record<symbol, Rejection | undefined>)[REJECTED];
       if (rejection !== undefined) {
         ctx.error = `request rejected: ${rejection.reason}`;
@@ -451,7 +452,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
           ctx.answeredBy = 'frontline';
         }
       } else {
-        ctx.error = 'client closed the connection before the response was complete';
+        ctx.error ??= 'client closed the connection before the response was complete';
         if (ctx.status === 0) ctx.status = 499;
       }
     }

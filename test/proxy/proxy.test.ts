@@ -234,6 +234,18 @@ describe('proxying through a frontline process', () => {
     assert.ok(Date.now() - t0 < 5000);
   });
 
+  it('logs a request whose body was too slow once, with the 408 it got', async () => {
+    const unparsed = () => accessLines(fl).filter((l) => l.method === '-' && l.status === 408).length;
+    const before = unparsed();
+    await rawRequest(fl.port, 'POST /slow-body-logged HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\nonly part', 6000);
+    const line = await waitFor(() => accessLines(fl).find((l) => l.path === '/slow-body-logged'));
+    assert.equal(line.status, 408, JSON.stringify(line));
+    assert.equal(line.error, 'request rejected: the request was not received in time');
+    assert.equal(line.answered_by, 'frontline');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(unparsed(), before, 'no second line for the same request');
+  });
+
   it('answers a chunked body over the limit with 413, without holding it against the origin', async () => {
     const before = fl.logs.length;
     const res = await chunkedUpload(fl.port, '/upload-limit', 3 * 1024 * 1024);
@@ -251,8 +263,11 @@ describe('proxying through a frontline process', () => {
 
   it('does not hold an upload the client aborted against the origin', async () => {
     const before = fl.logs.length;
-    assert.equal(await chunkedUpload(fl.port, '/upload-limit', 3 * 1024 * 1024, 256 * 1024), undefined);
-    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await chunkedUpload(fl.port, '/upload-limit?aborted', 3 * 1024 * 1024, 256 * 1024), undefined);
+    const line = await waitFor(() => accessLines(fl).find((l) => l.path === '/upload-limit?aborted'));
+    assert.equal(line.status, 499, JSON.stringify(line));
+    assert.match(String(line.error), /^client (aborted the request body|closed the connection)/);
+    await new Promise((r) => setTimeout(r, 300));
     const after = fl.logs.slice(before).filter((l) => l.upstream === 'upload');
     assert.ok(!after.some((l) => Number(l.level) >= 50), `no error line: ${JSON.stringify(after)}`);
     assert.ok(!after.some((l) => String(l.msg).includes('ejected')), 'the origin is not ejected');
