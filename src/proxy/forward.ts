@@ -43,6 +43,9 @@ export class Exchange<P> implements ResponseHandler {
   #headSent = false;
   #done = false;
   #clientGone = false;
+  #transformError: HookFailure | undefined = undefined;
+  /** The origin's body is complete and the body transforms are still delivering it. */
+  #draining = false;
   /** Where body bytes go: the client response, or the first of the body transforms. */
   #sink: BodySink | undefined = undefined;
   readonly #onClientClose: () => void;
@@ -57,6 +60,11 @@ export class Exchange<P> implements ResponseHandler {
     this.#resume = () => this.#controller?.resume();
     this.#onClientClose = () => {
       if (this.#done) return;
+      // A failed body transform makes the pipeline close the response too: that is not the client leaving.
+      if (this.#transformError !== undefined) {
+        this.#controller?.abort(this.#transformError);
+        return;
+      }
       this.#clientGone = true;
       this.#controller?.abort(new ClientGoneError());
     };
@@ -74,19 +82,31 @@ export class Exchange<P> implements ResponseHandler {
     const ctx = this.#ctx;
     ctx.timings.upstreamFirstByteMs = performance.now() - this.dispatchedAt;
     const head: ResponseHead = { status: statusCode, headers };
-    const transforms = this.#owner.onHead(this, head);
-    if (Array.isArray(transforms)) this.#start(head, transforms);
-    else {
-      controller.pause();
-      transforms.then(
-        (t) => {
-          if (this.#done) return;
-          this.#start(head, t);
-          controller.resume();
-        },
-        (err: Error) => controller.abort(err),
-      );
+    let transforms: Transform[] | Promise<Transform[]>;
+    try {
+      transforms = this.#owner.onHead(this, head);
+      if (Array.isArray(transforms)) {
+        this.#start(head, transforms);
+        return;
+      }
+    } catch (err) {
+      controller.abort(new HookFailure(err));
+      return;
     }
+    controller.pause();
+    transforms.then(
+      (t) => {
+        if (this.#done) return;
+        try {
+          this.#start(head, t);
+        } catch (err) {
+          controller.abort(new HookFailure(err));
+          return;
+        }
+        controller.resume();
+      },
+      (err: unknown) => controller.abort(new HookFailure(err)),
+    );
   }
 
   #start(head: ResponseHead, transforms: Transform[]): void {
@@ -105,8 +125,14 @@ export class Exchange<P> implements ResponseHandler {
     last.on('data', (chunk: Buffer) => {
       ctx.bytesSent += chunk.length;
     });
+    for (const t of transforms) t.once('error', (err: Error) => (this.#transformError ??= new HookFailure(err)));
     pipeline([...transforms, res] as unknown as [Readable, NodeJS.WritableStream], (err) => {
-      if (err && !this.#done) this.#controller?.abort(err);
+      if (this.#draining) {
+        // The origin's part is over; the exchange ends when the transforms have delivered (or failed).
+        this.#draining = false;
+        const failure = err ? (this.#clientGone ? err : (this.#transformError ?? new HookFailure(err))) : undefined;
+        this.#owner.onDone(this, failure === undefined, failure);
+      } else if (err && !this.#done && !this.#clientGone) this.#controller?.abort(this.#transformError ?? new HookFailure(err));
     });
     this.#sink = transforms[0];
   }
@@ -127,7 +153,11 @@ export class Exchange<P> implements ResponseHandler {
     this.#res.off('close', this.#onClientClose);
     const sink = this.#sink;
     if (sink === this.#res) this.#res.end();
-    else sink?.end();
+    else if (sink !== undefined) {
+      this.#draining = true;
+      sink.end();
+      return;
+    }
     this.#owner.onDone(this, true, undefined);
   }
 
@@ -148,6 +178,14 @@ export class Exchange<P> implements ResponseHandler {
     this.#res.destroy(err);
     this.#sink?.on('error', noop);
     this.#owner.onDone(this, false, err);
+  }
+}
+
+/** A response-phase hook (or writing the head it produced) failed: the origin is not to blame. */
+export class HookFailure extends Error {
+  constructor(cause: unknown) {
+    super(`a response hook failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    this.name = 'HookFailure';
   }
 }
 

@@ -12,7 +12,7 @@ import type { AccessLog } from '../observability/access-log.ts';
 import type { WorkerMetrics } from '../observability/metrics.ts';
 import { RequestContext } from './context.ts';
 import { errorReply } from './error-page.ts';
-import { classifyUpstreamError, ClientGoneError, Exchange, type ExchangeOwner } from './forward.ts';
+import { classifyUpstreamError, ClientGoneError, Exchange, HookFailure, type ExchangeOwner } from './forward.ts';
 import { hasRequestBody, upstreamRequestHeaders, VIA_NAME } from './headers.ts';
 import { rawPrefixEnd, segmentCount } from './normalize-path.ts';
 import type { Reply, ResponseHead } from './plugin.ts';
@@ -278,7 +278,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     const ctx = exchange.ctx;
     const res = exchange.res;
     const flight = this.#inFlight.get(ctx);
-    if (flight === undefined || this.#uploadFailed(exchange, flight)) return;
+    if (flight === undefined || this.#uploadFailed(exchange, flight) || this.#hookFailed(exchange, flight, err)) return;
     const { route } = flight;
     const group = route.group;
     const { kind, status } = classifyUpstreamError(err);
@@ -325,7 +325,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
       flight.route.group.finished(exchange.peer, 'ok', latency);
       return;
     }
-    if (this.#uploadFailed(exchange, flight)) return;
+    if (this.#uploadFailed(exchange, flight) || this.#hookFailed(exchange, flight, err)) return;
     const { kind } = classifyUpstreamError(err ?? new Error('aborted'));
     flight.route.group.finished(exchange.peer, kind === 'error' ? 'error' : 'timeout', latency, (err as { code?: string } | undefined)?.code ?? err?.message);
     this.#metrics?.upstreamError(flight.route.config.upstream, kind);
@@ -358,6 +358,23 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     );
     // The rest of the body is never read, so the connection cannot carry another request.
     if (overLimit) this.#fail(ctx, res, 413, `The request body is larger than this server accepts (${max} bytes).`, flight.route, true);
+    return true;
+  }
+
+  /**
+   * A response-phase hook or body transform failed: the origin answered fine. 500 if nothing was
+   * sent yet; otherwise the exchange has already aborted the client connection.
+   */
+  #hookFailed(exchange: Exchange<Peer>, flight: InFlight, err: Error | undefined): boolean {
+    if (!(err instanceof HookFailure)) return false;
+    const { ctx, res, peer } = exchange;
+    const latency = ctx.timings.upstreamFirstByteMs >= 0 ? ctx.timings.upstreamFirstByteMs : performance.now() - exchange.dispatchedAt;
+    flight.route.group.finished(peer, 'ok', latency);
+    const cause = err.cause instanceof Error ? err.cause : err;
+    if (res.headersSent) {
+      ctx.error = err.message;
+      this.#log.error({ request_id: ctx.id, err: cause.message, stack: cause.stack }, `${err.message}; client connection aborted`);
+    } else this.#pluginFailed(ctx, res, flight.route, cause);
     return true;
   }
 

@@ -37,8 +37,12 @@ export default function create(options) {
     responseHeaders(ctx, head) {
       head.headers['x-plugin'] = options.tag;
       if (ctx.path === '/status-rewrite') head.status = 202;
+      if (ctx.path === '/head-hook-throws') throw new Error('head hook failed');
     },
     responseBody(ctx, head) {
+      if (ctx.path === '/transform-fails') {
+        return new Transform({ transform(_chunk, _enc, done) { done(new Error('transform failed')); } });
+      }
       if (!String(head.headers['content-type'] ?? '').startsWith('text/plain')) return undefined;
       return new Transform({ transform(chunk, _enc, done) { done(null, chunk.toString().toUpperCase()); } });
     },
@@ -145,6 +149,19 @@ describe('plugins', () => {
     await waitFor(() => fl.logs.find((l) => String(l.msg) === 'a log hook failed: log hook rejected'));
     await new Promise((r) => setTimeout(r, 300));
     assert.ok(!fl.logs.some((l) => Number(l.level) >= 60 || String(l.msg).includes('respawning')), fl.stderr());
+    assert.equal((await request(url('/page'))).status, 200);
+  });
+
+  it('answers 500 when a response hook fails, aborts when a body transform fails, and never blames the origin', async () => {
+    for (let i = 0; i < 4; i++) {
+      const res = await request(url('/head-hook-throws'));
+      assert.equal(res.status, 500);
+      await assert.rejects(request(url('/transform-fails')), /aborted|socket hang up|ECONNRESET/i);
+    }
+    assert.ok(fl.logs.some((l) => String(l.msg).includes('head hook failed')));
+    assert.ok(fl.logs.some((l) => String(l.msg).includes('transform failed')));
+    const ejections = fl.logs.filter((l) => / ejected \(/.test(String(l.msg)));
+    assert.deepEqual(ejections, [], 'eight plugin failures do not eject the origin');
     assert.equal((await request(url('/page'))).status, 200);
   });
 

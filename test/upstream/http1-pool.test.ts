@@ -184,6 +184,16 @@ describe('Http1Pool', () => {
     assert.equal(received, 32 * 1024 * 1024);
   });
 
+  test('a handler that pauses on the last chunk leaves the connection usable', async () => {
+    const o = await origin((req, res) => res.end(`body of ${req.url}`));
+    const p = pool(o.url, { connections: 1 });
+    const first = await send(p, { path: '/one' }, (c) => c.pause());
+    assert.equal(first.body.toString(), 'body of /one');
+    const second = await send(p, { path: '/two' });
+    assert.equal(second.body.toString(), 'body of /two');
+    assert.equal(o.connections(), 1);
+  });
+
   test('fails a bodyless request on a refused connection without writing it, with the system error code', async () => {
     const server = net.createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));

@@ -627,6 +627,8 @@ class Connection {
     attempt.finished = true;
     this.#state = S_IDLE;
     this.served++;
+    // A handler that paused on the last chunk must not leave the socket paused for the next request.
+    if (attempt.paused) this.socket.resume();
     // An origin may answer before the upload ends (e.g. 413): the rest of the body would then be
     // read as the next request, so such a connection is closed, never reused.
     if (this.#keepAlive && !extra && !this.#uploading && !this.pool.closing) {
