@@ -122,9 +122,9 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     this.requestsActive++;
     this.#metrics?.requestStarted();
     const ctx = this.#context(req);
-    if (req.httpVersionMajor !== 2) (req.socket as unknown as Record<symbol, boolean>)[SERVED] = true;
     res.once('close', () => this.#finish(ctx, req, res));
     if (req.httpVersionMajor !== 2) {
+      (req.socket as unknown as Record<symbol, boolean>)[SERVED] = true;
       const h1 = res as unknown as ServerResponse & { maxRequestsOnConnectionReached?: boolean };
       // Node answers the last request max_requests_per_connection allows with "Connection: close"
       // but keeps the connection until its keep-alive timeout; not keeping it alive closes it.
@@ -133,7 +133,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
 
     const headers = req.headers;
     if (req.httpVersionMajor === 2) {
-      // Node advertises SETTINGS_MAX_HEADER_LIST_SIZE to HTTP/2 clients but does not enforce it.
+      // Node enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged it.
       const maxHead = this.#config.limits.maxHeaderSize;
       if (maxHead > 0 && headerListSize(headers) > maxHead) {
         this.#fail(ctx, res, 431, `The request headers are larger than this server accepts (${maxHead} bytes).`, undefined);
