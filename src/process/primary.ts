@@ -5,7 +5,6 @@ import cluster, { type Worker } from 'node:cluster';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../config/load.ts';
 import type { Config, ListenerConfig } from '../config/types.ts';
 import { aggregateMetrics } from '../observability/aggregate.ts';
@@ -14,6 +13,7 @@ import type { WorkerStats } from '../proxy/runtime.ts';
 import { closeAdmin, listenAdmin } from './admin.ts';
 import { allowedCpus, pinToCpu } from './affinity.ts';
 import { controlSocketPath, listenControlSocket, type ControlServer } from './control.ts';
+import { workerEntry } from './dist.ts';
 import {
   isFromWorker,
   type ControlReply,
@@ -24,7 +24,6 @@ import {
   type WorkerStatus,
 } from './protocol.ts';
 
-const WORKER_ENTRY = fileURLToPath(new URL('./worker.ts', import.meta.url));
 const STARTUP_TIMEOUT_MS = 30_000;
 const STATS_TIMEOUT_MS = 1_000;
 const METRICS_TIMEOUT_MS = 2_000;
@@ -124,7 +123,11 @@ class Primary {
   async run(): Promise<void> {
     // Frozen by cluster at the first fork: distribution cannot change by reload (see reloadBlocker).
     cluster.schedulingPolicy = this.config.distribution === 'shared' ? cluster.SCHED_NONE : cluster.SCHED_RR;
-    cluster.setupPrimary({ exec: WORKER_ENTRY, args: [], serialization: 'advanced' });
+    const entry = workerEntry();
+    if (entry.fromSource !== undefined) {
+      this.log.warn(`workers run from src/ because ${entry.fromSource}; built workers use about 35 MB less memory each`);
+    }
+    cluster.setupPrimary({ exec: entry.path, args: [], serialization: 'advanced' });
     try {
       this.control = await listenControlSocket(controlSocketPath(this.config.controlSocket), (r) => this.onControl(r));
     } catch (err) {
