@@ -1,8 +1,6 @@
 // What a worker process runs: the listeners, the request path and its plugins, for one
 // configuration. The process layer (src/process/) starts it, asks it for counters and metrics,
 // and stops it; it knows nothing else about the proxy.
-import type { Config } from '../config/types.ts';
-
 export interface WorkerStats {
   workerId: number;
   pid: number;
@@ -27,5 +25,3 @@ export interface WorkerRuntime {
    */
   shutdown(graceful: boolean): Promise<void>;
 }
-
-export type { Config };
