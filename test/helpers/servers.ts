@@ -1,7 +1,7 @@
 // Shared helpers for integration tests: free ports, real origins on loopback, and real frontline
 // processes started from a configuration object and stopped by PID.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -184,4 +184,23 @@ export function rawRequest(port: number, data: string | Buffer, timeoutMs = 5000
     });
     socket.write(data);
   });
+}
+
+/** The access log's lines so far (JSON format). */
+export function accessLines(fl: Frontline): Record<string, unknown>[] {
+  return readFileSync(fl.accessLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** Polls `fn` until it gives a truthy value (access log lines are written within a second). */
+export async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { request, ROOT, startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
+import { accessLines, request, ROOT, startFrontline, startOrigin, waitFor, type Frontline, type Origin } from '../helpers/servers.ts';
 
 const PLUGIN = `
 import { Transform } from 'node:stream';
@@ -133,13 +133,7 @@ describe('plugins', () => {
     const res = await request(url('/teapot'));
     assert.equal(res.status, 418);
     const id = String(res.headers['x-request-id']);
-    const line = await waitFor(() =>
-      readFileSync(fl.accessLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l.request_id === id),
-    );
+    const line = await waitFor(() => accessLines(fl).find((l) => l.request_id === id));
     assert.equal(line.answered_by, 'plugin');
   });
 
@@ -179,16 +173,6 @@ describe('plugins', () => {
     assert.equal(res.body.toString(), 'HELLO');
   });
 });
-
-async function waitFor<T>(fn: () => T | undefined, timeoutMs = 3000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v !== undefined) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function waitForLine(file: string, line: string): Promise<void> {
   const t0 = Date.now();

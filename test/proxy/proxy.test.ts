@@ -1,16 +1,8 @@
 // The request path from the outside: a real frontline process between a client and real origins.
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { freePort, rawRequest, request, startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
-
-/** The access log's lines so far. */
-const accessLines = (fl: Frontline) =>
-  readFileSync(fl.accessLog, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
+import { accessLines, freePort, rawRequest, request, startFrontline, startOrigin, waitFor, type Frontline, type Origin } from '../helpers/servers.ts';
 
 /** The body of a raw HTTP/1.1 response, de-chunked. */
 function rawBody(raw: string): string {
@@ -383,13 +375,7 @@ describe('proxying through a frontline process', () => {
   it('writes an access log line per request and serves metrics', async () => {
     const res = await request(url('/logged'), { headers: { 'user-agent': 'log-test' } });
     const id = String(res.headers['x-request-id']);
-    const line = await waitFor(() =>
-      readFileSync(fl.accessLog, 'utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as Record<string, unknown>)
-        .find((l) => l.request_id === id),
-    );
+    const line = await waitFor(() => accessLines(fl).find((l) => l.request_id === id));
     assert.equal(line.method, 'GET');
     assert.equal(line.path, '/logged');
     assert.equal(line.status, 200);
@@ -403,16 +389,6 @@ describe('proxying through a frontline process', () => {
     assert.match(text, /frontline_worker_requests_total\{[^}]*worker="0"[^}]*\} \d+/);
   });
 });
-
-async function waitFor<T>(fn: () => T | undefined | false, timeoutMs = 3000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('timeouts.request: 0', () => {
   let fl: Frontline;
