@@ -68,20 +68,33 @@ export class SmoothWeighted implements Balancer {
   }
 
   pick(_request: PickRequest, exclude: ReadonlySet<Peer> | undefined): Peer | undefined {
-    const peers = this.#peers;
-    const current = this.#current;
-    let best: Peer | undefined;
-    let total = 0;
-    for (let i = 0; i < peers.length; i++) {
-      const peer = peers[i];
-      if (exclude !== undefined && exclude.has(peer)) continue;
-      current[peer.index] += peer.weight;
-      total += peer.weight;
-      if (best === undefined || current[peer.index] > current[best.index]) best = peer;
-    }
-    if (best !== undefined) current[best.index] -= total;
-    return best;
+    return smoothWeightedPick(this.#peers, this.#current, exclude, undefined);
   }
+}
+
+/**
+ * One step of smooth weighted round-robin over `peers` (not excluded and, when `tiedWith` is
+ * given, only those with the same load relative to weight as it): add each weight to its
+ * current value, take the largest, subtract the total from it.
+ */
+function smoothWeightedPick(
+  peers: readonly Peer[],
+  current: Float64Array,
+  exclude: ReadonlySet<Peer> | undefined,
+  tiedWith: Peer | undefined,
+): Peer | undefined {
+  let best: Peer | undefined;
+  let total = 0;
+  for (let i = 0; i < peers.length; i++) {
+    const peer = peers[i];
+    if (exclude !== undefined && exclude.has(peer)) continue;
+    if (tiedWith !== undefined && peer.inflight * tiedWith.weight !== tiedWith.inflight * peer.weight) continue;
+    current[peer.index] += peer.weight;
+    total += peer.weight;
+    if (best === undefined || current[peer.index] > current[best.index]) best = peer;
+  }
+  if (best !== undefined) current[best.index] -= total;
+  return best;
 }
 
 /**
@@ -124,20 +137,7 @@ export class LeastConnections implements Balancer {
       }
     }
     if (least === undefined || ties === 1) return least;
-
-    const current = this.#current;
-    let best: Peer | undefined;
-    let total = 0;
-    for (let i = 0; i < peers.length; i++) {
-      const peer = peers[i];
-      if (exclude !== undefined && exclude.has(peer)) continue;
-      if (peer.inflight * least.weight !== least.inflight * peer.weight) continue;
-      current[peer.index] += peer.weight;
-      total += peer.weight;
-      if (best === undefined || current[peer.index] > current[best.index]) best = peer;
-    }
-    if (best !== undefined) current[best.index] -= total;
-    return best;
+    return smoothWeightedPick(peers, this.#current, exclude, least);
   }
 }
 
