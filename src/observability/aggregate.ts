@@ -11,6 +11,19 @@ export interface PrimaryMetrics {
   configVersion: number;
 }
 
+/**
+ * Folds a retired worker's final counters and histograms into what the primary keeps from
+ * earlier ones, so that totals across a reload or respawn never go down (Prometheus would read
+ * a drop as a counter reset). Gauges describe the moment and are left out.
+ */
+export async function retainTotals(retained: unknown[] | undefined, final: unknown[]): Promise<unknown[]> {
+  const totals = final.filter((m) => {
+    const type = (m as { type?: string }).type;
+    return type === 'counter' || type === 'histogram';
+  });
+  return AggregatorRegistry.aggregate(retained ? [retained, totals] : [totals]).getMetricsAsJSON();
+}
+
 export async function aggregateMetrics(
   perWorker: unknown[][],
   primary?: PrimaryMetrics,

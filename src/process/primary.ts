@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { ConfigError } from '../config/load.ts';
 import type { Config, ListenerConfig } from '../config/types.ts';
-import { aggregateMetrics } from '../observability/aggregate.ts';
+import { aggregateMetrics, retainTotals } from '../observability/aggregate.ts';
 import { createLogger, type Logger } from '../observability/log.ts';
 import type { WorkerStats } from '../proxy/runtime.ts';
 import { closeAdmin, listenAdmin } from './admin.ts';
@@ -75,6 +75,8 @@ interface Proc {
   exited: Promise<ExitInfo>;
   /** What the worker reported before it exited (a startup error or an uncaught exception). */
   reportedError?: string;
+  /** Its final metrics are in the retained totals: scrapes must not count it again. */
+  finalized?: boolean;
   pending: Map<number, (reply: FromWorker | Error) => void>;
 }
 
@@ -112,6 +114,8 @@ class Primary {
   private reloadRunning?: Promise<ReloadReply>;
   private reloadQueued?: Promise<ReloadReply>;
   private nextRequestId = 1;
+  /** Counter and histogram totals of workers that have exited (see retainTotals). */
+  private retained: Promise<unknown[] | undefined> = Promise.resolve(undefined);
 
   constructor(options: PrimaryOptions) {
     this.config = options.config;
@@ -284,6 +288,13 @@ class Primary {
           break;
         case 'fatal':
           proc.reportedError = m.message;
+          break;
+        case 'final-metrics':
+          proc.finalized = true;
+          this.retained = this.retained.then((kept) => retainTotals(kept, m.metrics)).catch((err: unknown) => {
+            this.log.warn({ err: errorMessage(err) }, 'could not keep a retired worker\'s metric totals');
+            return undefined;
+          });
           break;
         default:
           proc.pending.get(m.requestId)?.(m);
@@ -589,7 +600,10 @@ class Primary {
   }
 
   private async metrics(): Promise<{ contentType: string; text: string }> {
-    const ready = [...this.procs].filter((p) => p.state === 'ready');
+    // Draining workers still count until their final figures have joined the retained totals;
+    // the totals are taken first, so a worker finalized during this scrape is counted once.
+    const retainedNow = this.retained;
+    const ready = [...this.procs].filter((p) => (p.state === 'ready' || p.state === 'stopping') && !p.finalized);
     const perWorker = await Promise.all(
       ready.map((p) =>
         this.ask(p, 'metrics', METRICS_TIMEOUT_MS).then(
@@ -601,10 +615,10 @@ class Primary {
         ),
       ),
     );
-    return aggregateMetrics(
-      perWorker.filter((m) => m !== undefined),
-      { workers: this.procs.size, configVersion: this.configVersion },
-    );
+    const retained = await retainedNow;
+    const sets = perWorker.filter((m) => m !== undefined);
+    if (retained !== undefined) sets.push(retained);
+    return aggregateMetrics(sets, { workers: this.procs.size, configVersion: this.configVersion });
   }
 
   private async status(): Promise<StatusReport> {

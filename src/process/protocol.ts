@@ -21,6 +21,8 @@ export type FromWorker =
   | { type: 'fatal'; message: string }
   | { type: 'stats'; requestId: number; stats: WorkerStats }
   | { type: 'metrics'; requestId: number; metrics: unknown[] }
+  /** A stopping worker's counters after its last request, kept by the primary so totals never drop. */
+  | { type: 'final-metrics'; metrics: unknown[] }
   | { type: 'request-failed'; requestId: number; message: string };
 
 function hasType(m: unknown): m is { type: string } {

@@ -97,6 +97,11 @@ async function shutdown(graceful: boolean): Promise<void> {
     log.error({ err }, 'error while stopping');
     code = 1;
   }
+  try {
+    await send({ type: 'final-metrics', metrics: await runtime.metrics() });
+  } catch (err) {
+    log.warn({ err: (err as Error).message }, 'could not hand the final metrics to the primary');
+  }
   // With round-robin, the primary may have handed us connections after our listeners closed;
   // cluster sends them back, but only if we are still here to read them. A worker-initiated
   // disconnect is acknowledged after the primary's last hand-off, so leave after it.

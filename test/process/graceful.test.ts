@@ -76,3 +76,33 @@ describe('stopping with requests in flight', () => {
     }
   });
 });
+
+describe('metric totals across worker replacement', () => {
+  it('keeps request counters from going down when a reload replaces the workers', { timeout: 20_000 }, async () => {
+    const origin = await slowOrigin();
+    const fl = await startFrontline({ upstreams: { app: { servers: [{ url: origin.url }] } }, routes: [{ upstream: 'app' }] });
+    const total = async () => {
+      const res = await get(fl.metricsPort, '/metrics', false);
+      let sum = 0;
+      for (const m of res.body.matchAll(/^frontline_requests_total\{[^}]*\} (\d+)/gm)) sum += Number(m[1]);
+      return sum;
+    };
+    try {
+      for (let i = 0; i < 7; i++) assert.equal((await get(fl.port, '/fast', false)).status, 200);
+      assert.equal(await total(), 7);
+      process.kill(fl.pid, 'SIGHUP');
+      const t0 = Date.now();
+      while (!fl.logs.some((l) => l.msg === 'reloaded')) {
+        if (Date.now() - t0 > 10_000) assert.fail(`no reload seen:\n${fl.stderr()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(await total(), 7, 'the replaced worker’s requests still count');
+      await get(fl.port, '/fast', false);
+      assert.equal(await total(), 8);
+    } finally {
+      await fl.stop();
+      await origin.close();
+    }
+  });
+});
