@@ -9,6 +9,8 @@ import type { RequestContext } from '../proxy/context.ts';
 
 export interface AccessLog {
   write(ctx: RequestContext): void;
+  /** Writes out what is buffered and opens the file again by its path (after log rotation moved it). */
+  reopen(): void;
   /** Writes out every buffered line, then closes the file. */
   close(): Promise<void>;
 }
@@ -23,6 +25,7 @@ interface LineSink {
   write(lines: string): void;
   /** Write out anything queued, synchronously (the process is exiting). */
   flushSync(): void;
+  reopen(): void;
   close(): Promise<void>;
 }
 
@@ -31,7 +34,7 @@ export function createAccessLog(
   workerId: number,
   onError: (err: Error) => void = (err) => process.emitWarning(err),
 ): AccessLog {
-  if (!config.enabled) return { write() {}, close: async () => {} };
+  if (!config.enabled) return { write() {}, reopen() {}, close: async () => {} };
   const sink = config.path === 'stdout' ? streamSink(1, onError) : fileSink(config.path, onError);
   const clock = new LogClock();
   const format = config.format === 'json' ? jsonLine : combinedLine;
@@ -56,6 +59,10 @@ export function createAccessLog(
       pending += format(ctx, workerId, clock);
       if (pending.length >= sink.chunk) flush();
     },
+    reopen() {
+      flush();
+      sink.reopen();
+    },
     close() {
       closed ??= (() => {
         clearInterval(timer);
@@ -75,7 +82,7 @@ export function createAccessLog(
  * O_APPEND keeps each write whole when several workers share the file.
  */
 function fileSink(path: string, onError: (err: Error) => void): LineSink {
-  const fd = openSync(path, 'a');
+  let fd = openSync(path, 'a');
   let open = true;
   const write = (lines: string) => {
     if (!open) return;
@@ -90,6 +97,17 @@ function fileSink(path: string, onError: (err: Error) => void): LineSink {
     chunk: 64 * 1024,
     write,
     flushSync() {},
+    reopen() {
+      if (!open) return;
+      try {
+        const next = openSync(path, 'a');
+        closeSync(fd);
+        fd = next;
+      } catch (err) {
+        // Keep writing to the old file rather than lose lines.
+        onError(err as Error);
+      }
+    },
     async close() {
       if (!open) return;
       open = false;
@@ -125,6 +143,8 @@ function streamSink(fd: number, onError: (err: Error) => void): LineSink {
   return {
     chunk: 4096,
     write: (lines) => void dest.write(lines),
+    // Standard output is not a file that rotation moves.
+    reopen() {},
     flushSync() {
       try {
         dest.flushSync();

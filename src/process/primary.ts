@@ -210,6 +210,11 @@ class Primary {
     }
   }
 
+  /** After log rotation moved the access log files: every worker opens its file again. */
+  private reopenLogs(): void {
+    for (const proc of this.procs) if (proc.state !== 'starting') this.send(proc, { type: 'reopen-logs' });
+  }
+
   private installSignalHandlers(): () => void {
     // nginx's meanings.
     const handlers: [NodeJS.Signals, () => void][] = [
@@ -217,6 +222,7 @@ class Primary {
       ['SIGQUIT', () => void this.stop(true)],
       ['SIGTERM', () => void this.stop(false)],
       ['SIGINT', () => void this.stop(false)],
+      ['SIGUSR1', () => this.reopenLogs()],
     ];
     const installed = handlers.map(([signal, act]): [NodeJS.Signals, () => void] => [
       signal,

@@ -9,7 +9,8 @@ export type ToWorker =
   | { type: 'start'; workerId: number; config: Config }
   | { type: 'stats'; requestId: number }
   | { type: 'metrics'; requestId: number }
-  | { type: 'shutdown'; graceful: boolean };
+  | { type: 'shutdown'; graceful: boolean }
+  | { type: 'reopen-logs' };
 
 /** Worker → primary. */
 export type FromWorker =

@@ -39,7 +39,7 @@ process.on('uncaughtException', (err, origin) => {
 // The primary decides when workers stop and reload: a Ctrl-C or a hangup reaches the whole
 // process group, and must not take the workers down behind its back (nor a USR2 meant for the
 // primary, whose default action would end a worker).
-for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR2'] as const) process.on(signal, () => {});
+for (const signal of ['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGUSR1', 'SIGUSR2'] as const) process.on(signal, () => {});
 
 process.on('message', (m: unknown) => {
   if (isToWorker(m)) void handle(m);
@@ -63,6 +63,8 @@ async function handle(m: ToWorker): Promise<void> {
     }
     case 'shutdown':
       return shutdown(m.graceful);
+    case 'reopen-logs':
+      return runtime?.reopenLogs();
   }
 }
 

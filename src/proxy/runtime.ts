@@ -16,6 +16,8 @@ export interface WorkerStats {
 
 export interface WorkerRuntime {
   stats(): WorkerStats;
+  /** Opens the access log file again by its path (log rotation; nginx's USR1). */
+  reopenLogs(): void;
   /** Prometheus metrics of this worker in prom-client's JSON form, for the primary to aggregate. */
   metrics(): Promise<unknown[]>;
   /**

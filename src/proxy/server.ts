@@ -106,6 +106,7 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
       };
     },
     metrics: () => metrics?.metricsJSON() ?? Promise.resolve([]),
+    reopenLogs: () => accessLog?.reopen(),
     shutdown(graceful: boolean): Promise<void> {
       stopping ??= (async () => {
         handler.draining = true;

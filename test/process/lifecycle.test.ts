@@ -1,9 +1,10 @@
-// Stopping with requests in flight: QUIT lets them finish and closes keep-alive connections;
-// TERM stops at once.
+// A running frontline's lifecycle from the outside: stopping with requests in flight (QUIT lets
+// them finish, TERM stops at once), metric totals across a reload, and log reopening (USR1).
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import http from 'node:http';
 import { describe, it } from 'node:test';
-import { startFrontline, startOrigin } from '../helpers/servers.ts';
+import { startFrontline, startOrigin, waitFor } from '../helpers/servers.ts';
 
 const slowOrigin = () =>
   startOrigin((req, res) => {
@@ -100,6 +101,29 @@ describe('metric totals across worker replacement', () => {
       assert.equal(await total(), 7, 'the replaced worker’s requests still count');
       await get(fl.port, '/fast', false);
       assert.equal(await total(), 8);
+    } finally {
+      await fl.stop();
+      await origin.close();
+    }
+  });
+});
+
+describe('log rotation', () => {
+  it('USR1 makes workers open the access log file again, as after logrotate moved it', { timeout: 15_000 }, async () => {
+    const origin = await slowOrigin();
+    const fl = await startFrontline({ upstreams: { app: { servers: [{ url: origin.url }] } }, routes: [{ upstream: 'app' }] });
+    try {
+      await get(fl.port, '/before', false);
+      await waitFor(() => existsSync(fl.accessLog) && readFileSync(fl.accessLog, 'utf8').includes('/before'));
+      renameSync(fl.accessLog, `${fl.accessLog}.1`);
+      process.kill(fl.pid, 'SIGUSR1');
+      await waitFor(() => fl.logs.some((l) => l.msg === 'received SIGUSR1'));
+      await new Promise((r) => setTimeout(r, 200));
+      await get(fl.port, '/after', false);
+      const fresh = await waitFor(() => existsSync(fl.accessLog) && readFileSync(fl.accessLog, 'utf8'));
+      assert.match(fresh, /"path":"\/after"/);
+      assert.doesNotMatch(fresh, /\/before/);
+      assert.doesNotMatch(readFileSync(`${fl.accessLog}.1`, 'utf8'), /\/after/);
     } finally {
       await fl.stop();
       await origin.close();
