@@ -216,11 +216,14 @@ type ParseError = Error & { code?: string; reason?: string };
  * A request that could not be parsed never reaches a hook or the origin: answer with the status
  * that names the fault (431 head too large, 408 too slow, 413 chunk extensions too large, 400
  * otherwise) and close. Anything else reported here (a reset, a client that closed in the middle
- * of a request, a failed TLS handshake) has no request to answer.
+ * of a request, a failed TLS handshake, a connection that sent nothing) has no request to answer.
  */
 function rejectBadRequest(err: ParseError, socket: Socket, log: ReturnType<typeof createLogger>, proxy: ProxyHandler, idHeader: string): void {
   const code = err.code ?? '';
-  if ((!code.startsWith('HPE_') && code !== 'ERR_HTTP_REQUEST_TIMEOUT') || code === 'HPE_INVALID_EOF_STATE') {
+  // A connection that never sent a byte (a browser's preconnect, a port scan) had no request to
+  // answer or log: close it quietly, as nginx does.
+  const silent = code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0;
+  if (silent || (!code.startsWith('HPE_') && code !== 'ERR_HTTP_REQUEST_TIMEOUT') || code === 'HPE_INVALID_EOF_STATE') {
     log.debug({ client: socket.remoteAddress, code, err: err.message }, `closed a connection from ${socket.remoteAddress}: ${err.message}`);
     socket.destroy();
     return;

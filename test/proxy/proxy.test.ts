@@ -346,6 +346,23 @@ describe('proxying through a frontline process', () => {
     assert.match(twice, /more than one Content-Length/);
   });
 
+  it('closes a connection that never sends a byte quietly: no 408, no log line, no count', async () => {
+    const timeouts = async () => {
+      const text = (await request(`http://127.0.0.1:${fl.metricsPort}/metrics`)).body.toString();
+      return Number(/frontline_client_errors_total\{[^}]*status="408"[^}]*\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const unparsed408 = () => accessLines(fl).filter((l) => l.method === '-' && l.status === 408).length;
+    const counted = await timeouts();
+    const before = unparsed408();
+    const t0 = Date.now();
+    const out = await rawRequest(fl.port, '', 4000);
+    assert.equal(out, '', 'nothing is written back');
+    assert.ok(Date.now() - t0 < 3000, 'it is closed at the header timeout');
+    await new Promise((r) => setTimeout(r, 1200)); // the access log's flush interval
+    assert.equal(unparsed408(), before);
+    assert.equal(await timeouts(), counted);
+  });
+
   it('keeps client connections alive and reuses origin connections', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     const ports = new Set<number>();
