@@ -1,31 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { RouteConfig } from '../../src/config/types.ts';
 import { aggregateMetrics } from '../../src/observability/aggregate.ts';
 import { WorkerMetrics } from '../../src/observability/metrics.ts';
-import { RequestContext } from '../../src/proxy/context.ts';
+import { finished, route } from './fixtures.ts';
 
-const home: RouteConfig = { path: '/', upstream: 'web', hostHeader: '', stripPrefix: false, plugins: {} };
+const home = route(undefined, '/', 'web');
 
-function request(status: number, totalMs: number): RequestContext {
-  const ctx = new RequestContext({
-    id: 'r',
-    start: 0,
-    workerId: 1,
-    clientAddress: '::1',
-    clientPort: 1,
-    scheme: 'http',
-    httpVersion: '1.1',
-    method: 'GET',
-    host: 'example.com',
-    url: '/',
-    headers: {},
-  });
-  ctx.route = home;
-  ctx.status = status;
-  ctx.timings.totalMs = totalMs;
-  return ctx;
-}
 
 /** What a worker sends the primary: its metrics through IPC's JSON serialisation. */
 async function overIpc(metrics: WorkerMetrics): Promise<unknown[]> {
@@ -38,12 +18,12 @@ test('two workers: counters and histograms summed, per-worker series kept apart'
   try {
     for (let i = 0; i < 3; i++) {
       one.requestStarted();
-      one.requestFinished(request(200, 1));
+      one.requestFinished(finished(home, 200, { totalMs: 1 }));
     }
     two.requestStarted();
-    two.requestFinished(request(200, 300));
+    two.requestFinished(finished(home, 200, { totalMs: 300 }));
     two.requestStarted();
-    two.requestFinished(request(502, 2));
+    two.requestFinished(finished(home, 502, { totalMs: 2 }));
     one.connectionOpened();
     two.connectionOpened();
     two.connectionOpened();

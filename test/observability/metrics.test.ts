@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import type { RouteConfig } from '../../src/config/types.ts';
 import { WorkerMetrics } from '../../src/observability/metrics.ts';
-import { RequestContext } from '../../src/proxy/context.ts';
+import { finished, route } from './fixtures.ts';
 
 interface Value {
   labels: Record<string, string | number>;
@@ -11,29 +10,7 @@ interface Value {
   metricName?: string;
 }
 
-function route(host: string | undefined, path: string, upstream: string): RouteConfig {
-  return { host, path, upstream, hostHeader: '', stripPrefix: false, plugins: {} };
-}
 
-function finished(r: RouteConfig | undefined, status: number, timings: Partial<RequestContext['timings']>): RequestContext {
-  const ctx = new RequestContext({
-    id: 'r',
-    start: performance.now(),
-    workerId: 1,
-    clientAddress: '::1',
-    clientPort: 1,
-    scheme: 'http',
-    httpVersion: '1.1',
-    method: 'GET',
-    host: 'example.com',
-    url: '/',
-    headers: {},
-  });
-  ctx.route = r;
-  ctx.status = status;
-  Object.assign(ctx.timings, timings);
-  return ctx;
-}
 
 async function values(metrics: WorkerMetrics, name: string): Promise<Value[]> {
   const all = (await metrics.metricsJSON()) as Array<{ name: string; values: Value[] }>;
