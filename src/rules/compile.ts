@@ -1,0 +1,424 @@
+// The compiler (SPEC.md 7, 8, 9): a type-checked AST becomes a tree of closures, once. Literals,
+// sets, searchers, regexes and wildcards are prepared here; executing a filter only reads field
+// values and calls closures. Execution never throws for a well-typed filter: every irregularity
+// is a missing value (`undefined`).
+import type { CallArg, Comparison, FilterAst, FunctionCall, Index, IndexExpr, LogicalExpr, SetElement } from './ast.ts';
+import type { ExecutionContext } from './context.ts';
+import { compareIp } from './ip.ts';
+import type { Scheme } from './scheme.ts';
+import { substringSearcher } from './search.ts';
+import type { ByteMap, Bytes, Int, Ip, MaybeValue, Value } from './values.ts';
+
+export type BoolFn = (ctx: ExecutionContext) => boolean;
+export type VecFn = (ctx: ExecutionContext) => boolean[];
+export type ValueFn = (ctx: ExecutionContext) => MaybeValue;
+/** A compiled Bool expression, or an Array<Bool> one (element-wise, inside quantifiers). */
+export type Compiled = { readonly kind: 'one'; readonly fn: BoolFn } | { readonly kind: 'vec'; readonly fn: VecFn };
+
+type ElementTest = (value: Value, ctx: ExecutionContext) => boolean;
+
+export interface Filter {
+  execute(ctx: ExecutionContext): boolean;
+}
+
+export interface CompileOptions {
+  /** Random source for the substring searchers' second-byte offsets (tests pass a seeded one). */
+  readonly random?: () => number;
+}
+
+/** Compiles a parsed filter for its scheme. */
+export function compile(ast: FilterAst, scheme: Scheme, options: CompileOptions = {}): Filter {
+  const compiled = new Compiler(scheme, options).logical(ast.root);
+  if (compiled.kind !== 'one') throw new Error('a filter must be Bool');
+  return { execute: compiled.fn };
+}
+
+export class Compiler {
+  readonly #nilNotEqual: boolean;
+  readonly #random: () => number;
+
+  constructor(scheme: Scheme, options: CompileOptions = {}) {
+    this.#nilNotEqual = scheme.nilNotEqual;
+    this.#random = options.random ?? Math.random;
+  }
+
+  logical(expr: LogicalExpr): Compiled {
+    switch (expr.kind) {
+      case 'parenthesized':
+        return this.logical(expr.expr);
+      case 'not': {
+        const inner = this.logical(expr.arg);
+        if (inner.kind === 'one') {
+          const f = inner.fn;
+          return { kind: 'one', fn: (ctx) => !f(ctx) };
+        }
+        const f = inner.fn;
+        return { kind: 'vec', fn: (ctx) => f(ctx).map((b) => !b) };
+      }
+      case 'combining':
+        return this.#combining(expr.op, expr.items.map((item) => this.logical(item)));
+      case 'quantifier':
+        return { kind: 'one', fn: this.#quantifier(expr.op, expr.arg) };
+      case 'comparison':
+        return this.#comparison(expr.lhs, expr.comparison);
+    }
+  }
+
+  #combining(op: 'And' | 'Or' | 'Xor', items: Compiled[]): Compiled {
+    if (items.every((item) => item.kind === 'one')) {
+      const fns = items.map((item) => item.fn as BoolFn);
+      return { kind: 'one', fn: combineBools(op, fns) };
+    }
+    const fns = items.map((item) => item.fn as VecFn);
+    const combine = op === 'And' ? (a: boolean, b: boolean) => a && b : op === 'Or' ? (a: boolean, b: boolean) => a || b : (a: boolean, b: boolean) => a !== b;
+    return {
+      kind: 'vec',
+      fn: (ctx) => {
+        let result = fns[0](ctx);
+        for (let k = 1; k < fns.length; k++) {
+          const next = fns[k](ctx);
+          const length = Math.min(result.length, next.length);
+          const combined = new Array<boolean>(length);
+          for (let i = 0; i < length; i++) combined[i] = combine(result[i], next[i]);
+          result = combined;
+        }
+        return result;
+      },
+    };
+  }
+
+  #quantifier(op: 'Any' | 'All', arg: { kind: 'IndexExpr'; value: IndexExpr } | { kind: 'SimpleExpr'; value: LogicalExpr }): BoolFn {
+    const any = op === 'Any';
+    if (arg.kind === 'IndexExpr') {
+      // A plain Array<Bool> value: missing makes both quantifiers false (SPEC 8.2).
+      const value = this.#value(arg.value);
+      return (ctx) => {
+        const v = value(ctx);
+        if (v === undefined) return false;
+        const items = v as readonly Value[];
+        return any ? items.includes(true) : !items.includes(false);
+      };
+    }
+    const inner = this.logical(arg.value);
+    if (inner.kind !== 'vec') throw new Error('a quantifier needs an Array<Bool> argument');
+    const f = inner.fn;
+    return any ? (ctx) => f(ctx).includes(true) : (ctx) => !f(ctx).includes(false);
+  }
+
+  #comparison(lhs: IndexExpr, comparison: Comparison): Compiled {
+    const test = this.#elementTest(comparison);
+    const indexes = lhs.indexes;
+    if (lhs.mapEachCount === 0) {
+      const value = this.#value(lhs);
+      if (comparison.op === 'IsTrue' && lhs.type !== 'Bool') {
+        // A bare Array<Bool>/Map<Bool>: one boolean per element; missing gives none.
+        return { kind: 'vec', fn: (ctx) => mapElements(value(ctx), (e) => e === true) };
+      }
+      const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
+      return {
+        kind: 'one',
+        fn: (ctx) => {
+          const v = value(ctx);
+          return v === undefined ? missing : test(v, ctx);
+        },
+      };
+    }
+    if (lhs.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach') {
+      const source = this.#value({ ...lhs, indexes: indexes.slice(0, -1), mapEachCount: 0 });
+      return { kind: 'vec', fn: (ctx) => mapElements(source(ctx), (e) => test(e, ctx)) };
+    }
+    const base = this.#base(lhs);
+    return {
+      kind: 'vec',
+      fn: (ctx) => {
+        const root = base(ctx);
+        if (root === undefined) return [];
+        const out: boolean[] = [];
+        visitMapEach(root, indexes, 0, (e) => out.push(test(e, ctx)));
+        return out;
+      },
+    };
+  }
+
+  /** The value of an index expression; with `[*]` the source array/map, or the flattened elements. */
+  #value(expr: IndexExpr): ValueFn {
+    const base = this.#base(expr);
+    const indexes = expr.indexes;
+    if (expr.mapEachCount === 0 || (expr.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach')) {
+      const fixed = expr.mapEachCount === 0 ? indexes : indexes.slice(0, -1);
+      if (fixed.length === 0) return base;
+      if (fixed.length === 1) {
+        const index = fixed[0];
+        return (ctx) => {
+          const v = base(ctx);
+          return v === undefined ? undefined : applyIndex(v, index);
+        };
+      }
+      return (ctx) => {
+        let v = base(ctx);
+        for (let i = 0; i < fixed.length && v !== undefined; i++) v = applyIndex(v, fixed[i]);
+        return v;
+      };
+    }
+    return (ctx) => {
+      const root = base(ctx);
+      if (root === undefined) return undefined;
+      const out: Value[] = [];
+      visitMapEach(root, indexes, 0, (e) => out.push(e));
+      return out;
+    };
+  }
+
+  #base(expr: IndexExpr): ValueFn {
+    if ('index' in expr.base) {
+      const index = expr.base.index;
+      return (ctx) => ctx.get(index);
+    }
+    return this.#call(expr.base);
+  }
+
+  #call(call: FunctionCall): ValueFn {
+    const impl = call.definition.compile(call.params);
+    const args = call.args.map((arg) => this.#arg(arg));
+    const buffer: MaybeValue[] = new Array(args.length);
+    const first = call.args[0];
+    if (first !== undefined && first.kind === 'IndexExpr' && first.value.mapEachCount > 0) {
+      // Map-each: call once per element with the other arguments evaluated once; missing results are dropped.
+      const source = args[0];
+      return (ctx) => {
+        const src = source(ctx);
+        if (src === undefined) return undefined;
+        const values: MaybeValue[] = new Array(args.length);
+        for (let i = 1; i < args.length; i++) values[i] = args[i](ctx);
+        const out: Value[] = [];
+        forEachElement(src, (e) => {
+          values[0] = e;
+          const result = impl(values);
+          if (result !== undefined) out.push(result);
+        });
+        return out;
+      };
+    }
+    if (args.length === 1) {
+      const only = args[0];
+      return (ctx) => {
+        buffer[0] = only(ctx);
+        return impl(buffer);
+      };
+    }
+    return (ctx) => {
+      for (let i = 0; i < args.length; i++) buffer[i] = args[i](ctx);
+      return impl(buffer);
+    };
+  }
+
+  #arg(arg: CallArg): ValueFn {
+    if (arg.kind === 'Literal') {
+      const value = arg.value.value;
+      return () => value;
+    }
+    if (arg.kind === 'IndexExpr') return this.#value(arg.value);
+    const compiled = this.logical(arg.value);
+    return compiled.fn;
+  }
+
+  #elementTest(comparison: Comparison): ElementTest {
+    switch (comparison.op) {
+      case 'IsTrue':
+        return (v) => v === true;
+      case 'Equal':
+      case 'NotEqual':
+      case 'GreaterThanEqual':
+      case 'LessThanEqual':
+      case 'GreaterThan':
+      case 'LessThan': {
+        const rhs = comparison.rhs;
+        if (rhs.type === 'Ip') return ipOrdering(comparison.op, rhs.value);
+        return scalarOrdering(comparison.op, rhs.value);
+      }
+      case 'BitwiseAnd': {
+        const mask = comparison.rhs;
+        if (typeof mask === 'number' && mask >= 0 && mask <= 0x7fffffff) {
+          return (v) => (typeof v === 'number' && v >= 0 && v <= 0x7fffffff ? (v & mask) !== 0 : bigAnd(v as Int, mask));
+        }
+        return (v) => bigAnd(v as Int, mask);
+      }
+      case 'Contains': {
+        const search = substringSearcher(comparison.rhs.value, this.#random);
+        return (v) => search(v as Bytes);
+      }
+      case 'Matches': {
+        const regex = comparison.rhs;
+        return (v) => regex.test(v as Bytes);
+      }
+      case 'Wildcard':
+      case 'Strict Wildcard': {
+        const wildcard = comparison.wildcard;
+        return (v) => wildcard.test(v as Bytes);
+      }
+      case 'OneOf':
+        return setTest(comparison.rhs);
+      case 'InList': {
+        const name = comparison.rhs;
+        const type = comparison.listType as 'Ip' | 'Int' | 'Bytes';
+        return (v, ctx) => {
+          const matcher = ctx.lists[type] as ((name: string, value: Value) => boolean) | undefined;
+          return matcher !== undefined && matcher(name, v);
+        };
+      }
+    }
+  }
+}
+
+function combineBools(op: 'And' | 'Or' | 'Xor', fns: BoolFn[]): BoolFn {
+  if (fns.length === 2) {
+    const [a, b] = fns;
+    if (op === 'And') return (ctx) => a(ctx) && b(ctx);
+    if (op === 'Or') return (ctx) => a(ctx) || b(ctx);
+    return (ctx) => a(ctx) !== b(ctx);
+  }
+  if (op === 'And') {
+    return (ctx) => {
+      for (let i = 0; i < fns.length; i++) if (!fns[i](ctx)) return false;
+      return true;
+    };
+  }
+  if (op === 'Or') {
+    return (ctx) => {
+      for (let i = 0; i < fns.length; i++) if (fns[i](ctx)) return true;
+      return false;
+    };
+  }
+  return (ctx) => {
+    let result = false;
+    for (let i = 0; i < fns.length; i++) result = result !== fns[i](ctx);
+    return result;
+  };
+}
+
+function scalarOrdering(op: Exclude<Comparison['op'], 'IsTrue' | 'BitwiseAnd' | 'Contains' | 'Matches' | 'Wildcard' | 'Strict Wildcard' | 'OneOf' | 'InList'>, rhs: Bytes | Int): ElementTest {
+  // Bytes are byte strings and Ints are normalised, so JS operators give bytewise / numeric order.
+  switch (op) {
+    case 'Equal':
+      return (v) => v === rhs;
+    case 'NotEqual':
+      return (v) => v !== rhs;
+    case 'GreaterThan':
+      return (v) => (v as Bytes | Int) > rhs;
+    case 'GreaterThanEqual':
+      return (v) => (v as Bytes | Int) >= rhs;
+    case 'LessThan':
+      return (v) => (v as Bytes | Int) < rhs;
+    case 'LessThanEqual':
+      return (v) => (v as Bytes | Int) <= rhs;
+  }
+}
+
+function ipOrdering(op: Parameters<typeof scalarOrdering>[0], rhs: Ip): ElementTest {
+  return (v) => {
+    const order = compareIp(v as Ip, rhs);
+    if (order === undefined) return op === 'NotEqual';
+    switch (op) {
+      case 'Equal':
+        return order === 0;
+      case 'NotEqual':
+        return order !== 0;
+      case 'GreaterThan':
+        return order > 0;
+      case 'GreaterThanEqual':
+        return order >= 0;
+      case 'LessThan':
+        return order < 0;
+      case 'LessThanEqual':
+        return order <= 0;
+    }
+  };
+}
+
+function bigAnd(value: Int, mask: Int): boolean {
+  return BigInt.asIntN(64, BigInt(value) & BigInt(mask)) !== 0n;
+}
+
+/** Membership in an inline set: a hash set for bytes, sorted merged ranges for integers and IPs. */
+function setTest(elements: readonly SetElement[]): ElementTest {
+  const bytes = new Set<Bytes>();
+  const ints: [Int, Int][] = [];
+  const v4: [number, number][] = [];
+  const v6: [bigint, bigint][] = [];
+  for (const element of elements) {
+    if (element.type === 'Bytes') bytes.add(element.value);
+    else if (element.type === 'Int') ints.push([element.start, element.end]);
+    else if (element.start.family === 4) v4.push([element.start.value, element.end.value as number]);
+    else v6.push([element.start.value, element.end.value as bigint]);
+  }
+  const intRanges = mergeRanges(ints);
+  const v4Ranges = mergeRanges(v4);
+  const v6Ranges = mergeRanges(v6);
+  return (v) => {
+    if (typeof v === 'string') return bytes.has(v);
+    if (typeof v === 'number' || typeof v === 'bigint') return inRanges(intRanges, v);
+    const ip = v as Ip;
+    return ip.family === 4 ? inRanges(v4Ranges, ip.value) : inRanges(v6Ranges, ip.value);
+  };
+}
+
+function mergeRanges<T extends number | bigint>(ranges: [T, T][]): [T, T][] {
+  ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const merged: [T, T][] = [];
+  for (const [start, end] of ranges) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && start <= last[1]) {
+      if (end > last[1]) last[1] = end;
+    } else merged.push([start, end]);
+  }
+  return merged;
+}
+
+function inRanges(ranges: readonly (readonly [number | bigint, number | bigint])[], value: number | bigint): boolean {
+  let low = 0;
+  let high = ranges.length - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    const range = ranges[mid];
+    if (value < range[0]) high = mid - 1;
+    else if (value > range[1]) low = mid + 1;
+    else return true;
+  }
+  return false;
+}
+
+function applyIndex(value: Value, index: Index): MaybeValue {
+  if (index.kind === 'ArrayIndex') return (value as readonly Value[])[index.value];
+  return (value as ByteMap).get((index as { value: Bytes }).value);
+}
+
+/** Calls `visit` for every element of an array, or every value of a map in key order. */
+function forEachElement(container: Value, visit: (element: Value) => void): void {
+  if (Array.isArray(container)) {
+    for (let i = 0; i < container.length; i++) visit(container[i] as Value);
+  } else {
+    for (const element of (container as ByteMap).values()) visit(element);
+  }
+}
+
+function mapElements(container: MaybeValue, test: (element: Value) => boolean): boolean[] {
+  if (container === undefined) return [];
+  const out: boolean[] = [];
+  forEachElement(container, (e) => out.push(test(e)));
+  return out;
+}
+
+/** Depth-first over every combination of `[*]`; elements where a later fixed index is missing are skipped. */
+function visitMapEach(value: Value, indexes: readonly Index[], from: number, visit: (element: Value) => void): void {
+  if (from === indexes.length) {
+    visit(value);
+    return;
+  }
+  const index = indexes[from];
+  if (index.kind === 'MapEach') {
+    forEachElement(value, (e) => visitMapEach(e, indexes, from + 1, visit));
+    return;
+  }
+  const child = applyIndex(value, index);
+  if (child !== undefined) visitMapEach(child, indexes, from + 1, visit);
+}
