@@ -1,117 +1,132 @@
-// IP address text forms (SPEC.md 3.4.5, 11.8): parsing IPv4/IPv6 text and the canonical
-// formatting used by `to_string` and the AST JSON.
-import type { Ip, Ipv4, Ipv6 } from './values.ts';
+// IP address text (parsing and the canonical form of SPEC.md 11.8) and prefix masks.
+import type { Ip } from './values.ts';
 
-/** Parses a dotted quad. `allowLeadingZeros` accepts `01` octets (decimal), as sets do. */
-export function parseIpv4(text: string, allowLeadingZeros = false): Ipv4 | undefined {
-  let value = 0;
-  let octets = 0;
-  let i = 0;
-  while (true) {
-    const start = i;
-    let octet = 0;
-    while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (c < 0x30 || c > 0x39) break;
-      octet = octet * 10 + (c - 0x30);
-      i++;
-    }
-    const digits = i - start;
-    if (digits === 0 || digits > 3 || octet > 255) return undefined;
-    if (digits > 1 && text.charCodeAt(start) === 0x30 && !allowLeadingZeros) return undefined;
-    value = value * 256 + octet;
-    octets++;
-    if (octets === 4) return i === text.length ? { family: 4, value } : undefined;
-    if (text.charCodeAt(i) !== 0x2e) return undefined;
-    i++;
+export interface ParseIpOptions {
+  /** Accept IPv4 octets such as `01` (inside sets, as upstream does; SPEC 3.4.5). */
+  readonly allowLeadingZeros?: boolean;
+}
+
+/**
+ * Parses an IPv4 dotted quad or an IPv6 address in RFC 4291 text form (`::` compression, an
+ * embedded IPv4 tail); undefined when the whole text is not exactly one address.
+ */
+export function parseIp(text: string, options?: ParseIpOptions): Ip | undefined {
+  const allowLeadingZeros = options?.allowLeadingZeros ?? false;
+  if (text.includes(':')) {
+    const value = parseIpv6(text, allowLeadingZeros);
+    return value === undefined ? undefined : { family: 6, value };
   }
+  const value = parseIpv4(text, allowLeadingZeros);
+  return value === undefined ? undefined : { family: 4, value };
 }
 
-/** Parses RFC 4291 text: up to 8 hex groups, one `::`, an optional dotted-quad tail. */
-export function parseIpv6(text: string): Ipv6 | undefined {
-  const doubleColon = text.indexOf('::');
-  if (doubleColon !== -1 && text.indexOf('::', doubleColon + 1) !== -1) return undefined;
-  const head = doubleColon === -1 ? text : text.slice(0, doubleColon);
-  const tail = doubleColon === -1 ? '' : text.slice(doubleColon + 2);
-  const headGroups = parseGroups(head, doubleColon === -1);
-  const tailGroups = doubleColon === -1 ? [] : parseGroups(tail, true);
-  if (headGroups === undefined || tailGroups === undefined) return undefined;
-  const total = headGroups.length + tailGroups.length;
-  if (doubleColon === -1 ? total !== 8 : total > 7) return undefined;
+function parseIpv4(text: string, allowLeadingZeros: boolean): number | undefined {
+  const octets = text.split('.');
+  if (octets.length !== 4) return undefined;
+  let value = 0;
+  for (const octet of octets) {
+    if (!/^[0-9]{1,3}$/.test(octet) || (octet.length > 1 && octet[0] === '0' && !allowLeadingZeros)) return undefined;
+    const number = Number(octet);
+    if (number > 255) return undefined;
+    value = value * 256 + number;
+  }
+  return value;
+}
+
+function parseIpv6(text: string, allowLeadingZeros: boolean): bigint | undefined {
+  const gap = text.indexOf('::');
+  let groups: number[] | undefined;
+  if (gap < 0) {
+    groups = parseGroups(text, true, allowLeadingZeros);
+    if (groups === undefined || groups.length !== 8) return undefined;
+  } else {
+    if (text.includes('::', gap + 1)) return undefined;
+    const head = parseGroups(text.slice(0, gap), false, allowLeadingZeros);
+    const tail = parseGroups(text.slice(gap + 2), true, allowLeadingZeros);
+    // `::` stands for at least one zero group.
+    if (head === undefined || tail === undefined || head.length + tail.length > 7) return undefined;
+    groups = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  }
   let value = 0n;
-  for (const group of headGroups) value = (value << 16n) | BigInt(group);
-  for (let k = total; k < 8; k++) value <<= 16n;
-  for (const group of tailGroups) value = (value << 16n) | BigInt(group);
-  return { family: 6, value };
+  for (const group of groups) value = (value << 16n) | BigInt(group);
+  return value;
 }
 
-/** Groups of a `:`-separated run; the last part may be a dotted quad (two groups) when allowed. */
-function parseGroups(text: string, ipv4TailAllowed: boolean): number[] | undefined {
+/** The 16-bit groups of a colon-separated run (an embedded IPv4 tail counts as two); '' has none. */
+function parseGroups(text: string, ipv4TailAllowed: boolean, allowLeadingZeros: boolean): number[] | undefined {
   if (text === '') return [];
   const parts = text.split(':');
   const groups: number[] = [];
-  for (let p = 0; p < parts.length; p++) {
-    const part = parts[p];
-    if (p === parts.length - 1 && ipv4TailAllowed && part.includes('.')) {
-      const v4 = parseIpv4(part);
-      if (v4 === undefined) return undefined;
-      groups.push(v4.value >>> 16, v4.value & 0xffff);
-      continue;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (/^[0-9a-fA-F]{1,4}$/.test(part)) {
+      groups.push(parseInt(part, 16));
+    } else if (ipv4TailAllowed && i === parts.length - 1 && part.includes('.')) {
+      const ipv4 = parseIpv4(part, allowLeadingZeros);
+      if (ipv4 === undefined) return undefined;
+      groups.push(ipv4 >>> 16, ipv4 & 0xffff);
+    } else {
+      return undefined;
     }
-    if (part.length === 0 || part.length > 4) return undefined;
-    let group = 0;
-    for (let i = 0; i < part.length; i++) {
-      const digit = hexDigit(part.charCodeAt(i));
-      if (digit < 0) return undefined;
-      group = group * 16 + digit;
-    }
-    groups.push(group);
   }
   return groups;
 }
 
-export function hexDigit(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
-/** Parses an IPv4 or IPv6 address (IPv4 strictly: no leading zeros). */
-export function parseIp(text: string, allowLeadingZeros = false): Ip | undefined {
-  return text.includes(':') ? parseIpv6(text) : parseIpv4(text, allowLeadingZeros);
-}
-
-/** Canonical text: dotted quad, or RFC 5952 IPv6 (longest zero run of ≥ 2 groups as `::`, mapped IPv4 tail). */
+/**
+ * The canonical text of an address (SPEC 11.8, RFC 5952 as Rust's `Ipv6Addr` prints it): IPv4
+ * dotted decimal; IPv6 in lower-case hex without leading zeros, the first longest run of two or more
+ * zero groups written `::`, and IPv4-mapped addresses as `::ffff:a.b.c.d`.
+ */
 export function formatIp(ip: Ip): string {
-  if (ip.family === 4) return formatIpv4(ip.value);
+  return ip.family === 4 ? formatIpv4(ip.value) : formatIpv6(ip.value);
+}
+
+function formatIpv4(value: number): string {
+  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+}
+
+function formatIpv6(value: bigint): string {
+  if (value >> 32n === 0xffffn) return `::ffff:${formatIpv4(Number(value & 0xffffffffn))}`;
   const groups: number[] = [];
-  for (let k = 7; k >= 0; k--) groups.push(Number((ip.value >> BigInt(k * 16)) & 0xffffn));
-  if (groups[0] === 0 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0 && groups[4] === 0 && groups[5] === 0xffff) {
-    return `::ffff:${formatIpv4(Number(ip.value & 0xffffffffn))}`;
-  }
-  let bestStart = -1;
-  let bestLength = 1;
+  for (let shift = 112n; shift >= 0n; shift -= 16n) groups.push(Number((value >> shift) & 0xffffn));
+  let runStart = -1;
+  let runLength = 1; // only runs of two or more groups are compressed
   for (let i = 0; i < 8; ) {
     if (groups[i] !== 0) {
       i++;
       continue;
     }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
+    let end = i;
+    while (end < 8 && groups[end] === 0) end++;
+    if (end - i > runLength) {
+      runStart = i;
+      runLength = end - i;
     }
-    i = j;
+    i = end;
   }
-  const hex = (from: number, to: number) => groups.slice(from, to).map((g) => g.toString(16)).join(':');
-  if (bestStart === -1) return hex(0, 8);
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLength, 8)}`;
+  const hex = (group: number): string => group.toString(16);
+  if (runStart < 0) return groups.map(hex).join(':');
+  return `${groups.slice(0, runStart).map(hex).join(':')}::${groups.slice(runStart + runLength).map(hex).join(':')}`;
 }
 
-function formatIpv4(value: number): string {
-  return `${value >>> 24}.${(value >>> 16) & 0xff}.${(value >>> 8) & 0xff}.${value & 0xff}`;
+/** The network mask of an IPv4 prefix length (0..32) as an unsigned 32-bit integer. */
+export function ipv4Mask(prefixLength: number): number {
+  return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+}
+
+/** The network mask of an IPv6 prefix length (0..128). */
+export function ipv6Mask(prefixLength: number): bigint {
+  return ((1n << BigInt(prefixLength)) - 1n) << BigInt(128 - prefixLength);
+}
+
+/** The address with its host bits cleared, given the masks of both families (see ipv4Mask/ipv6Mask). */
+export function maskIp(ip: Ip, ipv4NetworkMask: number, ipv6NetworkMask: bigint): Ip {
+  if (ip.family === 4) {
+    const value = (ip.value & ipv4NetworkMask) >>> 0;
+    return value === ip.value ? ip : { family: 4, value };
+  }
+  const value = ip.value & ipv6NetworkMask;
+  return value === ip.value ? ip : { family: 6, value };
 }
 
 /** Compares two addresses of the same family; undefined when the families differ (incomparable). */
@@ -120,22 +135,20 @@ export function compareIp(a: Ip, b: Ip): number | undefined {
   return a.value < b.value ? -1 : a.value > b.value ? 1 : 0;
 }
 
-/** The first address of the prefix of `length` bits containing `ip` (host bits cleared). */
-export function maskIp(ip: Ip, length: number): Ip {
+/** The first and last address of the prefix of `length` bits that contains `ip`. */
+export function prefixRange(ip: Ip, length: number): [Ip, Ip] {
   if (ip.family === 4) {
-    const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-    return { family: 4, value: (ip.value & mask) >>> 0 };
+    const first = (ip.value & ipv4Mask(length)) >>> 0;
+    return [{ family: 4, value: first }, { family: 4, value: first + (2 ** (32 - length) - 1) }];
   }
-  const mask = length === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - length)) - 1n);
-  return { family: 6, value: ip.value & mask };
+  const first = ip.value & ipv6Mask(length);
+  return [{ family: 6, value: first }, { family: 6, value: first | ((1n << BigInt(128 - length)) - 1n) }];
 }
 
-/** The last address of the prefix of `length` bits containing `ip`. */
-export function lastOfPrefix(ip: Ip, length: number): Ip {
-  if (ip.family === 4) {
-    const hostBits = length === 0 ? 0xffffffff : (2 ** (32 - length) - 1);
-    return { family: 4, value: (maskIp(ip, length).value as number) + hostBits };
-  }
-  const hostBits = (1n << BigInt(128 - length)) - 1n;
-  return { family: 6, value: (maskIp(ip, length).value as bigint) | hostBits };
+/** The value of a hex digit character code, or -1. */
+export function hexDigit(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  if (c >= 0x61 && c <= 0x66) return c - 0x57;
+  if (c >= 0x41 && c <= 0x46) return c - 0x37;
+  return -1;
 }

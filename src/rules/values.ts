@@ -131,3 +131,40 @@ export function sortedMap(entries: Iterable<readonly [Bytes, Value]>): ByteMap {
   list.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   return new Map(list);
 }
+
+// JavaScript's case mapping also folds Latin-1 letters (0xC0–0xDE ↔ 0xE0–0xFE), which are UTF-8
+// lead and continuation bytes here, so the native methods are only used on pure-ASCII strings.
+const ASCII_UPPER = /[A-Z]/;
+const ASCII_LOWER = /[a-z]/;
+const NON_ASCII = /[\x80-\xff]/;
+const ASCII_UPPER_RUNS = /[A-Z]+/g;
+const ASCII_LOWER_RUNS = /[a-z]+/g;
+const toLower = (run: string): string => run.toLowerCase();
+const toUpper = (run: string): string => run.toUpperCase();
+
+/** Maps ASCII `A–Z` to `a–z` and leaves every other byte alone; returns the argument when nothing changes. */
+export function asciiLowercase(bytes: Bytes): Bytes {
+  if (!ASCII_UPPER.test(bytes)) return bytes;
+  return NON_ASCII.test(bytes) ? bytes.replace(ASCII_UPPER_RUNS, toLower) : bytes.toLowerCase();
+}
+
+/** Maps ASCII `a–z` to `A–Z` and leaves every other byte alone; returns the argument when nothing changes. */
+export function asciiUppercase(bytes: Bytes): Bytes {
+  if (!ASCII_LOWER.test(bytes)) return bytes;
+  return NON_ASCII.test(bytes) ? bytes.replace(ASCII_LOWER_RUNS, toUpper) : bytes.toUpperCase();
+}
+
+/** The UTF-8 bytes of one Unicode scalar value (not a surrogate). */
+export function utf8OfCodePoint(codePoint: number): Bytes {
+  if (codePoint < 0x80) return String.fromCharCode(codePoint);
+  if (codePoint < 0x800) return String.fromCharCode(0xc0 | (codePoint >> 6), 0x80 | (codePoint & 0x3f));
+  if (codePoint < 0x10000) {
+    return String.fromCharCode(0xe0 | (codePoint >> 12), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f));
+  }
+  return String.fromCharCode(
+    0xf0 | (codePoint >> 18),
+    0x80 | ((codePoint >> 12) & 0x3f),
+    0x80 | ((codePoint >> 6) & 0x3f),
+    0x80 | (codePoint & 0x3f),
+  );
+}
