@@ -6,7 +6,7 @@ import { compile } from './compile.ts';
 import { ExecutionContext, type ListMatchers } from './context.ts';
 import { RuleParseError } from './errors.ts';
 import { standardFunctions } from './functions/index.ts';
-import { lastOfPrefix, maskIp, parseIp } from './ip.ts';
+import { parseIp, prefixRange } from './ip.ts';
 import { parse, type ParserSettings } from './parser.ts';
 import { Scheme } from './scheme.ts';
 import { bytesFrom, elementType, normalizeInt, parseType, sortedMap, utf8Bytes, type Bytes, type Int, type Ip, type Type, type Value } from './values.ts';
@@ -251,7 +251,7 @@ function ipRange(text: string): [Ip, Ip] {
   const ip = parseIp(address);
   if (ip === undefined) throw fail();
   const prefix = length === undefined ? (ip.family === 4 ? 32 : 128) : Number(length);
-  return [maskIp(ip, prefix), lastOfPrefix(ip, prefix)];
+  return prefixRange(ip, prefix);
 }
 
 function intRange(item: unknown): [Int, Int] {

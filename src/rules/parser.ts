@@ -22,7 +22,7 @@ import type {
 } from './ast.ts';
 import { RuleParseError, type ErrorCategory, type ErrorDetail } from './errors.ts';
 import type { FunctionDefinition, Param } from './function.ts';
-import { compareIp, hexDigit, lastOfPrefix, maskIp, parseIp, parseIpv4, parseIpv6 } from './ip.ts';
+import { compareIp, hexDigit, parseIp, prefixRange } from './ip.ts';
 import { compileRegex, RegexSyntaxError, type Regex } from './regex/index.ts';
 import type { Field, Scheme } from './scheme.ts';
 import { arrayOf, decodeUtf8, elementType, INT64_MAX, INT64_MIN, isArrayType, normalizeInt, utf8Bytes, type Bytes, type Int, type Ip, type Type } from './values.ts';
@@ -648,7 +648,7 @@ class Parser {
     const slash = chunk.indexOf('/');
     const addressEnd = slash === -1 ? end : at + slash;
     const addressText = this.#src.slice(at, addressEnd);
-    const address = addressText.includes(':') ? parseIpv6(addressText) : parseIpv4(addressText, true);
+    const address = parseIp(addressText, { allowLeadingZeros: true });
     if (address === undefined) throw this.#networkError(at, addressEnd, 'invalid IP address syntax');
     const full = address.family === 4 ? 32 : 128;
     let prefix = full;
@@ -659,10 +659,9 @@ class Parser {
       if (prefix > 255) throw this.#networkError(addressEnd + 1, end, 'invalid network length');
       if (prefix > full) throw this.#networkError(at, end, `network length ${prefix} is too long for this address family`);
     }
-    if (compareIp(maskIp(address, prefix), address) !== 0) {
-      throw this.#networkError(at, addressEnd, 'host part of the address is not zero');
-    }
-    return [{ type: 'Ip', start: address, end: lastOfPrefix(address, prefix), prefix }, end];
+    const [first, last] = prefixRange(address, prefix);
+    if (compareIp(first, address) !== 0) throw this.#networkError(at, addressEnd, 'host part of the address is not zero');
+    return [{ type: 'Ip', start: address, end: last, prefix }, end];
   }
 
   /** A Bytes literal: quoted string, raw string or byte sequence. */
