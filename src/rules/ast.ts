@@ -113,6 +113,16 @@ export function toJsonValue(expr: LogicalExpr): unknown {
   }
 }
 
+/** Canonical key of a value expression: equal keys compute equal values for one request. */
+export function valueKey(expr: IndexExpr): string {
+  return JSON.stringify(indexExprJson(expr));
+}
+
+/** Canonical key of a comparison. */
+export function comparisonKey(lhs: IndexExpr, comparison: Comparison): string {
+  return JSON.stringify(comparisonJson(lhs, comparison));
+}
+
 function comparisonJson(lhs: IndexExpr, comparison: Comparison): unknown {
   const left = indexExprJson(lhs);
   switch (comparison.op) {

@@ -24,6 +24,14 @@ export interface Filter {
 export interface CompileOptions {
   /** Random source for the substring searchers' second-byte offsets (tests pass a seeded one). */
   readonly random?: () => number;
+  /** Memo slots for sub-expressions shared by several rules (see RuleSet). */
+  readonly sharing?: Sharing;
+}
+
+/** Assigns per-request memo slots (ExecutionContext.memo) to shared sub-expressions. */
+export interface Sharing {
+  valueSlot(expr: IndexExpr): number | undefined;
+  comparisonSlot(lhs: IndexExpr, comparison: Comparison): number | undefined;
 }
 
 /** Compiles a parsed filter for its scheme. */
@@ -36,10 +44,12 @@ export function compile(ast: FilterAst, scheme: Scheme, options: CompileOptions 
 export class Compiler {
   readonly #nilNotEqual: boolean;
   readonly #random: () => number;
+  readonly #sharing: Sharing | undefined;
 
   constructor(scheme: Scheme, options: CompileOptions = {}) {
     this.#nilNotEqual = scheme.nilNotEqual;
     this.#random = options.random ?? Math.random;
+    this.#sharing = options.sharing;
   }
 
   logical(expr: LogicalExpr): Compiled {
@@ -115,13 +125,12 @@ export class Compiler {
         return { kind: 'vec', fn: (ctx) => mapElements(value(ctx), (e) => e === true) };
       }
       const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
-      return {
-        kind: 'one',
-        fn: (ctx) => {
-          const v = value(ctx);
-          return v === undefined ? missing : test(v, ctx);
-        },
+      const fn: BoolFn = (ctx) => {
+        const v = value(ctx);
+        return v === undefined ? missing : test(v, ctx);
       };
+      const slot = this.#sharing?.comparisonSlot(lhs, comparison);
+      return { kind: 'one', fn: slot === undefined ? fn : memoized(slot, fn) };
     }
     if (lhs.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach') {
       const source = this.#value({ ...lhs, indexes: indexes.slice(0, -1), mapEachCount: 0 });
@@ -142,6 +151,11 @@ export class Compiler {
 
   /** The value of an index expression; with `[*]` the source array/map, or the flattened elements. */
   #value(expr: IndexExpr): ValueFn {
+    const slot = expr.mapEachCount === 0 ? this.#sharing?.valueSlot(expr) : undefined;
+    return slot === undefined ? this.#computeValue(expr) : memoized(slot, this.#computeValue(expr));
+  }
+
+  #computeValue(expr: IndexExpr): ValueFn {
     const base = this.#base(expr);
     const indexes = expr.indexes;
     if (expr.mapEachCount === 0 || (expr.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach')) {
@@ -268,6 +282,17 @@ export class Compiler {
       }
     }
   }
+}
+
+/** Computes `fn` once per request and keeps the result in the context's memo slot. */
+function memoized<T>(slot: number, fn: (ctx: ExecutionContext) => T): (ctx: ExecutionContext) => T {
+  return (ctx) => {
+    if (ctx.memoGeneration[slot] === ctx.generation) return ctx.memo[slot] as T;
+    const result = fn(ctx);
+    ctx.memo[slot] = result;
+    ctx.memoGeneration[slot] = ctx.generation;
+    return result;
+  };
 }
 
 function combineBools(op: 'And' | 'Or' | 'Xor', fns: BoolFn[]): BoolFn {

@@ -22,12 +22,22 @@ export class ExecutionContext {
   readonly lists: ListMatchers;
   readonly #values: (MaybeValue | typeof UNSET)[];
   #source: FieldSource | undefined;
+  /**
+   * Per-request memo of shared sub-expressions (a rule set's derived values and repeated
+   * comparisons): slot i is valid while memoGeneration[i] equals `generation`, so a new request
+   * invalidates every slot by bumping one counter instead of clearing arrays.
+   */
+  readonly memo: unknown[];
+  readonly memoGeneration: Uint32Array;
+  generation = 1;
 
-  constructor(scheme: Scheme, options: { source?: FieldSource; lists?: ListMatchers } = {}) {
+  constructor(scheme: Scheme, options: { source?: FieldSource; lists?: ListMatchers; memoSlots?: number } = {}) {
     this.scheme = scheme;
     this.lists = options.lists ?? {};
     this.#source = options.source;
     this.#values = new Array(scheme.fields.length).fill(UNSET);
+    this.memo = new Array(options.memoSlots ?? 0).fill(undefined);
+    this.memoGeneration = new Uint32Array(options.memoSlots ?? 0);
   }
 
   /** Sets a field's value directly (overrides the source). */
@@ -42,6 +52,10 @@ export class ExecutionContext {
   reset(source?: FieldSource): void {
     this.#values.fill(UNSET);
     this.#source = source;
+    if (++this.generation === 0xffffffff) {
+      this.generation = 1;
+      this.memoGeneration.fill(0);
+    }
   }
 
   /** The value of the field at `index` (hot path). */
