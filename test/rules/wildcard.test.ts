@@ -87,11 +87,14 @@ describe('wildcard matching', () => {
     assert.equal(wildcard('?').test('x'), false);
   });
 
-  it('does not let the prefix and the suffix overlap', () => {
+  it('does not let segments overlap', () => {
     assert.equal(wildcard('ab*ba').test('aba'), false);
     assert.equal(wildcard('ab*ba').test('abba'), true);
     assert.equal(wildcard('a*a*a').test('aa'), false);
     assert.equal(wildcard('a*a*a').test('aaa'), true);
+    // A middle segment must end before the suffix starts.
+    assert.equal(wildcard('*ab*bc').test('xabc'), false);
+    assert.equal(wildcard('*ab*bc').test('xabbc'), true);
   });
 
   it('folds ASCII letters only', () => {
@@ -122,27 +125,43 @@ describe('wildcard matching', () => {
   });
 
   it('agrees with a regular-expression reference', () => {
-    const bytes = fc.constantFrom('a', 'A', 'b', '/', '\n', '\xe9', '\xc9', '*', '\\', '?');
-    const patternChars = fc.constantFrom('a', 'B', '/', '\xe9', '?', '*', '\\*', '\\\\');
+    const valueChar = fc.constantFrom('a', 'A', 'b', '/', '\n', '\xe9', '\xc9', '*', '\\', '?');
+    const text = fc.array(valueChar, { maxLength: 6 }).map((chars) => chars.join(''));
+    const patternPart = fc.constantFrom('a', 'B', 'ab', '/', '\xe9', '?', '*', '*', '\\*', '\\\\');
+    // Half the values instantiate the pattern (each star replaced by some text, the case of some
+    // literal parts swapped), so that matches are frequent; the others are arbitrary.
+    const instance = (parts: readonly string[]) => {
+      const perPart = { minLength: parts.length, maxLength: parts.length };
+      return fc.tuple(fc.array(text, perPart), fc.array(fc.boolean(), perPart)).map(([fillers, swaps]) =>
+        parts
+          .map((part, i) => (part === '*' ? fillers[i] : swaps[i] ? swapAsciiCase(unescape(part)) : unescape(part)))
+          .join(''),
+      );
+    };
+    const cases = fc
+      .array(patternPart, { maxLength: 8 })
+      .chain((parts) => fc.tuple(fc.constant(parts), fc.oneof(text, instance(parts)), fc.boolean()));
     fc.assert(
-      fc.property(fc.array(patternChars, { maxLength: 8 }), fc.array(bytes, { maxLength: 12 }), fc.boolean(), (parts, valueChars, caseSensitive) => {
+      fc.property(cases, ([parts, value, caseSensitive]) => {
         const pattern = parts.join('');
         if (parts.some((part, i) => part === '*' && parts[i + 1] === '*')) {
           assert.throws(() => compileWildcard(pattern, { caseSensitive }), WildcardSyntaxError);
           return;
         }
-        const value = valueChars.join('');
-        const reference = referenceRegExp(parts, caseSensitive, false);
         const compiled = compileWildcard(pattern, { caseSensitive });
+        const reference = referenceRegExp(parts, caseSensitive, false);
         assert.equal(compiled.test(value), reference.test(value), `${JSON.stringify(pattern)} ${JSON.stringify(value)}`);
         const lazy = referenceRegExp(parts, caseSensitive, true).exec(value);
-        const expected = lazy === null ? null : lazy.slice(1);
-        assert.deepEqual(starTexts(pattern, value, caseSensitive), expected);
+        assert.deepEqual(starTexts(pattern, value, caseSensitive), lazy === null ? null : lazy.slice(1));
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 });
+
+const unescape = (part: string): string => (part === '\\*' ? '*' : part === '\\\\' ? '\\' : part);
+const swapAsciiCase = (text: string): string =>
+  text.replace(/[a-z]/gi, (letter) => (letter === letter.toLowerCase() ? letter.toUpperCase() : letter.toLowerCase()));
 
 /** `^…$` with `.*` for each star (lazy and captured when `lazy`), letters folded by hand (ASCII only). */
 function referenceRegExp(parts: readonly string[], caseSensitive: boolean, lazy: boolean): RegExp {
@@ -152,10 +171,8 @@ function referenceRegExp(parts: readonly string[], caseSensitive: boolean, lazy:
       source += lazy ? '([\\s\\S]*?)' : '[\\s\\S]*';
       continue;
     }
-    for (const char of part === '\\*' ? '*' : part === '\\\\' ? '\\' : part) {
-      const upper = char.toUpperCase();
-      const lower = char.toLowerCase();
-      if (!caseSensitive && /[a-z]/i.test(char)) source += `[${lower}${upper}]`;
+    for (const char of unescape(part)) {
+      if (!caseSensitive && /[a-z]/i.test(char)) source += `[${char.toLowerCase()}${char.toUpperCase()}]`;
       else source += `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`;
     }
   }

@@ -53,7 +53,7 @@ function typeMatches(accepted: string, actual: Type): boolean {
   return accepted === 'Array<_>' ? actual.startsWith('Array<') : accepted === actual;
 }
 
-/** The value of a literal argument; `check` guarantees the argument is a literal. */
+/** The value of a literal argument (checkParam has ensured it is one). */
 export function literalValue(param: Param): Value {
   if (param.kind !== 'Literal') throw new TypeError('expected a literal argument');
   return param.value;
