@@ -125,7 +125,8 @@ describe('the registry', () => {
 
 describe('concat', () => {
   it('concatenates bytes, literals included', () => {
-    assert.equal(compile('concat', [literal('String1'), literal(' '), literal('String'), literal('2')])('String1', ' ', 'String', '2'), 'String1 String2');
+    const words = ['String1', ' ', 'String', '2'];
+    assert.equal(compile('concat', words.map(literal))(...words), 'String1 String2');
     assert.equal(compile('concat', [field('Bytes'), literal('.org')])('example', '.org'), 'example.org');
     assert.equal(compile('concat', [field('Bytes'), field('Bytes')])('\xff', '\x00'), '\xff\x00');
   });
@@ -583,7 +584,8 @@ describe('decode_base64', () => {
   });
 
   it('is missing for other characters or impossible lengths', () => {
-    for (const encoded of ['Q', 'QQ=', 'QQ===', 'Q===', '=', '==', 'QUJD=', 'QUJDRA=', 'QU JD', 'QUJD\n', '-_-_', 'QQ==QQ==', 'Q=Q=', 'QUJD\xff']) {
+    const invalid = ['Q', 'QQ=', 'QQ===', 'Q===', '=', '==', 'QUJD=', 'QUJDRA=', 'QU JD', 'QUJD\n', '-_-_', 'QQ==QQ==', 'Q=Q=', 'QUJD\xff'];
+    for (const encoded of invalid) {
       assert.equal(bytes('decode_base64', encoded), undefined, encoded);
     }
     assert.equal(bytes('decode_base64', undefined), undefined);

@@ -10,7 +10,7 @@ export interface ArgumentSpec {
   readonly kind: ArgumentKind;
   /** Accepted types as error details print them; `Array<_>` accepts every array type. */
   readonly types: readonly string[];
-  /** For a literal: whether its value is in the argument's domain (the earlier arguments are checked). */
+  /** For a literal: whether its value is in the argument's domain, given the earlier arguments (which passed their checks). */
   readonly accepts?: (value: Value, previous: readonly Param[]) => boolean;
 }
 
