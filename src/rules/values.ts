@@ -132,8 +132,9 @@ export function sortedMap(entries: Iterable<readonly [Bytes, Value]>): ByteMap {
   return new Map(list);
 }
 
-// JavaScript's case mapping also folds Latin-1 letters (0xC0–0xDE ↔ 0xE0–0xFE), which are UTF-8
-// lead and continuation bytes here, so the native methods are only used on pure-ASCII strings.
+// JavaScript's case mapping also maps Latin-1 letters (0xC0–0xDE ↔ 0xE0–0xFE, which are UTF-8 lead
+// and continuation bytes here) and takes µ, ÿ and ß outside one byte, so the native methods are
+// only used on pure-ASCII strings.
 const ASCII_UPPER = /[A-Z]/;
 const ASCII_LOWER = /[a-z]/;
 const NON_ASCII = /[\x80-\xff]/;

@@ -1,6 +1,18 @@
 // The standard function library (SPEC.md section 11), registered in every scheme.
 import type { FunctionDefinition } from '../function.ts';
-import { concat, endsWith, join, len, lower, removeBytes, removeQueryArgs, split, startsWith, substring, upper } from './bytes.ts';
+import {
+  concat,
+  endsWith,
+  join,
+  len,
+  lower,
+  removeBytes,
+  removeQueryArgs,
+  split,
+  startsWith,
+  substring,
+  upper,
+} from './bytes.ts';
 import { cidr, cidr6, decodeBase64Function, toStringFunction, uuidv4 } from './conversions.ts';
 import { isTimedHmacValidV0 } from './hmac.ts';
 import { lookupJsonInteger, lookupJsonString } from './json.ts';

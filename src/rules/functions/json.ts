@@ -217,7 +217,10 @@ class JsonLookup {
     return decode ? decoded + text.slice(copiedUpTo, i) : undefined;
   }
 
-  /** `\uXXXX`, or a surrogate pair `\uXXXX\uXXXX`, at `i`: the code point and the escape's length. Lone surrogates are invalid. */
+  /**
+   * `\uXXXX`, or a surrogate pair `\uXXXX\uXXXX`, at `i`: the code point and the length of the
+   * escape. A lone surrogate makes the document invalid (as serde_json decides).
+   */
   #unicodeEscape(i: number): [codePoint: number, length: number] {
     const unit = hex4(this.#text, i + 2);
     if (unit < 0xd800 || unit > 0xdfff) return [unit, 6];

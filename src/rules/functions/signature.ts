@@ -10,7 +10,7 @@ export interface ArgumentSpec {
   readonly kind: ArgumentKind;
   /** Accepted types as error details print them; `Array<_>` accepts every array type. */
   readonly types: readonly string[];
-  /** For a literal: whether its value is in the argument's domain (the earlier arguments are checked). */
+  /** For a literal: whether its value is in the argument's domain, given the earlier arguments (which passed their checks). */
   readonly accepts?: (value: Value, previous: readonly Param[]) => boolean;
 }
 
@@ -53,7 +53,7 @@ function typeMatches(accepted: string, actual: Type): boolean {
   return accepted === 'Array<_>' ? actual.startsWith('Array<') : accepted === actual;
 }
 
-/** The value of a literal argument; `check` guarantees the argument is a literal. */
+/** The value of a literal argument (checkParam has ensured it is one). */
 export function literalValue(param: Param): Value {
   if (param.kind !== 'Literal') throw new TypeError('expected a literal argument');
   return param.value;
