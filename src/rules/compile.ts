@@ -101,7 +101,7 @@ export class Compiler {
     const any = op === 'Any';
     if (arg.kind === 'IndexExpr') {
       // A plain Array<Bool> value: missing makes both quantifiers false (SPEC 8.2).
-      const value = this.#value(arg.value);
+      const value = this.value(arg.value);
       return (ctx) => {
         const v = value(ctx);
         if (v === undefined) return false;
@@ -119,7 +119,7 @@ export class Compiler {
     const test = this.#elementTest(comparison);
     const indexes = lhs.indexes;
     if (lhs.mapEachCount === 0) {
-      const value = this.#value(lhs);
+      const value = this.value(lhs);
       if (comparison.op === 'IsTrue' && lhs.type !== 'Bool') {
         // A bare Array<Bool>/Map<Bool>: one boolean per element; missing gives none.
         return { kind: 'vec', fn: (ctx) => mapElements(value(ctx), (e) => e === true) };
@@ -133,7 +133,7 @@ export class Compiler {
       return { kind: 'one', fn: slot === undefined ? fn : memoized(slot, fn) };
     }
     if (lhs.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach') {
-      const source = this.#value({ ...lhs, indexes: indexes.slice(0, -1), mapEachCount: 0 });
+      const source = this.value({ ...lhs, indexes: indexes.slice(0, -1), mapEachCount: 0 });
       return { kind: 'vec', fn: (ctx) => mapElements(source(ctx), (e) => test(e, ctx)) };
     }
     const base = this.#base(lhs);
@@ -150,7 +150,7 @@ export class Compiler {
   }
 
   /** The value of an index expression; with `[*]` the source array/map, or the flattened elements. */
-  #value(expr: IndexExpr): ValueFn {
+  value(expr: IndexExpr): ValueFn {
     const slot = expr.mapEachCount === 0 ? this.#sharing?.valueSlot(expr) : undefined;
     return slot === undefined ? this.#computeValue(expr) : memoized(slot, this.#computeValue(expr));
   }
@@ -231,7 +231,7 @@ export class Compiler {
       const value = arg.value.value;
       return () => value;
     }
-    if (arg.kind === 'IndexExpr') return this.#value(arg.value);
+    if (arg.kind === 'IndexExpr') return this.value(arg.value);
     const compiled = this.logical(arg.value);
     return compiled.fn;
   }

@@ -1,0 +1,100 @@
+// Aho–Corasick over byte strings: finds which of many literals occur in one value in a single
+// pass, for the rule-set prefilter. Bytes that occur in no literal share one alphabet class, so
+// the transition table stays small (states × distinct literal bytes) and every step is one
+// array read.
+
+export class MultiSearch {
+  /** Byte → alphabet class (0 = a byte no literal contains). */
+  readonly #classOf = new Uint8Array(256);
+  readonly #classes: number;
+  /** Dense transitions: state × class → state (failure links already folded in). */
+  readonly #next: Int32Array;
+  /** Literal ids reported at each state (its own and its failure chain's): outputs[outStart[s] .. outStart[s+1]). */
+  readonly #outStart: Int32Array;
+  readonly #outputs: Int32Array;
+
+  /** `literals[i]` is reported as id i; empty literals are ignored. */
+  constructor(literals: readonly string[]) {
+    let classes = 1;
+    for (const literal of literals) {
+      for (let i = 0; i < literal.length; i++) {
+        const byte = literal.charCodeAt(i);
+        if (this.#classOf[byte] === 0) this.#classOf[byte] = classes++;
+      }
+    }
+    this.#classes = classes;
+    // Trie with sparse children while building.
+    const children: Map<number, number>[] = [new Map()];
+    const own: number[][] = [[]];
+    literals.forEach((literal, id) => {
+      if (literal.length === 0) return;
+      let state = 0;
+      for (let i = 0; i < literal.length; i++) {
+        const cls = this.#classOf[literal.charCodeAt(i)];
+        let child = children[state].get(cls);
+        if (child === undefined) {
+          child = children.length;
+          children.push(new Map());
+          own.push([]);
+          children[state].set(cls, child);
+        }
+        state = child;
+      }
+      own[state].push(id);
+    });
+    const states = children.length;
+    const next = new Int32Array(states * classes);
+    const fail = new Int32Array(states);
+    const outputs: number[][] = own.map((ids) => [...ids]);
+    // Breadth-first: a state's failure target is always shallower, so its row is complete first.
+    const queue: number[] = [];
+    for (let cls = 0; cls < classes; cls++) {
+      const child = children[0].get(cls);
+      if (child !== undefined) {
+        next[cls] = child;
+        queue.push(child);
+      }
+    }
+    for (let head = 0; head < queue.length; head++) {
+      const state = queue[head];
+      outputs[state].push(...outputs[fail[state]]);
+      for (let cls = 0; cls < classes; cls++) {
+        const child = children[state].get(cls);
+        if (child === undefined) {
+          next[state * classes + cls] = next[fail[state] * classes + cls];
+        } else {
+          fail[child] = next[fail[state] * classes + cls];
+          next[state * classes + cls] = child;
+          queue.push(child);
+        }
+      }
+    }
+    this.#next = next;
+    this.#outStart = new Int32Array(states + 1);
+    let total = 0;
+    for (let s = 0; s < states; s++) {
+      this.#outStart[s] = total;
+      total += outputs[s].length;
+    }
+    this.#outStart[states] = total;
+    this.#outputs = new Int32Array(total);
+    for (let s = 0; s < states; s++) this.#outputs.set(outputs[s], this.#outStart[s]);
+  }
+
+  /** Calls `found(id)` for every occurrence of every literal in `haystack` (an id may repeat). */
+  scan(haystack: string, found: (id: number) => void): void {
+    const classOf = this.#classOf;
+    const next = this.#next;
+    const classes = this.#classes;
+    const outStart = this.#outStart;
+    const outputs = this.#outputs;
+    let state = 0;
+    for (let i = 0; i < haystack.length; i++) {
+      const code = haystack.charCodeAt(i);
+      state = next[state * classes + (code < 256 ? classOf[code] : 0)];
+      const from = outStart[state];
+      const to = outStart[state + 1];
+      for (let k = from; k < to; k++) found(outputs[k]);
+    }
+  }
+}

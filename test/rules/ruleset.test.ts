@@ -1,0 +1,80 @@
+// Rule sets: ordered actions, skips, errors naming the rule, and — on the shared benchmark
+// corpus — that the prefilter and the shared sub-expressions never change which rules match.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { compile } from '../../src/rules/compile.ts';
+import { decodeValue } from '../../src/rules/conformance.ts';
+import { ExecutionContext } from '../../src/rules/context.ts';
+import { httpScheme } from '../../src/rules/http-scheme.ts';
+import { parse } from '../../src/rules/parser.ts';
+import { RuleSet, RuleSetError, type RuleAction, type RuleDefinition } from '../../src/rules/ruleset.ts';
+
+const log: RuleAction = { type: 'log' };
+const block: RuleAction = { type: 'block', status: 403, body: 'blocked', contentType: 'text/plain' };
+
+function verdictFor(rules: RuleDefinition[], values: Record<string, string>) {
+  const set = new RuleSet(httpScheme, rules);
+  const ctx = set.newContext();
+  for (const [name, value] of Object.entries(values)) ctx.set(name, value);
+  const verdict = set.evaluate(ctx);
+  return { terminal: verdict.terminal?.id, matched: verdict.matched.map((rule) => rule.id), skippedPhases: verdict.skippedPhases };
+}
+
+test('rules run in order: log records and goes on, block and allow end evaluation, skip removes later rules', () => {
+  const rules: RuleDefinition[] = [
+    { id: 'log-wp', expression: 'http.request.uri.path contains "/wp-"', action: log },
+    { id: 'skip', expression: 'http.host eq "trusted.example"', action: { type: 'skip', rules: ['block-admin'], remaining: false, phases: ['waf'] } },
+    { id: 'block-admin', expression: 'http.request.uri.path contains "/wp-admin"', action: block },
+    { id: 'allow-all', expression: 'http.request.uri.path contains "/"', action: { type: 'allow' } },
+    { id: 'never', expression: 'http.request.uri.path contains "/"', action: block },
+  ];
+  assert.deepEqual(verdictFor(rules, { 'http.request.uri.path': '/wp-admin/x', 'http.host': 'a.example' }), {
+    terminal: 'block-admin',
+    matched: ['log-wp', 'block-admin'],
+    skippedPhases: [],
+  });
+  assert.deepEqual(verdictFor(rules, { 'http.request.uri.path': '/wp-admin/x', 'http.host': 'trusted.example' }), {
+    terminal: 'allow-all',
+    matched: ['log-wp', 'skip', 'allow-all'],
+    skippedPhases: ['waf'],
+  });
+  assert.deepEqual(verdictFor(rules, { 'http.request.uri.path': 'none' }), { terminal: undefined, matched: [], skippedPhases: [] });
+});
+
+test('a rule that does not parse is rejected with its id, position and reason', () => {
+  assert.throws(
+    () => new RuleSet(httpScheme, [{ id: 'ok', expression: 'ssl', action: log }, { id: 'bad-1', expression: 'http.host eq\n  1.2.3.4', action: log }]),
+    (error: unknown) => error instanceof RuleSetError && error.ruleId === 'bad-1' && /line 2, column 3/.test(error.message) && error.parseError.category === 'parse_int',
+  );
+  assert.throws(() => new RuleSet(httpScheme, [{ id: 'a', expression: 'ssl', action: { type: 'skip', rules: ['a'], remaining: false, phases: [] } }]), /not a later rule/);
+});
+
+const RULES = new URL('../../../shared/rules-language/bench-rules.jsonl', import.meta.url);
+const REQUESTS = new URL('../../../shared/rules-language/bench-requests.jsonl', import.meta.url);
+const corpusAbsent = existsSync(RULES) && existsSync(REQUESTS) ? false : 'skipped: ../shared/rules-language bench corpus is not present';
+
+test('on the benchmark corpus the rule set matches exactly the rules that match one by one', { skip: corpusAbsent }, () => {
+  const lines = (url: URL) => readFileSync(url, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const rules = lines(RULES).map((rule) => ({ id: rule.id as string, expression: rule.expression as string, action: log }));
+  const set = new RuleSet(httpScheme, rules);
+  const single = rules.map((rule) => compile(parse(httpScheme, rule.expression), httpScheme));
+  const requests = lines(REQUESTS).filter((_, i) => i % 4 === 0);
+  const ctx = set.newContext();
+  let matches = 0;
+  for (const request of requests) {
+    const values = request.values as Record<string, unknown>;
+    const fill = (context: ExecutionContext) => {
+      for (const [name, encoded] of Object.entries(values)) context.set(name, decodeValue(encoded, httpScheme.field(name)!.type));
+    };
+    ctx.reset();
+    fill(ctx);
+    const got = set.evaluate(ctx).matched.map((rule) => rule.id);
+    const alone = new ExecutionContext(httpScheme);
+    fill(alone);
+    const expected = rules.filter((_, i) => single[i].execute(alone)).map((rule) => rule.id);
+    assert.deepEqual(got, expected, `request ${request.id}`);
+    matches += got.length;
+  }
+  assert.ok(matches > 0, 'some rules match some requests');
+});
