@@ -147,6 +147,56 @@ const Route = Type.Object(
   { additionalProperties: false },
 );
 
+const FirewallRule = Type.Object(
+  {
+    id: Type.String({ minLength: 1, description: 'Unique rule id: it names the rule in logs, metrics and skip actions' }),
+    expression: Type.String({ description: 'A Wirefilter / Cloudflare Rules language expression over request fields' }),
+    action: Enum(['block', 'allow', 'log', 'skip'] as const, 'What a match does: block answers, allow stops the rules, log records, skip skips later rules or phases'),
+    description: Type.Optional(Type.String()),
+    enabled: Type.Boolean({ default: true }),
+    status: Type.Integer({ minimum: 400, maximum: 599, default: 403, description: 'block: the response status' }),
+    body: Type.Optional(Type.String({ description: 'block: the response body (default: a short page naming the rule)' })),
+    content_type: Type.String({ default: 'text/plain; charset=utf-8', description: 'block: the Content-Type of the body' }),
+    skip: Type.Optional(
+      Type.Object(
+        {
+          rules: Type.Array(Type.String(), { default: [], description: 'Ids of later rules to skip' }),
+          remaining: Type.Boolean({ default: false, description: 'Skip every later firewall rule' }),
+          phases: Type.Array(Enum(['waf'] as const, 'A later phase to skip'), { default: [] }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const RuleList = Type.Object(
+  {
+    type: Enum(['ip', 'int', 'bytes'] as const, 'What the list holds: IP addresses/CIDRs/ranges, integers/ranges, or strings'),
+    items: Type.Array(Type.Union([Type.String(), Type.Integer()]), { default: [] }),
+  },
+  { additionalProperties: false },
+);
+
+const Firewall = Type.Object(
+  {
+    rules: Type.Array(FirewallRule, { default: [], description: 'Firewall rules, evaluated in order in the access phase' }),
+    files: Type.Array(Type.String(), {
+      default: [],
+      description: 'YAML files (relative to this file) each holding a list of rules; they run after `rules`, in file order',
+    }),
+    lists: Type.Record(Type.String({ pattern: '^[a-z0-9_]([a-z0-9_.]*[a-z0-9_])?$' }), RuleList, {
+      default: {},
+      description: 'Named lists that expressions use as `$name`',
+    }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
+export type FirewallRuleFile = Type.Static<typeof FirewallRule>;
+export const FirewallRuleSchema = FirewallRule;
+
 const Plugin = Type.Object(
   {
     module: Type.String({ description: 'Path of a TypeScript/JavaScript module (relative to this file) or a package name' }),
@@ -199,6 +249,7 @@ export const ConfigSchema = Type.Object(
       { additionalProperties: false, default: {} },
     ),
     plugins: Type.Array(Plugin, { default: [] }),
+    firewall: Firewall,
     logging: Type.Object(
       {
         level: Enum(['fatal', 'error', 'warn', 'info', 'debug'] as const, 'Level of the process log (stderr)', 'info'),

@@ -5,6 +5,7 @@
 import type { CallArg, Comparison, FilterAst, FunctionCall, Index, IndexExpr, LogicalExpr, SetElement } from './ast.ts';
 import type { ExecutionContext } from './context.ts';
 import { compareIp } from './ip.ts';
+import { inRanges, mergeRanges } from './lists.ts';
 import type { Scheme } from './scheme.ts';
 import { substringSearcher } from './search.ts';
 import type { ByteMap, Bytes, Int, Ip, MaybeValue, Value } from './values.ts';
@@ -385,31 +386,6 @@ function setTest(elements: readonly SetElement[]): ElementTest {
     const ip = v as Ip;
     return ip.family === 4 ? inRanges(v4Ranges, ip.value) : inRanges(v6Ranges, ip.value);
   };
-}
-
-function mergeRanges<T extends number | bigint>(ranges: [T, T][]): [T, T][] {
-  ranges.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const merged: [T, T][] = [];
-  for (const [start, end] of ranges) {
-    const last = merged[merged.length - 1];
-    if (last !== undefined && start <= last[1]) {
-      if (end > last[1]) last[1] = end;
-    } else merged.push([start, end]);
-  }
-  return merged;
-}
-
-function inRanges(ranges: readonly (readonly [number | bigint, number | bigint])[], value: number | bigint): boolean {
-  let low = 0;
-  let high = ranges.length - 1;
-  while (low <= high) {
-    const mid = (low + high) >>> 1;
-    const range = ranges[mid];
-    if (value < range[0]) high = mid - 1;
-    else if (value > range[1]) low = mid + 1;
-    else return true;
-  }
-  return false;
 }
 
 function applyIndex(value: Value, index: Index): MaybeValue {

@@ -6,10 +6,11 @@ import { compile } from './compile.ts';
 import { ExecutionContext, type ListMatchers } from './context.ts';
 import { RuleParseError } from './errors.ts';
 import { standardFunctions } from './functions/index.ts';
-import { parseIp, prefixRange } from './ip.ts';
+import { parseIp } from './ip.ts';
+import { compileLists, type ListType } from './lists.ts';
 import { parse, type ParserSettings } from './parser.ts';
 import { Scheme } from './scheme.ts';
-import { bytesFrom, elementType, normalizeInt, parseType, sortedMap, utf8Bytes, type Bytes, type Int, type Ip, type Type, type Value } from './values.ts';
+import { bytesFrom, elementType, normalizeInt, parseType, sortedMap, utf8Bytes, type Bytes, type Int, type Type, type Value } from './values.ts';
 
 interface VectorScheme {
   readonly nil_not_equal?: boolean;
@@ -220,47 +221,17 @@ function decodeInt(encoded: unknown): Int {
   throw new Error(`expected an integer, got ${JSON.stringify(encoded)}`);
 }
 
-/** List matchers from a case's `lists` (names not present match nothing). */
+/** List matchers from a case's `lists` (names not present match nothing); items use the vector encoding. */
 function listMatchers(lists: Readonly<Record<string, VectorList>>): ListMatchers {
-  const ip = new Map<string, [Ip, Ip][]>();
-  const int = new Map<string, [Int, Int][]>();
-  const bytes = new Map<string, Set<Bytes>>();
-  for (const [name, list] of Object.entries(lists)) {
-    if (list.type === 'Ip') ip.set(name, list.items.map((item) => ipRange(String(item))));
-    else if (list.type === 'Int') int.set(name, list.items.map(intRange));
-    else if (list.type === 'Bytes') bytes.set(name, new Set(list.items.map(decodeBytes)));
-    else throw new Error(`unsupported list type ${list.type}`);
-  }
-  return {
-    Ip: (name, value) => (ip.get(name) ?? []).some(([start, end]) => start.family === value.family && start.value <= value.value && value.value <= end.value),
-    Int: (name, value) => (int.get(name) ?? []).some(([start, end]) => start <= value && value <= end),
-    Bytes: (name, value) => bytes.get(name)?.has(value) ?? false,
-  };
-}
-
-function ipRange(text: string): [Ip, Ip] {
-  const dots = text.indexOf('..');
-  const fail = () => new Error(`invalid IP list item "${text}"`);
-  if (dots !== -1) {
-    const start = parseIp(text.slice(0, dots));
-    const end = parseIp(text.slice(dots + 2));
-    if (start === undefined || end === undefined) throw fail();
-    return [start, end];
-  }
-  const [address, length] = text.split('/');
-  const ip = parseIp(address);
-  if (ip === undefined) throw fail();
-  const prefix = length === undefined ? (ip.family === 4 ? 32 : 128) : Number(length);
-  return prefixRange(ip, prefix);
-}
-
-function intRange(item: unknown): [Int, Int] {
-  if (typeof item === 'string' && item.includes('..')) {
-    const [start, end] = item.split('..');
-    return [decodeInt(start), decodeInt(end)];
-  }
-  const value = decodeInt(item);
-  return [value, value];
+  return compileLists(
+    new Map(
+      Object.entries(lists).map(([name, list]) => {
+        const type = list.type as ListType;
+        const items = type === 'Bytes' ? list.items.map(decodeBytes) : (list.items as (string | number)[]);
+        return [name, { type, items }];
+      }),
+    ),
+  );
 }
 
 function deepEqual(a: unknown, b: unknown): boolean {

@@ -152,3 +152,25 @@ export function hexDigit(c: number): number {
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
 }
+
+/**
+ * A list item as text: an address, a CIDR with zero host bits (`10.0.0.0/8`) or a range of one
+ * family (`10.0.0.1..10.0.0.9`); undefined when it is none of these.
+ */
+export function parseIpRange(text: string): [Ip, Ip] | undefined {
+  const dots = text.indexOf('..');
+  if (dots !== -1) {
+    const start = parseIp(text.slice(0, dots));
+    const end = parseIp(text.slice(dots + 2));
+    const order = start && end ? compareIp(start, end) : undefined;
+    return order === undefined || order > 0 ? undefined : [start!, end!];
+  }
+  const slash = text.indexOf('/');
+  const ip = parseIp(slash === -1 ? text : text.slice(0, slash));
+  if (ip === undefined) return undefined;
+  const full = ip.family === 4 ? 32 : 128;
+  const lengthText = slash === -1 ? String(full) : text.slice(slash + 1);
+  if (!/^[0-9]{1,3}$/.test(lengthText) || Number(lengthText) > full) return undefined;
+  const range = prefixRange(ip, Number(lengthText));
+  return compareIp(range[0], ip) === 0 ? range : undefined;
+}
