@@ -6,10 +6,13 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { normalizePath } from '../proxy/normalize-path.ts';
+import { resolveFirewall } from './firewall.ts';
 import { ConfigSchema, UpstreamSchema, type ConfigFile } from './schema.ts';
 import type { Config, ListenerConfig, RouteConfig, UpstreamConfig } from './types.ts';
 
 export interface ConfigProblem {
+  /** The file the problem is in, when it is not the configuration file itself (a rule file). */
+  file?: string;
   /** Path inside the document, e.g. "upstreams.app.servers[0].url". */
   path: string;
   line?: number;
@@ -24,7 +27,7 @@ export class ConfigError extends Error {
     super(
       `invalid configuration ${source}:\n` +
         problems
-          .map((p) => `  ${source}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.path || '(top level)'}: ${p.message}`)
+          .map((p) => `  ${p.file ?? source}${p.line ? `:${p.line}:${p.column}` : ''}: ${p.path || '(top level)'}: ${p.message}`)
           .join('\n'),
     );
     this.name = 'ConfigError';
@@ -220,6 +223,9 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
   const problem = (segments: (string | number)[], message: string) =>
     problems.push({ path: formatPath(segments), ...locate(segments), message });
   const fromBase = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  const firewall = resolveFirewall(file.firewall, baseDir, (segments, message, at) =>
+    problems.push(at === undefined ? { path: formatPath(segments), ...locate(segments), message } : { file: at.file, path: formatPath(segments.slice(1)), line: at.line, column: at.column, message }),
+  );
 
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(file.upstreams)) {
@@ -345,6 +351,7 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     routes,
     requestId: { header: file.request_id.header.toLowerCase(), trustIncoming: file.request_id.trust_incoming },
     plugins,
+    firewall,
     logging: { level: file.logging.level, access: { ...file.logging.access } },
     metrics: { ...file.metrics },
   };

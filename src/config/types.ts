@@ -1,5 +1,6 @@
 // The resolved configuration the rest of frontline reads: defaults filled in, durations in
 // milliseconds, sizes in bytes, names cross-checked. Produced only by `resolveConfig`.
+import type { FirewallConfig } from './firewall.ts';
 import type { BALANCE_POLICIES } from './schema.ts';
 
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
@@ -77,6 +78,7 @@ export interface Config {
   routes: RouteConfig[];
   requestId: { header: string; trustIncoming: boolean };
   plugins: PluginConfig[];
+  firewall: FirewallConfig;
   logging: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
     access: { enabled: boolean; format: 'json' | 'combined'; path: string };

@@ -22,6 +22,28 @@ export function demoConfig(originUrl: string): Config {
         },
       },
       routes: [{ path: '/', upstream: 'demo' }],
+      firewall: {
+        rules: [
+          {
+            id: 'block-probes',
+            description: 'Scanners probing for admin panels and leaked secrets',
+            expression: 'lower(http.request.uri.path) matches "^/(wp-admin|wp-login\\.php|\\.env|\\.git/)" or http.request.uri.path.extension in {"bak" "sql"}',
+            action: 'block',
+          },
+          {
+            id: 'block-scanners',
+            description: 'Known attack tools by User-Agent',
+            expression: 'any(lower(http.request.headers["user-agent"][*])[*] contains "sqlmap") or lower(http.user_agent) contains "nikto"',
+            action: 'block',
+          },
+          {
+            id: 'log-api-writes',
+            description: 'Record writes to the API',
+            expression: 'starts_with(http.request.uri.path, "/api/") and not http.request.method in {"GET" "HEAD" "OPTIONS"}',
+            action: 'log',
+          },
+        ],
+      },
       logging: { access: { format: 'combined' } },
       metrics: DEMO_METRICS,
     },
@@ -42,6 +64,7 @@ export async function startDemo(): Promise<void> {
         process.stdout.write(
           `\nfrontline demo is running\n` +
             `  proxy:        ${proxy}/  (try ${proxy}/contact and ${proxy}/api/echo)\n` +
+            `  firewall:     3 rules; ${proxy}/wp-admin/ is blocked (403)\n` +
             `  demo origin:  ${origin.url}\n` +
             `  metrics:      http://${DEMO_METRICS.address}:${DEMO_METRICS.port}/metrics\n` +
             `  status:       npx frontline status --socket ${controlSocket}\n` +

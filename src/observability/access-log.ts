@@ -257,6 +257,7 @@ function jsonLine(ctx: RequestContext, workerId: number, clock: LogClock): strin
     ',"referer":' + headerJSON(ctx.headers.referer) +
     ',"error":' + jsonString(ctx.error) +
     ',"answered_by":' + jsonString(ctx.answeredBy) +
+    (ctx.matchedRules === undefined ? '' : ',"rules":' + JSON.stringify(ctx.matchedRules)) +
     '}\n'
   );
 }

@@ -162,6 +162,11 @@ interface RouteSeries {
   requests: Map<number, ValueSeries>;
 }
 
+/** Per-rule match counters of one phase; series are kept per rule so a match costs one map lookup. */
+export interface RuleCounters {
+  matched(ruleId: string, action: string): void;
+}
+
 export class WorkerMetrics {
   /** Other parts of the worker (thread pools, cache) may register their own metrics here. */
   readonly registry = new Registry();
@@ -176,6 +181,7 @@ export class WorkerMetrics {
   readonly #connectionsOpen: ValueSeries;
   readonly #workerRequests: ValueSeries;
   readonly #blocked: HistogramSeries;
+  readonly #ruleMatches: ValueFamily;
   // Keyed by the route object, found without building a label string; a reload brings new
   // objects, which find the same series through their label, and the old keys are collected.
   readonly #routes = new WeakMap<RouteConfig, RouteSeries>();
@@ -241,6 +247,12 @@ export class WorkerMetrics {
       `How late this worker's event loop ran a timer due every ${SAMPLE_INTERVAL_MS} ms: how long it could not run anything.`,
       BLOCKED_BUCKETS,
     ).series(worker);
+    this.#ruleMatches = new ValueFamily(
+      registry,
+      'counter',
+      'frontline_rule_matches_total',
+      'Requests that matched a rule, by phase (firewall, waf), rule id and action.',
+    );
     // Read once per scrape, so prom-client's own gauges serve.
     const snapshot = (): UpstreamSnapshot[] => this.#snapshot();
     new Gauge({
@@ -268,6 +280,22 @@ export class WorkerMetrics {
       },
     });
     this.#sampler = this.#startSampler();
+  }
+
+  ruleCounters(phase: string): RuleCounters {
+    const family = this.#ruleMatches;
+    const byRule = new Map<string, ValueSeries>();
+    return {
+      matched(ruleId, action) {
+        const key = `${ruleId}\0${action}`;
+        let series = byRule.get(key);
+        if (series === undefined) {
+          series = family.series({ phase, rule: ruleId, action });
+          byRule.set(key, series);
+        }
+        series.value++;
+      },
+    };
   }
 
   connectionOpened(): void {

@@ -49,6 +49,8 @@ export class RequestContext {
   readonly path: string;
   /** The client's request headers (lower-case names). */
   readonly headers: IncomingHttpHeaders;
+  /** The request headers as received: name, value, name, value, … in their order and case. */
+  readonly rawHeaders: readonly string[];
   route: RouteConfig | undefined;
   /** The headers that will be sent upstream, built before the request phase; any request-phase hook may change them. */
   upstreamHeaders: Record<string, string | string[]>;
@@ -65,6 +67,8 @@ export class RequestContext {
   error: string | undefined;
   /** Which rule or plugin answered the request, if one did (e.g. "firewall:1001"). */
   answeredBy: string | undefined;
+  /** Rules that matched this request, as "<phase>:<rule id>" (log rules included), for the access log. */
+  matchedRules: string[] | undefined;
   readonly timings: Timings;
   #state: Map<ContextKey<unknown>, unknown> | undefined;
 
@@ -80,6 +84,7 @@ export class RequestContext {
     host: string;
     url: string;
     headers: IncomingHttpHeaders;
+    rawHeaders?: readonly string[];
   }) {
     this.id = init.id;
     this.start = init.start;
@@ -94,6 +99,7 @@ export class RequestContext {
     const q = init.url.indexOf('?');
     this.path = normalizePath(q === -1 ? init.url : init.url.slice(0, q));
     this.headers = init.headers;
+    this.rawHeaders = init.rawHeaders ?? [];
     this.route = undefined;
     this.upstreamHeaders = {};
     this.upstreamUrl = init.url;
@@ -103,6 +109,7 @@ export class RequestContext {
     this.bytesSent = 0;
     this.error = undefined;
     this.answeredBy = undefined;
+    this.matchedRules = undefined;
     this.timings = { upstreamConnectMs: -1, upstreamFirstByteMs: -1, ttfbMs: -1, totalMs: -1 };
     this.#state = undefined;
   }

@@ -190,6 +190,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
       host,
       url: req.url ?? '/',
       headers,
+      rawHeaders: req.rawHeaders,
     });
   }
 

@@ -12,6 +12,7 @@ import type { Config, ListenerConfig } from '../config/types.ts';
 import { createAccessLog } from '../observability/access-log.ts';
 import { createLogger } from '../observability/log.ts';
 import { WorkerMetrics } from '../observability/metrics.ts';
+import { firewallPlugin } from '../features/firewall/plugin.ts';
 import { hasServedRequest, markRejected, ProxyHandler, type CompiledRoute } from './handler.ts';
 import type { Plugin } from './plugin.ts';
 import { PluginSet } from './plugins.ts';
@@ -42,7 +43,9 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   metrics?.setUpstreamSnapshot(() => upstreams.snapshot());
   let plugins: PluginSet;
   try {
-    plugins = await PluginSet.load(config.plugins, config.routes, builtins);
+    // Built-in features run first, in the order of the request path, then the given extras.
+    const firewall = firewallPlugin(config.firewall, metrics);
+    plugins = await PluginSet.load(config.plugins, config.routes, firewall === undefined ? builtins : [firewall, ...builtins]);
   } catch (err) {
     await upstreams.close();
     throw err;
