@@ -1,33 +1,124 @@
-// TEMPORARY shim of the regex engine's API on top of JS RegExp, only so the function library can
-// be type-checked and tested before the real engine is merged. Not linear-time; do not ship.
-export class RegexSyntaxError extends Error {}
+// The regular expressions of the rules language (SPEC.md 7.4): the Rust `regex` crate's dialect
+// in `regex::bytes` mode with Unicode off unless `(?u)`, matched in linear time over byte strings.
+//
+// pattern ─parser─▶ syntax tree ─translate─▶ HIR (flags applied, bytes) ─nfa─▶ Thompson NFA, then
+//   test():     one `indexOf` for a plain literal; otherwise a lazy DFA (forward, skipping ahead
+//               with `indexOf` on a literal prefix; or backwards from the end for patterns that
+//               must match there), the Pike VM when the DFA gives up;
+//   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
+// Every stage is O(pattern × haystack): nothing backtracks.
+import { analyze, type Analysis } from './literals.ts';
+import { LazyDfa } from './dfa.ts';
+import { RegexSyntaxError } from './error.ts';
+import { compileNfa, type Nfa, SizeLimitExceeded } from './nfa.ts';
+import { parse } from './parser.ts';
+import { PikeVm } from './pikevm.ts';
+import { translate } from './translate.ts';
+
+export { RegexSyntaxError } from './error.ts';
+
+export interface RegexOptions {
+  /** Budget for the compiled automaton, in bytes (roughly); default 10 MiB. Exceeded → RegexSyntaxError. */
+  readonly sizeLimit?: number;
+}
 
 export interface Regex {
   readonly source: string;
-  /** Capture groups, not counting group 0 (the whole match). */
+  /** Number of capture groups, not counting group 0. */
   readonly groupCount: number;
+  /** Unanchored search: is there a match anywhere in `haystack` (a byte string)? */
   test(haystack: string): boolean;
+  /**
+   * Leftmost-first match (Perl/Rust semantics) with capture offsets: [start0, end0, start1, end1, …],
+   * -1 for groups that did not participate; null when no match.
+   */
   captures(haystack: string): number[] | null;
 }
 
-export function compileRegex(pattern: string, _options?: { sizeLimit?: number }): Regex {
-  let re: RegExp;
+const DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024;
+
+/** Compiles `pattern` (its Unicode text); throws RegexSyntaxError. */
+export function compileRegex(pattern: string, options?: RegexOptions): Regex {
+  const sizeLimit = options?.sizeLimit ?? DEFAULT_SIZE_LIMIT;
+  const parsed = parse(pattern);
+  const hir = translate(parsed.ast, pattern);
+  const analysis = analyze(hir);
+  let forward: Nfa;
   try {
-    re = new RegExp(pattern, 'd');
+    forward = compileNfa(hir, parsed.groupCount, false, sizeLimit);
   } catch (error) {
-    throw new RegexSyntaxError((error as Error).message);
+    if (!(error instanceof SizeLimitExceeded)) throw error;
+    throw new RegexSyntaxError(`compiled regex exceeds the size limit of ${sizeLimit} bytes`, pattern, 0, Array.from(pattern).length);
   }
-  const groupCount = new RegExp(`${pattern}|`).exec('')!.length - 1;
-  return {
-    source: pattern,
-    groupCount,
-    test: (haystack) => re.test(haystack),
-    captures(haystack) {
-      const match = re.exec(haystack);
-      if (match === null) return null;
-      const positions: number[] = [];
-      for (const span of match.indices!) positions.push(span?.[0] ?? -1, span?.[1] ?? -1);
-      return positions;
-    },
-  };
+  let reverse: Nfa | undefined;
+  if (analysis.anchoredEnd && !analysis.anchoredStart && analysis.literal === undefined) {
+    try {
+      reverse = compileNfa(hir, 0, true, sizeLimit);
+    } catch (error) {
+      // Without the reverse automaton, the forward search is still correct, only slower.
+      if (!(error instanceof SizeLimitExceeded)) throw error;
+    }
+  }
+  return new CompiledRegex(pattern, parsed.groupCount, analysis, forward, reverse);
+}
+
+class CompiledRegex implements Regex {
+  readonly source: string;
+  readonly groupCount: number;
+  private readonly literal: string | undefined;
+  private readonly prefix: string | undefined;
+  /** Checked with indexOf before a forward search that has no prefix to skip with. */
+  private readonly required: string | undefined;
+  private readonly anchoredStart: boolean;
+  private readonly forward: Nfa;
+  private readonly reverse: Nfa | undefined;
+  // Built on first use: most patterns only ever need one of them.
+  private forwardDfa: LazyDfa | undefined;
+  private reverseDfa: LazyDfa | undefined;
+  private testVm: PikeVm | undefined;
+  private capturesVm: PikeVm | undefined;
+
+  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined) {
+    this.source = source;
+    this.groupCount = groupCount;
+    this.literal = analysis.literal;
+    this.anchoredStart = analysis.anchoredStart;
+    this.prefix = analysis.anchoredStart ? undefined : analysis.prefix;
+    this.required = analysis.anchoredStart || this.prefix !== undefined ? undefined : analysis.required;
+    this.forward = forward;
+    this.reverse = reverse;
+  }
+
+  test(haystack: string): boolean {
+    if (this.literal !== undefined) return haystack.indexOf(this.literal) !== -1;
+    let found: boolean | undefined;
+    if (this.reverse !== undefined) {
+      this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
+      found = this.reverseDfa.searchReverse(haystack);
+    } else {
+      if (this.required !== undefined && haystack.indexOf(this.required) === -1) return false;
+      this.forwardDfa ??= new LazyDfa(this.forward, {
+        reverse: false,
+        anchored: this.anchoredStart,
+        restartStates: this.prefix !== undefined,
+      });
+      found = this.forwardDfa.searchForward(haystack, this.prefix);
+    }
+    if (found !== undefined) return found;
+    this.testVm ??= new PikeVm(this.forward, false);
+    return this.testVm.search(haystack, 0, this.anchoredStart) !== null;
+  }
+
+  captures(haystack: string): number[] | null {
+    if (this.literal !== undefined && this.groupCount === 0) {
+      const at = haystack.indexOf(this.literal);
+      return at === -1 ? null : [at, at + this.literal.length];
+    }
+    if (!this.test(haystack)) return null;
+    // No match starts before the first occurrence of the prefix.
+    const from = this.prefix === undefined ? 0 : haystack.indexOf(this.prefix);
+    this.capturesVm ??= new PikeVm(this.forward, true);
+    const slots = this.capturesVm.search(haystack, from, this.anchoredStart);
+    return slots === null ? null : Array.from(slots);
+  }
 }
