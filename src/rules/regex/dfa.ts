@@ -108,42 +108,49 @@ export class LazyDfa {
     this.reset();
   }
 
-  /** Is there a match in `haystack`? `prefix`: every match starts with it (skips ahead with indexOf). */
-  searchForward(haystack: string, prefix: string | undefined): boolean | undefined {
+  /**
+   * Is there a match in `haystack`? With a prefix (every match starts with `prefix`, found with
+   * indexOf in `prefixText`, which is the haystack or its lower case), the search skips ahead to
+   * the prefix's next occurrence whenever nothing is in progress.
+   */
+  searchForward(haystack: string, prefixText?: string, prefix?: string): boolean | undefined {
     this.beginSearch();
     const n = haystack.length;
     let i = 0;
     let s = this.initialOffset;
     if (prefix !== undefined && this.restartStates) {
-      i = haystack.indexOf(prefix);
+      i = prefixText!.indexOf(prefix);
       if (i < 0) return false;
       s = this.restartFor[i === 0 ? CONTEXT_EDGE : BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
     }
     const classOf = this.classOf;
     const restartLimit = this.restartLimit;
     let trans = this.trans;
-    while (i < n) {
-      const byte = haystack.charCodeAt(i) & 0xff;
-      let t = trans[s + classOf[byte]];
+    for (;;) {
+      // The hot loop: ordinary transitions only.
+      let t = 0;
+      while (i < n) {
+        t = trans[s + classOf[haystack.charCodeAt(i) & 0xff]];
+        if (t < restartLimit) break;
+        s = t;
+        i++;
+      }
+      if (i >= n) return this.matchesAtEnd(s);
+      if (t === UNKNOWN) {
+        this.progress = i;
+        t = this.computeTransition(s, haystack.charCodeAt(i) & 0xff);
+        trans = this.trans;
+      }
+      if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
+      i++;
       if (t < restartLimit) {
-        if (t === UNKNOWN) {
-          this.progress = i;
-          t = this.computeTransition(s, byte);
-          trans = this.trans;
-        }
-        if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
-        if (t < restartLimit) {
-          // Nothing in progress: no match can start before the next occurrence of the prefix.
-          i = haystack.indexOf(prefix!, i + 1);
-          if (i < 0) return false;
-          s = this.restartFor[BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
-          continue;
-        }
+        // Nothing in progress: no match can start before the next occurrence of the prefix.
+        i = prefixText!.indexOf(prefix!, i);
+        if (i < 0) return false;
+        t = this.restartFor[BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
       }
       s = t;
-      i++;
     }
-    return this.matchesAtEnd(s);
   }
 
   /** Is there a match ending at the end of `haystack`? (For a reverse, anchored DFA.) */
@@ -153,20 +160,25 @@ export class LazyDfa {
     const classOf = this.classOf;
     let trans = this.trans;
     let s = this.initialOffset;
-    for (let i = n; i > 0; i--) {
-      const byte = haystack.charCodeAt(i - 1) & 0xff;
-      let t = trans[s + classOf[byte]];
-      if (t < 0) {
-        if (t === UNKNOWN) {
-          this.progress = n - i;
-          t = this.computeTransition(s, byte);
-          trans = this.trans;
-        }
-        if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
+    let i = n;
+    for (;;) {
+      let t = 0;
+      while (i > 0) {
+        t = trans[s + classOf[haystack.charCodeAt(i - 1) & 0xff]];
+        if (t < 0) break;
+        s = t;
+        i--;
       }
+      if (i <= 0) return this.matchesAtEnd(s);
+      if (t === UNKNOWN) {
+        this.progress = n - i;
+        t = this.computeTransition(s, haystack.charCodeAt(i - 1) & 0xff);
+        trans = this.trans;
+      }
+      if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
       s = t;
+      i--;
     }
-    return this.matchesAtEnd(s);
   }
 
   private beginSearch(): void {

@@ -7,7 +7,7 @@
 //               must match there), the Pike VM when the DFA gives up;
 //   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
 // Every stage is O(pattern × haystack): nothing backtracks.
-import { analyze, type Analysis } from './literals.ts';
+import { analyze, type Analysis, type Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
 import { compileNfa, type Nfa, SizeLimitExceeded } from './nfa.ts';
@@ -65,10 +65,10 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
 class CompiledRegex implements Regex {
   readonly source: string;
   readonly groupCount: number;
-  private readonly literal: string | undefined;
-  private readonly prefix: string | undefined;
-  /** Checked with indexOf before a forward search that has no prefix to skip with. */
-  private readonly required: string | undefined;
+  private readonly literal: Needle | undefined;
+  private readonly prefix: Needle | undefined;
+  /** Looked for before a forward search that has no prefix to skip with. */
+  private readonly required: Needle | undefined;
   private readonly anchoredStart: boolean;
   private readonly forward: Nfa;
   private readonly reverse: Nfa | undefined;
@@ -90,19 +90,23 @@ class CompiledRegex implements Regex {
   }
 
   test(haystack: string): boolean {
-    if (this.literal !== undefined) return haystack.indexOf(this.literal) !== -1;
+    if (this.literal !== undefined) return find(haystack, this.literal, 0) !== -1;
     let found: boolean | undefined;
     if (this.reverse !== undefined) {
       this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
       found = this.reverseDfa.searchReverse(haystack);
     } else {
-      if (this.required !== undefined && haystack.indexOf(this.required) === -1) return false;
+      if (this.required !== undefined && find(haystack, this.required, 0) === -1) return false;
       this.forwardDfa ??= new LazyDfa(this.forward, {
         reverse: false,
         anchored: this.anchoredStart,
         restartStates: this.prefix !== undefined,
       });
-      found = this.forwardDfa.searchForward(haystack, this.prefix);
+      const prefix = this.prefix;
+      found =
+        prefix === undefined
+          ? this.forwardDfa.searchForward(haystack)
+          : this.forwardDfa.searchForward(haystack, prefix.folded ? haystack.toLowerCase() : haystack, prefix.text);
     }
     if (found !== undefined) return found;
     this.testVm ??= new PikeVm(this.forward, false);
@@ -111,14 +115,18 @@ class CompiledRegex implements Regex {
 
   captures(haystack: string): number[] | null {
     if (this.literal !== undefined && this.groupCount === 0) {
-      const at = haystack.indexOf(this.literal);
-      return at === -1 ? null : [at, at + this.literal.length];
+      const at = find(haystack, this.literal, 0);
+      return at === -1 ? null : [at, at + this.literal.text.length];
     }
     if (!this.test(haystack)) return null;
     // No match starts before the first occurrence of the prefix.
-    const from = this.prefix === undefined ? 0 : haystack.indexOf(this.prefix);
+    const from = this.prefix === undefined ? 0 : find(haystack, this.prefix, 0);
     this.capturesVm ??= new PikeVm(this.forward, true);
     const slots = this.capturesVm.search(haystack, from, this.anchoredStart);
     return slots === null ? null : Array.from(slots);
   }
+}
+
+function find(haystack: string, needle: Needle, from: number): number {
+  return (needle.folded ? haystack.toLowerCase() : haystack).indexOf(needle.text, from);
 }
