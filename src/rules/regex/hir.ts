@@ -71,3 +71,21 @@ export function minimumLength(hir: Hir): number {
       return Math.min(...hir.subs.map(minimumLength));
   }
 }
+
+/**
+ * The highest capture group index left in `hir`: Rust numbers groups as written but counts them
+ * up to the last one that survives translation, so `(a){0}b` has none and `(a){0}(b)` two.
+ */
+export function highestCaptureIndex(hir: Hir): number {
+  switch (hir.kind) {
+    case 'capture':
+      return Math.max(hir.index, highestCaptureIndex(hir.sub));
+    case 'repeat':
+      return highestCaptureIndex(hir.sub);
+    case 'concat':
+    case 'alternation':
+      return hir.subs.reduce((highest, sub) => Math.max(highest, highestCaptureIndex(sub)), 0);
+    default:
+      return 0;
+  }
+}

@@ -10,6 +10,7 @@
 import { analyze, type Analysis, type Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
+import { highestCaptureIndex } from './hir.ts';
 import { compileNfa, type Nfa, SizeLimitExceeded } from './nfa.ts';
 import { parse } from './parser.ts';
 import { PikeVm } from './pikevm.ts';
@@ -40,12 +41,12 @@ const DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024;
 /** Compiles `pattern` (its Unicode text); throws RegexSyntaxError. */
 export function compileRegex(pattern: string, options?: RegexOptions): Regex {
   const sizeLimit = options?.sizeLimit ?? DEFAULT_SIZE_LIMIT;
-  const parsed = parse(pattern);
-  const hir = translate(parsed.ast, pattern);
+  const hir = translate(parse(pattern), pattern);
+  const groupCount = highestCaptureIndex(hir);
   const analysis = analyze(hir);
   let forward: Nfa;
   try {
-    forward = compileNfa(hir, parsed.groupCount, false, sizeLimit);
+    forward = compileNfa(hir, groupCount, false, sizeLimit);
   } catch (error) {
     if (!(error instanceof SizeLimitExceeded)) throw error;
     throw new RegexSyntaxError(`compiled regex exceeds the size limit of ${sizeLimit} bytes`, pattern, 0, Array.from(pattern).length);
@@ -59,7 +60,7 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
       if (!(error instanceof SizeLimitExceeded)) throw error;
     }
   }
-  return new CompiledRegex(pattern, parsed.groupCount, analysis, forward, reverse);
+  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse);
 }
 
 class CompiledRegex implements Regex {

@@ -13,7 +13,6 @@ import type {
   FlagSettings,
   GroupKind,
   Literal,
-  ParsedPattern,
   PerlClass,
   Span,
   UnicodeClass,
@@ -25,7 +24,7 @@ const NEST_LIMIT = 250;
 /** Repetition counts are 32-bit unsigned integers in Rust. */
 const MAX_COUNT = 0xffff_ffff;
 
-export function parse(pattern: string): ParsedPattern {
+export function parse(pattern: string): Ast {
   return new Parser(pattern).parse();
 }
 
@@ -42,6 +41,7 @@ class Parser {
   private readonly cps: readonly number[];
   private pos = 0;
   private ignoreWhitespace = false;
+  /** Capture groups opened so far: the next one gets this + 1 (groups are numbered as written). */
   private groupCount = 0;
   private readonly groupNames = new Set<string>();
   /** Open groups and classes; bounds the parser's recursion before the exact nesting check. */
@@ -60,11 +60,11 @@ class Parser {
     this.cps = cps;
   }
 
-  parse(): ParsedPattern {
+  parse(): Ast {
     const ast = this.parseAlternation();
     if (!this.eof()) this.fail('unopened group', this.pos, this.pos + 1);
     this.checkNesting(ast, 0);
-    return { ast, groupCount: this.groupCount };
+    return ast;
   }
 
   // ---- reading the text
