@@ -325,6 +325,9 @@ describe('word boundaries', () => {
     assert.equal(matches('(?u)\\bcaf\\b', utf8('café')), false);
     assert.equal(matches('(?u)\\bcafé\\b', utf8('un café noir')), true);
     assert.deepEqual(captures('(?u)\\b\\w+\\b', utf8('¿qué?')), [2, 6]);
+    // \B does not hold next to a non-word character that a literal search skipped over.
+    assert.equal(matches('(?u)\\B\\n', utf8('é\n')), false);
+    assert.equal(matches('(?u)\\B\\n', utf8(' \n')), true);
   });
 
   it('start and end of words', () => {

@@ -121,7 +121,12 @@ export class LazyDfa {
     if (prefix !== undefined && this.restartStates) {
       i = prefixText!.indexOf(prefix);
       if (i < 0) return false;
-      s = this.restartFor[i === 0 ? CONTEXT_EDGE : BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
+      if (i > 0) {
+        const before = haystack.charCodeAt(i - 1) & 0xff;
+        // Skipped bytes were never looked at: a Unicode word boundary may depend on this one.
+        if (this.quitNonAscii && before >= 0x80) return undefined;
+        s = this.restartFor[BYTE_CONTEXT[before]];
+      }
     }
     const classOf = this.classOf;
     const restartLimit = this.restartLimit;
@@ -147,7 +152,9 @@ export class LazyDfa {
         // Nothing in progress: no match can start before the next occurrence of the prefix.
         i = prefixText!.indexOf(prefix!, i);
         if (i < 0) return false;
-        t = this.restartFor[BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
+        const before = haystack.charCodeAt(i - 1) & 0xff;
+        if (this.quitNonAscii && before >= 0x80) return undefined;
+        t = this.restartFor[BYTE_CONTEXT[before]];
       }
       s = t;
     }
