@@ -73,6 +73,9 @@ export class LazyDfa {
   private endMatches: number[] = [];
   private stateIndex = new Map<string, number>();
   private memory = 0;
+  private flushCount = 0;
+  /** The states `reset` makes (restart or initial states), which a flush keeps. */
+  private reservedCount = 0;
   /** Offsets below this are restart states (0 when there are none). */
   private restartLimit = 0;
   /** Context of the byte before a position → the restart state for that position. */
@@ -226,8 +229,9 @@ export class LazyDfa {
     const kernel = next.slice(0, count).sort();
     const flushesBefore = this.flushCount;
     const to = this.stateFor(kernel, this.reduceContext[byteContext]);
-    // After a flush `from` no longer exists, so there is no row to record the transition in.
-    if (this.flushCount === flushesBefore) this.trans[cell] = to;
+    // After a flush `from` no longer exists, so there is no row to record the transition in; and
+    // giving up is a verdict on this search only.
+    if (this.flushCount === flushesBefore && to !== GIVE_UP) this.trans[cell] = to;
     return to;
   }
 
@@ -307,8 +311,6 @@ export class LazyDfa {
 
   // ---- the state cache
 
-  private flushCount = 0;
-
   /** The offset of the state (kernel, context), made if needed; GIVE_UP if the cache thrashes. */
   private stateFor(kernel: Int32Array, context: number): number {
     const key = `${context}:${kernel.join(',')}`;
@@ -328,8 +330,6 @@ export class LazyDfa {
     }
     return this.addState(key, kernel, context, cost);
   }
-
-  private reservedCount = 0;
 
   private addState(key: string, kernel: Int32Array, context: number, cost: number): number {
     const index = this.kernels.length;
