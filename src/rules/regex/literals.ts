@@ -104,7 +104,7 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
       const once = exact(hir.sub, looksAreEmpty);
       if (once === undefined) return undefined;
       const out: number[] = [];
-      for (let i = 0; i < hir.min && out.length <= MAX_LITERAL; i++) out.push(...once);
+      for (let i = 0; i < hir.min && out.length <= MAX_LITERAL; i++) append(out, once);
       return out.length <= MAX_LITERAL ? out : undefined;
     }
     case 'concat': {
@@ -112,7 +112,7 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
       for (const sub of hir.subs) {
         const part = exact(sub, looksAreEmpty);
         if (part === undefined) return undefined;
-        out.push(...part);
+        append(out, part);
       }
       return out;
     }
@@ -134,7 +134,7 @@ function prefixOf(hir: Hir): { units: number[]; complete: boolean } {
       const units: number[] = [];
       for (const sub of hir.subs) {
         const part = prefixOf(sub);
-        units.push(...part.units);
+        append(units, part.units);
         if (!part.complete || units.length > MAX_LITERAL) return { units, complete: false };
       }
       return { units, complete: true };
@@ -174,7 +174,7 @@ function requiredOf(hir: Hir): number[] {
       for (const sub of hir.subs) {
         const part = exact(sub, true);
         if (part !== undefined) {
-          run.push(...part);
+          append(run, part);
           continue;
         }
         consider([...run, ...prefixOf(sub).units]);
@@ -205,4 +205,9 @@ function anchored(hir: Hir, look: number, side: 'first' | 'last'): boolean {
     default:
       return false;
   }
+}
+
+/** `push(...items)` without the argument-count limit of a spread call. */
+function append(to: number[], items: readonly number[]): void {
+  for (const item of items) to.push(item);
 }
