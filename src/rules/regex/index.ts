@@ -7,6 +7,16 @@
 //               must match there), the Pike VM when the DFA gives up;
 //   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
 // Every stage is O(pattern × haystack): nothing backtracks.
+//
+// Where this differs from Rust's regex crate (regex-syntax 0.8 / regex-automata 0.4):
+// - `\p{…}` knows General_Category, Script, Script_Extensions and ECMAScript's binary properties,
+//   with the JavaScript engine's Unicode version (see unicode.ts); Age, Grapheme_Cluster_Break,
+//   Word_Break, Sentence_Break and the few binary properties JavaScript lacks are rejected.
+// - A Unicode `\b` right after a stray UTF-8 continuation byte that follows a word character
+//   ("a\xA9" at its end) does not hold here (invalid UTF-8 is not a word character); Rust's
+//   lenient reverse decoding says it does.
+// - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
+// As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
 import { analyze, type Analysis, type Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
