@@ -116,9 +116,3 @@ export type Ast =
   | { readonly type: 'group'; readonly span: Span; readonly kind: GroupKind; readonly sub: Ast }
   | { readonly type: 'concat'; readonly span: Span; readonly subs: readonly Ast[] }
   | { readonly type: 'alternation'; readonly span: Span; readonly subs: readonly Ast[] };
-
-export interface ParsedPattern {
-  readonly ast: Ast;
-  /** Number of capture groups, not counting the implicit group 0. */
-  readonly groupCount: number;
-}

@@ -73,6 +73,9 @@ export class LazyDfa {
   private endMatches: number[] = [];
   private stateIndex = new Map<string, number>();
   private memory = 0;
+  private flushCount = 0;
+  /** The states `reset` makes (restart or initial states), which a flush keeps. */
+  private reservedCount = 0;
   /** Offsets below this are restart states (0 when there are none). */
   private restartLimit = 0;
   /** Context of the byte before a position → the restart state for that position. */
@@ -108,42 +111,56 @@ export class LazyDfa {
     this.reset();
   }
 
-  /** Is there a match in `haystack`? `prefix`: every match starts with it (skips ahead with indexOf). */
-  searchForward(haystack: string, prefix: string | undefined): boolean | undefined {
+  /**
+   * Is there a match in `haystack`? With a prefix (every match starts with `prefix`, found with
+   * indexOf in `prefixText`, which is the haystack or its lower case), the search skips ahead to
+   * the prefix's next occurrence whenever nothing is in progress.
+   */
+  searchForward(haystack: string, prefixText?: string, prefix?: string): boolean | undefined {
     this.beginSearch();
     const n = haystack.length;
     let i = 0;
     let s = this.initialOffset;
     if (prefix !== undefined && this.restartStates) {
-      i = haystack.indexOf(prefix);
+      i = prefixText!.indexOf(prefix);
       if (i < 0) return false;
-      s = this.restartFor[i === 0 ? CONTEXT_EDGE : BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
+      if (i > 0) {
+        const before = haystack.charCodeAt(i - 1) & 0xff;
+        // Skipped bytes were never looked at: a Unicode word boundary may depend on this one.
+        if (this.quitNonAscii && before >= 0x80) return undefined;
+        s = this.restartFor[BYTE_CONTEXT[before]];
+      }
     }
     const classOf = this.classOf;
     const restartLimit = this.restartLimit;
     let trans = this.trans;
-    while (i < n) {
-      const byte = haystack.charCodeAt(i) & 0xff;
-      let t = trans[s + classOf[byte]];
+    for (;;) {
+      // The hot loop: ordinary transitions only.
+      let t = 0;
+      while (i < n) {
+        t = trans[s + classOf[haystack.charCodeAt(i) & 0xff]];
+        if (t < restartLimit) break;
+        s = t;
+        i++;
+      }
+      if (i >= n) return this.matchesAtEnd(s);
+      if (t === UNKNOWN) {
+        this.progress = i;
+        t = this.computeTransition(s, haystack.charCodeAt(i) & 0xff);
+        trans = this.trans;
+      }
+      if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
+      i++;
       if (t < restartLimit) {
-        if (t === UNKNOWN) {
-          this.progress = i;
-          t = this.computeTransition(s, byte);
-          trans = this.trans;
-        }
-        if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
-        if (t < restartLimit) {
-          // Nothing in progress: no match can start before the next occurrence of the prefix.
-          i = haystack.indexOf(prefix!, i + 1);
-          if (i < 0) return false;
-          s = this.restartFor[BYTE_CONTEXT[haystack.charCodeAt(i - 1) & 0xff]];
-          continue;
-        }
+        // Nothing in progress: no match can start before the next occurrence of the prefix.
+        i = prefixText!.indexOf(prefix!, i);
+        if (i < 0) return false;
+        const before = haystack.charCodeAt(i - 1) & 0xff;
+        if (this.quitNonAscii && before >= 0x80) return undefined;
+        t = this.restartFor[BYTE_CONTEXT[before]];
       }
       s = t;
-      i++;
     }
-    return this.matchesAtEnd(s);
   }
 
   /** Is there a match ending at the end of `haystack`? (For a reverse, anchored DFA.) */
@@ -153,20 +170,25 @@ export class LazyDfa {
     const classOf = this.classOf;
     let trans = this.trans;
     let s = this.initialOffset;
-    for (let i = n; i > 0; i--) {
-      const byte = haystack.charCodeAt(i - 1) & 0xff;
-      let t = trans[s + classOf[byte]];
-      if (t < 0) {
-        if (t === UNKNOWN) {
-          this.progress = n - i;
-          t = this.computeTransition(s, byte);
-          trans = this.trans;
-        }
-        if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
+    let i = n;
+    for (;;) {
+      let t = 0;
+      while (i > 0) {
+        t = trans[s + classOf[haystack.charCodeAt(i - 1) & 0xff]];
+        if (t < 0) break;
+        s = t;
+        i--;
       }
+      if (i <= 0) return this.matchesAtEnd(s);
+      if (t === UNKNOWN) {
+        this.progress = n - i;
+        t = this.computeTransition(s, haystack.charCodeAt(i - 1) & 0xff);
+        trans = this.trans;
+      }
+      if (t < 0) return t === MATCH ? true : t === DEAD ? false : undefined;
       s = t;
+      i--;
     }
-    return this.matchesAtEnd(s);
   }
 
   private beginSearch(): void {
@@ -207,8 +229,9 @@ export class LazyDfa {
     const kernel = next.slice(0, count).sort();
     const flushesBefore = this.flushCount;
     const to = this.stateFor(kernel, this.reduceContext[byteContext]);
-    // After a flush `from` no longer exists, so there is no row to record the transition in.
-    if (this.flushCount === flushesBefore) this.trans[cell] = to;
+    // After a flush `from` no longer exists, so there is no row to record the transition in; and
+    // giving up is a verdict on this search only.
+    if (this.flushCount === flushesBefore && to !== GIVE_UP) this.trans[cell] = to;
     return to;
   }
 
@@ -288,8 +311,6 @@ export class LazyDfa {
 
   // ---- the state cache
 
-  private flushCount = 0;
-
   /** The offset of the state (kernel, context), made if needed; GIVE_UP if the cache thrashes. */
   private stateFor(kernel: Int32Array, context: number): number {
     const key = `${context}:${kernel.join(',')}`;
@@ -309,8 +330,6 @@ export class LazyDfa {
     }
     return this.addState(key, kernel, context, cost);
   }
-
-  private reservedCount = 0;
 
   private addState(key: string, kernel: Int32Array, context: number, cost: number): number {
     const index = this.kernels.length;

@@ -13,9 +13,16 @@ export class RegexSyntaxError extends Error {
   }
 }
 
+/** Long patterns are shown around the offending part only. */
+const CONTEXT_CHARS = 30;
+
 function describeSpan(pattern: string, start: number, end: number): string {
   const chars = Array.from(pattern);
   const where = end > start ? `characters ${start}..${end}` : `character ${start}`;
-  const marked = `${chars.slice(0, start).join('')}>>>${chars.slice(start, end).join('')}<<<${chars.slice(end).join('')}`;
+  const clip = (from: number, to: number, keep: 'start' | 'end') => {
+    if (to - from <= CONTEXT_CHARS) return chars.slice(from, to).join('');
+    return keep === 'start' ? `${chars.slice(from, from + CONTEXT_CHARS).join('')}…` : `…${chars.slice(to - CONTEXT_CHARS, to).join('')}`;
+  };
+  const marked = `${clip(0, start, 'end')}>>>${clip(start, end, 'start')}<<<${clip(end, chars.length, 'start')}`;
   return `${where} of the pattern: ${JSON.stringify(marked)}`;
 }

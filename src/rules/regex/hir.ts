@@ -28,15 +28,23 @@ export const EMPTY: Hir = { kind: 'empty' };
 /** A concatenation without nested concatenations or empties, adjacent literals merged. */
 export function concat(subs: readonly Hir[]): Hir {
   const flat: Hir[] = [];
+  // The literal being extended, if the last item is one (built in place: a long run of single
+  // characters must not be copied once per character).
+  let pending: number[] | undefined;
   const add = (hir: Hir) => {
     if (hir.kind === 'empty') return;
     if (hir.kind === 'concat') {
       hir.subs.forEach(add);
       return;
     }
-    const last = flat[flat.length - 1];
-    if (hir.kind === 'literal' && last?.kind === 'literal') {
-      flat[flat.length - 1] = { kind: 'literal', bytes: [...last.bytes, ...hir.bytes] };
+    if (hir.kind === 'literal' && pending !== undefined) {
+      for (const byte of hir.bytes) pending.push(byte);
+      return;
+    }
+    pending = undefined;
+    if (hir.kind === 'literal') {
+      pending = [...hir.bytes];
+      flat.push({ kind: 'literal', bytes: pending });
     } else {
       flat.push(hir);
     }
@@ -68,6 +76,24 @@ export function minimumLength(hir: Hir): number {
     case 'concat':
       return hir.subs.reduce((sum, sub) => sum + minimumLength(sub), 0);
     case 'alternation':
-      return Math.min(...hir.subs.map(minimumLength));
+      return hir.subs.reduce((least, sub) => Math.min(least, minimumLength(sub)), Infinity);
+  }
+}
+
+/**
+ * The highest capture group index left in `hir`: Rust numbers groups as written but counts them
+ * up to the last one that survives translation, so `(a){0}b` has none and `(a){0}(b)` two.
+ */
+export function highestCaptureIndex(hir: Hir): number {
+  switch (hir.kind) {
+    case 'capture':
+      return Math.max(hir.index, highestCaptureIndex(hir.sub));
+    case 'repeat':
+      return highestCaptureIndex(hir.sub);
+    case 'concat':
+    case 'alternation':
+      return hir.subs.reduce((highest, sub) => Math.max(highest, highestCaptureIndex(sub)), 0);
+    default:
+      return 0;
   }
 }

@@ -7,9 +7,20 @@
 //               must match there), the Pike VM when the DFA gives up;
 //   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
 // Every stage is O(pattern × haystack): nothing backtracks.
-import { analyze, type Analysis } from './literals.ts';
+//
+// Where this differs from Rust's regex crate (regex-syntax 0.8 / regex-automata 0.4):
+// - `\p{…}` knows General_Category, Script, Script_Extensions and ECMAScript's binary properties,
+//   with the JavaScript engine's Unicode version (see unicode.ts); Age, Grapheme_Cluster_Break,
+//   Word_Break, Sentence_Break and the few binary properties JavaScript lacks are rejected.
+// - A Unicode `\b` right after a stray UTF-8 continuation byte that follows a word character
+//   ("a\xA9" at its end) does not hold here (invalid UTF-8 is not a word character); Rust's
+//   lenient reverse decoding says it does.
+// - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
+// As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
+import { analyze, type Analysis, type Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
+import { highestCaptureIndex } from './hir.ts';
 import { compileNfa, type Nfa, SizeLimitExceeded } from './nfa.ts';
 import { parse } from './parser.ts';
 import { PikeVm } from './pikevm.ts';
@@ -40,12 +51,12 @@ const DEFAULT_SIZE_LIMIT = 10 * 1024 * 1024;
 /** Compiles `pattern` (its Unicode text); throws RegexSyntaxError. */
 export function compileRegex(pattern: string, options?: RegexOptions): Regex {
   const sizeLimit = options?.sizeLimit ?? DEFAULT_SIZE_LIMIT;
-  const parsed = parse(pattern);
-  const hir = translate(parsed.ast, pattern);
+  const hir = translate(parse(pattern), pattern);
+  const groupCount = highestCaptureIndex(hir);
   const analysis = analyze(hir);
   let forward: Nfa;
   try {
-    forward = compileNfa(hir, parsed.groupCount, false, sizeLimit);
+    forward = compileNfa(hir, groupCount, false, sizeLimit);
   } catch (error) {
     if (!(error instanceof SizeLimitExceeded)) throw error;
     throw new RegexSyntaxError(`compiled regex exceeds the size limit of ${sizeLimit} bytes`, pattern, 0, Array.from(pattern).length);
@@ -59,16 +70,16 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
       if (!(error instanceof SizeLimitExceeded)) throw error;
     }
   }
-  return new CompiledRegex(pattern, parsed.groupCount, analysis, forward, reverse);
+  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse);
 }
 
 class CompiledRegex implements Regex {
   readonly source: string;
   readonly groupCount: number;
-  private readonly literal: string | undefined;
-  private readonly prefix: string | undefined;
-  /** Checked with indexOf before a forward search that has no prefix to skip with. */
-  private readonly required: string | undefined;
+  private readonly literal: Needle | undefined;
+  private readonly prefix: Needle | undefined;
+  /** Looked for before a forward search that has no prefix to skip with. */
+  private readonly required: Needle | undefined;
   private readonly anchoredStart: boolean;
   private readonly forward: Nfa;
   private readonly reverse: Nfa | undefined;
@@ -90,19 +101,23 @@ class CompiledRegex implements Regex {
   }
 
   test(haystack: string): boolean {
-    if (this.literal !== undefined) return haystack.indexOf(this.literal) !== -1;
+    if (this.literal !== undefined) return find(haystack, this.literal, 0) !== -1;
     let found: boolean | undefined;
     if (this.reverse !== undefined) {
       this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
       found = this.reverseDfa.searchReverse(haystack);
     } else {
-      if (this.required !== undefined && haystack.indexOf(this.required) === -1) return false;
+      if (this.required !== undefined && find(haystack, this.required, 0) === -1) return false;
       this.forwardDfa ??= new LazyDfa(this.forward, {
         reverse: false,
         anchored: this.anchoredStart,
         restartStates: this.prefix !== undefined,
       });
-      found = this.forwardDfa.searchForward(haystack, this.prefix);
+      const prefix = this.prefix;
+      found =
+        prefix === undefined
+          ? this.forwardDfa.searchForward(haystack)
+          : this.forwardDfa.searchForward(haystack, prefix.folded ? haystack.toLowerCase() : haystack, prefix.text);
     }
     if (found !== undefined) return found;
     this.testVm ??= new PikeVm(this.forward, false);
@@ -111,14 +126,18 @@ class CompiledRegex implements Regex {
 
   captures(haystack: string): number[] | null {
     if (this.literal !== undefined && this.groupCount === 0) {
-      const at = haystack.indexOf(this.literal);
-      return at === -1 ? null : [at, at + this.literal.length];
+      const at = find(haystack, this.literal, 0);
+      return at === -1 ? null : [at, at + this.literal.text.length];
     }
     if (!this.test(haystack)) return null;
     // No match starts before the first occurrence of the prefix.
-    const from = this.prefix === undefined ? 0 : haystack.indexOf(this.prefix);
+    const from = this.prefix === undefined ? 0 : find(haystack, this.prefix, 0);
     this.capturesVm ??= new PikeVm(this.forward, true);
     const slots = this.capturesVm.search(haystack, from, this.anchoredStart);
     return slots === null ? null : Array.from(slots);
   }
+}
+
+function find(haystack: string, needle: Needle, from: number): number {
+  return (needle.folded ? haystack.toLowerCase() : haystack).indexOf(needle.text, from);
 }

@@ -70,10 +70,3 @@ export function contains(ranges: Ranges, x: number): boolean {
   }
   return false;
 }
-
-/** Number of integers in the set. */
-export function cardinality(ranges: Ranges): number {
-  let n = 0;
-  for (let i = 0; i < ranges.length; i += 2) n += ranges[i + 1] - ranges[i] + 1;
-  return n;
-}

@@ -1,7 +1,10 @@
 // What the matcher can learn from a pattern's structure before searching: whether it is one plain
 // literal, a literal every match starts with, a literal every match contains, and whether matches
-// are anchored at the start or the end of the haystack. Byte strings are returned as binary strings,
-// ready for `indexOf` on a haystack.
+// are anchored at the start or the end of the haystack.
+//
+// Literals may be ASCII case-insensitive (`(?i)googlebot`): such a needle is searched for in the
+// haystack's `toLowerCase()`, which for a byte string maps each byte to one byte (A-Z and
+// U+00C0–U+00DE, × excepted, to their lower case), so positions do not move.
 import type { Hir } from './hir.ts';
 import { LOOK_END, LOOK_START } from './looks.ts';
 import { encodeUtf8 } from './utf8.ts';
@@ -9,13 +12,19 @@ import { encodeUtf8 } from './utf8.ts';
 /** Longest prefix or required literal kept (a shorter needle is still a valid filter), and the longest repetition unrolled. */
 const MAX_LITERAL = 256;
 
+/** A string to find with `indexOf`: in the haystack itself, or (`folded`) in its `toLowerCase()`. */
+export interface Needle {
+  readonly text: string;
+  readonly folded: boolean;
+}
+
 export interface Analysis {
-  /** The pattern matches exactly this byte string, with no assertion (captures aside). */
-  readonly literal: string | undefined;
-  /** Every match starts with this (non-empty) byte string. */
-  readonly prefix: string | undefined;
-  /** Every match contains this (non-empty) byte string. */
-  readonly required: string | undefined;
+  /** Matching is exactly finding this needle: the pattern is a literal, without any assertion. */
+  readonly literal: Needle | undefined;
+  /** Every match starts with an occurrence of this (non-empty) needle. */
+  readonly prefix: Needle | undefined;
+  /** Every match contains an occurrence of this (non-empty) needle. */
+  readonly required: Needle | undefined;
   /** Every match starts at the start of the haystack. */
   readonly anchoredStart: boolean;
   /** Every match ends at the end of the haystack. */
@@ -24,24 +33,55 @@ export interface Analysis {
 
 export function analyze(hir: Hir): Analysis {
   const literal = exact(hir, false);
-  const prefix = prefixOf(hir).bytes;
+  const prefix = prefixOf(hir).units;
   const required = requiredOf(hir);
   return {
-    literal: literal === undefined ? undefined : binary(literal),
-    prefix: prefix.length > 0 ? binary(prefix.slice(0, MAX_LITERAL)) : undefined,
-    required: required.length > 0 ? binary(required.slice(0, MAX_LITERAL)) : undefined,
+    literal: literal !== undefined && (literal.every((unit) => unit < CASELESS) || literal.every(foldsExactly)) ? needle(literal) : undefined,
+    prefix: prefix.length > 0 ? needle(prefix.slice(0, MAX_LITERAL)) : undefined,
+    required: required.length > 0 ? needle(required.slice(0, MAX_LITERAL)) : undefined,
     anchoredStart: anchored(hir, LOOK_START, 'first'),
     anchoredEnd: anchored(hir, LOOK_END, 'last'),
   };
 }
 
-function binary(bytes: readonly number[]): string {
-  return Buffer.from(bytes).toString('latin1');
+/**
+ * A literal is a list of units: a byte (0–255) that must be there as is, or CASELESS + a lower-case
+ * ASCII letter that may be there in either case.
+ */
+const CASELESS = 256;
+
+function needle(units: readonly number[]): Needle {
+  const folded = units.some((unit) => unit >= CASELESS);
+  const bytes = units.map((unit) => (unit >= CASELESS ? unit - CASELESS : folded ? lowerCase(unit) : unit));
+  return { text: Buffer.from(bytes).toString('latin1'), folded };
+}
+
+/** What String.prototype.toLowerCase does to a byte. */
+function lowerCase(byte: number): number {
+  return (byte >= 0x41 && byte <= 0x5a) || (byte >= 0xc0 && byte <= 0xde && byte !== 0xd7) ? byte + 0x20 : byte;
 }
 
 /**
- * The one byte string `hir` matches, if it matches exactly one. With `looksAreEmpty`, assertions
- * count as the empty string (they add no bytes, which is all that matters inside a larger literal).
+ * Whether searching the lowered haystack finds this unit exactly: caseless letters do, and bytes
+ * that neither change when lowered nor are the lowered form of another byte.
+ */
+function foldsExactly(unit: number): boolean {
+  return unit >= CASELESS || (lowerCase(unit) === unit && !(unit >= 0x61 && unit <= 0x7a) && !(unit >= 0xe0 && unit <= 0xfe && unit !== 0xf7));
+}
+
+/** One unit for a class of one byte or of the two cases of an ASCII letter. */
+function classUnit(ranges: readonly number[]): number | undefined {
+  if (ranges.length === 2 && ranges[0] === ranges[1]) return ranges[0];
+  // [A-Za-z] pairs come as two single-byte ranges, upper case first.
+  if (ranges.length === 4 && ranges[0] === ranges[1] && ranges[2] === ranges[3] && ranges[0] >= 0x41 && ranges[0] <= 0x5a && ranges[2] === ranges[0] + 0x20) {
+    return CASELESS + ranges[2];
+  }
+  return undefined;
+}
+
+/**
+ * The one literal `hir` matches, if it matches exactly one. With `looksAreEmpty`, assertions count
+ * as the empty string (they add no bytes, which is all that matters inside a larger literal).
  */
 function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
   switch (hir.kind) {
@@ -51,8 +91,10 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
       return looksAreEmpty ? [] : undefined;
     case 'literal':
       return [...hir.bytes];
-    case 'byteClass':
-      return hir.ranges.length === 2 && hir.ranges[0] === hir.ranges[1] ? [hir.ranges[0]] : undefined;
+    case 'byteClass': {
+      const unit = classUnit(hir.ranges);
+      return unit === undefined ? undefined : [unit];
+    }
     case 'charClass':
       return hir.ranges.length === 2 && hir.ranges[0] === hir.ranges[1] ? encodeUtf8(hir.ranges[0]) : undefined;
     case 'capture':
@@ -62,7 +104,7 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
       const once = exact(hir.sub, looksAreEmpty);
       if (once === undefined) return undefined;
       const out: number[] = [];
-      for (let i = 0; i < hir.min && out.length <= MAX_LITERAL; i++) out.push(...once);
+      for (let i = 0; i < hir.min && out.length <= MAX_LITERAL; i++) append(out, once);
       return out.length <= MAX_LITERAL ? out : undefined;
     }
     case 'concat': {
@@ -70,7 +112,7 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
       for (const sub of hir.subs) {
         const part = exact(sub, looksAreEmpty);
         if (part === undefined) return undefined;
-        out.push(...part);
+        append(out, part);
       }
       return out;
     }
@@ -79,40 +121,40 @@ function exact(hir: Hir, looksAreEmpty: boolean): number[] | undefined {
   }
 }
 
-/** The bytes every match starts with; `complete` when that is all a match can be. */
-function prefixOf(hir: Hir): { bytes: number[]; complete: boolean } {
+/** The units every match starts with; `complete` when that is all a match can be. */
+function prefixOf(hir: Hir): { units: number[]; complete: boolean } {
   const whole = exact(hir, true);
-  if (whole !== undefined) return { bytes: whole, complete: true };
+  if (whole !== undefined) return { units: whole, complete: true };
   switch (hir.kind) {
     case 'capture':
       return prefixOf(hir.sub);
     case 'repeat':
-      return { bytes: hir.min > 0 ? prefixOf(hir.sub).bytes : [], complete: false };
+      return { units: hir.min > 0 ? prefixOf(hir.sub).units : [], complete: false };
     case 'concat': {
-      const bytes: number[] = [];
+      const units: number[] = [];
       for (const sub of hir.subs) {
         const part = prefixOf(sub);
-        bytes.push(...part.bytes);
-        if (!part.complete || bytes.length > MAX_LITERAL) return { bytes, complete: false };
+        append(units, part.units);
+        if (!part.complete || units.length > MAX_LITERAL) return { units, complete: false };
       }
-      return { bytes, complete: true };
+      return { units, complete: true };
     }
     case 'alternation': {
-      const prefixes = hir.subs.map((sub) => prefixOf(sub).bytes);
+      const prefixes = hir.subs.map((sub) => prefixOf(sub).units);
       let common = prefixes[0];
       for (const other of prefixes) {
         let i = 0;
         while (i < common.length && i < other.length && common[i] === other[i]) i++;
         common = common.slice(0, i);
       }
-      return { bytes: common, complete: false };
+      return { units: common, complete: false };
     }
     default:
-      return { bytes: [], complete: false };
+      return { units: [], complete: false };
   }
 }
 
-/** The longest byte string found in every match of `hir` (possibly empty). */
+/** The longest literal found in every match of `hir` (possibly empty). */
 function requiredOf(hir: Hir): number[] {
   const whole = exact(hir, true);
   if (whole !== undefined) return whole;
@@ -132,10 +174,10 @@ function requiredOf(hir: Hir): number[] {
       for (const sub of hir.subs) {
         const part = exact(sub, true);
         if (part !== undefined) {
-          run.push(...part);
+          append(run, part);
           continue;
         }
-        consider([...run, ...prefixOf(sub).bytes]);
+        consider([...run, ...prefixOf(sub).units]);
         consider(requiredOf(sub));
         run = [];
       }
@@ -163,4 +205,9 @@ function anchored(hir: Hir, look: number, side: 'first' | 'last'): boolean {
     default:
       return false;
   }
+}
+
+/** `push(...items)` without the argument-count limit of a spread call. */
+function append(to: number[], items: readonly number[]): void {
+  for (const item of items) to.push(item);
 }

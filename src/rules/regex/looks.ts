@@ -28,13 +28,13 @@ export function isUnicodeWordLook(look: number): boolean {
 
 /** What an assertion can see of one neighbour of a position. */
 export const CONTEXT_EDGE = 0;
-export const CONTEXT_LF = 1;
-export const CONTEXT_CR = 2;
-export const CONTEXT_WORD = 3;
-export const CONTEXT_OTHER = 4;
+const CONTEXT_LF = 1;
+const CONTEXT_CR = 2;
+const CONTEXT_WORD = 3;
+const CONTEXT_OTHER = 4;
 export const CONTEXT_COUNT = 5;
 
-export function isAsciiWordByte(b: number): boolean {
+function isAsciiWordByte(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x5f;
 }
 

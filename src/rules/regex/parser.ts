@@ -13,7 +13,6 @@ import type {
   FlagSettings,
   GroupKind,
   Literal,
-  ParsedPattern,
   PerlClass,
   Span,
   UnicodeClass,
@@ -25,7 +24,7 @@ const NEST_LIMIT = 250;
 /** Repetition counts are 32-bit unsigned integers in Rust. */
 const MAX_COUNT = 0xffff_ffff;
 
-export function parse(pattern: string): ParsedPattern {
+export function parse(pattern: string): Ast {
   return new Parser(pattern).parse();
 }
 
@@ -42,6 +41,7 @@ class Parser {
   private readonly cps: readonly number[];
   private pos = 0;
   private ignoreWhitespace = false;
+  /** Capture groups opened so far: the next one gets this + 1 (groups are numbered as written). */
   private groupCount = 0;
   private readonly groupNames = new Set<string>();
   /** Open groups and classes; bounds the parser's recursion before the exact nesting check. */
@@ -60,11 +60,11 @@ class Parser {
     this.cps = cps;
   }
 
-  parse(): ParsedPattern {
+  parse(): Ast {
     const ast = this.parseAlternation();
     if (!this.eof()) this.fail('unopened group', this.pos, this.pos + 1);
     this.checkNesting(ast, 0);
-    return { ast, groupCount: this.groupCount };
+    return ast;
   }
 
   // ---- reading the text
@@ -303,7 +303,7 @@ class Parser {
     if (this.eof()) this.fail('unexpected end of pattern in a capture group name', this.pos, this.pos);
     this.bump();
     if (end === start) this.fail('empty capture group name', start, start);
-    const name = String.fromCodePoint(...this.cps.slice(start, end));
+    const name = this.text(start, end);
     if (this.groupNames.has(name)) this.fail('duplicate capture group name', start, end);
     this.groupNames.add(name);
     return name;
@@ -580,11 +580,19 @@ class Parser {
       if (!this.bump()) return giveUp();
     }
     const nameStart = this.pos;
-    while (!this.isChar(':') && this.bump());
-    if (this.eof()) return giveUp();
-    const name = String.fromCodePoint(...this.cps.slice(nameStart, this.pos));
+    // No class name is longer than "xdigit": looking further could only fail, and would make
+    // a long pattern with many `[` quadratic.
+    while (!this.isChar(':') && this.pos - nameStart <= LONGEST_ASCII_CLASS_NAME && this.bump());
+    if (this.eof() || !this.isChar(':')) return giveUp();
+    const name = this.text(nameStart, this.pos);
     if (!this.bumpIf(':]') || !ASCII_CLASS_NAMES.has(name)) return giveUp();
     return { type: 'ascii', kind: name as AsciiClassKind, negated };
+  }
+
+  private text(start: number, end: number): string {
+    let text = '';
+    for (let i = start; i < end; i++) text += String.fromCodePoint(this.cps[i]);
+    return text;
   }
 
   // ---- nesting limit
@@ -683,6 +691,7 @@ const SPECIAL_WORD_BOUNDARIES: ReadonlyMap<string, AssertionKind> = new Map([
   ['end-half', 'wordEndHalf'],
 ]);
 
+const LONGEST_ASCII_CLASS_NAME = 6;
 const ASCII_CLASS_NAMES: ReadonlySet<string> = new Set([
   'alnum',
   'alpha',

@@ -81,14 +81,12 @@ class Translator {
         return this.classHir(this.unicodeClass(ast));
       case 'bracketed':
         return this.classHir(this.bracketed(ast.negated, ast.set));
-      case 'repetition':
-        return {
-          kind: 'repeat',
-          min: ast.min,
-          max: ast.max,
-          greedy: this.flags.swapGreed ? !ast.greedy : ast.greedy,
-          sub: this.translate(ast.sub),
-        };
+      case 'repetition': {
+        const sub = this.translate(ast.sub);
+        // As in Rust, x{0} is nothing at all: capture groups inside it are gone (see groupCount).
+        if (ast.max === 0) return EMPTY;
+        return { kind: 'repeat', min: ast.min, max: ast.max, greedy: this.flags.swapGreed ? !ast.greedy : ast.greedy, sub };
+      }
       case 'group': {
         const outer = this.flags;
         if (ast.kind.type === 'nonCapturing') this.flags = withSettings(outer, ast.kind.flags);
