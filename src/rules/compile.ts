@@ -33,6 +33,11 @@ export interface CompileOptions {
 export interface Sharing {
   valueSlot(expr: IndexExpr): number | undefined;
   comparisonSlot(lhs: IndexExpr, comparison: Comparison): number | undefined;
+  /**
+   * A bit of ExecutionContext.atoms that holds exactly when this comparison does (`each`: when
+   * `any(lhs op rhs)` does), decided for all such comparisons at once before rules run.
+   */
+  atomBit(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined;
 }
 
 /** Compiles a parsed filter for its scheme. */
@@ -110,6 +115,10 @@ export class Compiler {
         return any ? items.includes(true) : !items.includes(false);
       };
     }
+    let single = arg.value;
+    while (single.kind === 'parenthesized') single = single.expr;
+    const bit = any && single.kind === 'comparison' ? this.#sharing?.atomBit(single.lhs, single.comparison, true) : undefined;
+    if (bit !== undefined) return atomTest(bit);
     const inner = this.logical(arg.value);
     if (inner.kind !== 'vec') throw new Error('a quantifier needs an Array<Bool> argument');
     const f = inner.fn;
@@ -125,6 +134,8 @@ export class Compiler {
         // A bare Array<Bool>/Map<Bool>: one boolean per element; missing gives none.
         return { kind: 'vec', fn: (ctx) => mapElements(value(ctx), (e) => e === true) };
       }
+      const bit = this.#sharing?.atomBit(lhs, comparison, false);
+      if (bit !== undefined) return { kind: 'one', fn: atomTest(bit) };
       const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
       const fn: BoolFn = (ctx) => {
         const v = value(ctx);
@@ -283,6 +294,13 @@ export class Compiler {
       }
     }
   }
+}
+
+/** Reads an atom decided by the rule set's prefilter for this request. */
+function atomTest(bit: number): BoolFn {
+  const word = bit >>> 5;
+  const mask = 1 << (bit & 31);
+  return (ctx) => (ctx.atoms[word] & mask) !== 0;
 }
 
 /** Computes `fn` once per request and keeps the result in the context's memo slot. */

@@ -30,14 +30,17 @@ export class ExecutionContext {
   readonly memo: unknown[];
   readonly memoGeneration: Uint32Array;
   generation = 1;
+  /** A rule set's atoms decided for this request (see prefilter.ts): bit i = atom i holds. */
+  readonly atoms: Int32Array;
 
-  constructor(scheme: Scheme, options: { source?: FieldSource; lists?: ListMatchers; memoSlots?: number } = {}) {
+  constructor(scheme: Scheme, options: { source?: FieldSource; lists?: ListMatchers; memoSlots?: number; atomWords?: number } = {}) {
     this.scheme = scheme;
     this.lists = options.lists ?? {};
     this.#source = options.source;
     this.#values = new Array(scheme.fields.length).fill(UNSET);
     this.memo = new Array(options.memoSlots ?? 0).fill(undefined);
     this.memoGeneration = new Uint32Array(options.memoSlots ?? 0);
+    this.atoms = new Int32Array(options.atomWords ?? 0);
   }
 
   /** Sets a field's value directly (overrides the source). */

@@ -81,8 +81,8 @@ export class MultiSearch {
     for (let s = 0; s < states; s++) this.#outputs.set(outputs[s], this.#outStart[s]);
   }
 
-  /** Calls `found(id)` for every occurrence of every literal in `haystack` (an id may repeat). */
-  scan(haystack: string, found: (id: number) => void): void {
+  /** Sets, in the bitmap `hits`, the bits listed for every literal that occurs in `haystack`. */
+  mark(haystack: string, bitsById: readonly Int32Array[], hits: Int32Array): void {
     const classOf = this.#classOf;
     const next = this.#next;
     const classes = this.#classes;
@@ -94,7 +94,10 @@ export class MultiSearch {
       state = next[state * classes + (code < 256 ? classOf[code] : 0)];
       const from = outStart[state];
       const to = outStart[state + 1];
-      for (let k = from; k < to; k++) found(outputs[k]);
+      for (let k = from; k < to; k++) {
+        const bits = bitsById[outputs[k]];
+        for (let b = 0; b < bits.length; b++) hits[bits[b] >>> 5] |= 1 << (bits[b] & 31);
+      }
     }
   }
 }

@@ -2,19 +2,15 @@
 // request with the work shared across rules:
 // - fields are read once per request (ExecutionContext), and so are derived values such as
 //   `lower(http.user_agent)` that several rules use, and comparisons that several rules repeat;
-// - a prefilter finds, for every value that rules test with `contains`/`eq`/`in {…}`, which of
-//   those literals the value holds, in one pass per value (Aho–Corasick for `contains`, a hash
-//   for equality). A rule whose expression needs one of its literals (it is an `and` with such a
-//   comparison, or an `or` of them) is evaluated only when one was found; the others are skipped
-//   without running their closures.
+// - a prefilter (prefilter.ts) tests every value that rules compare with literals against all
+//   those literals at once, and only rules whose literal conditions can hold are run.
 import { comparisonKey, valueKey, type Comparison, type FilterAst, type IndexExpr, type LogicalExpr } from './ast.ts';
-import { Compiler, type BoolFn, type Sharing, type ValueFn } from './compile.ts';
+import { Compiler, type BoolFn, type Sharing } from './compile.ts';
 import { ExecutionContext, type FieldSource, type ListMatchers } from './context.ts';
 import { RuleParseError } from './errors.ts';
-import { MultiSearch } from './multi-search.ts';
+import { Prefilter } from './prefilter.ts';
 import { parse, type ParserSettings } from './parser.ts';
 import type { Scheme } from './scheme.ts';
-import type { Bytes } from './values.ts';
 
 export type RuleAction =
   /** Answer the request with this status and body; later rules do not run. */
@@ -64,29 +60,11 @@ export interface RuleSetOptions {
   readonly random?: () => number;
 }
 
-/** Literals that must occur in one value for a rule to match: `contains` needles and `eq` values. */
-interface Requirement {
-  readonly source: IndexExpr;
-  readonly kind: 'contains' | 'equals';
-  readonly literal: Bytes;
-}
-
-interface Source {
-  readonly value: ValueFn;
-  readonly contains: MultiSearch | undefined;
-  /** Rule bitmaps to add for each `contains` literal id. */
-  readonly containsRules: Uint32Array[];
-  readonly equals: Map<Bytes, Uint32Array>;
-}
-
 export class RuleSet {
   readonly rules: readonly Rule[];
   readonly scheme: Scheme;
   readonly #filters: BoolFn[];
-  readonly #sources: Source[];
-  /** Rules with no literal requirement: always evaluated. */
-  readonly #always: Uint32Array;
-  readonly #words: number;
+  readonly #prefilter: Prefilter;
   readonly #memoSlots: number;
   readonly #skipTargets: Map<string, number>;
 
@@ -117,30 +95,9 @@ export class RuleSet {
       }
     }
 
-    this.#words = Math.ceil(this.rules.length / 32) || 1;
-    this.#always = new Uint32Array(this.#words);
-    const bySource = new Map<string, { source: IndexExpr; contains: Map<Bytes, number[]>; equals: Map<Bytes, number[]> }>();
-    asts.forEach((ast, index) => {
-      const requirements = required(ast.root);
-      if (requirements === undefined) {
-        this.#always[index >>> 5] |= 1 << (index & 31);
-        return;
-      }
-      for (const requirement of requirements) {
-        const key = valueKey(requirement.source);
-        let group = bySource.get(key);
-        if (group === undefined) {
-          group = { source: requirement.source, contains: new Map(), equals: new Map() };
-          bySource.set(key, group);
-        }
-        const table = requirement.kind === 'contains' ? group.contains : group.equals;
-        const rules = table.get(requirement.literal) ?? [];
-        rules.push(index);
-        table.set(requirement.literal, rules);
-      }
-    });
-    // The prefilter reads each source value before the rules do: memoize it so the rules reuse it.
-    const sharing = new SharedSlots(asts, [...bySource.values()].map((group) => group.source));
+    this.#prefilter = new Prefilter(asts.map((ast) => ast.root), scheme.nilNotEqual);
+    // The prefilter reads its source values before the rules do: memoize them so the rules reuse them.
+    const sharing = new SharedSlots(asts, this.#prefilter);
     this.#memoSlots = sharing.count;
     const compiler = new Compiler(scheme, { sharing, random: options.random });
     this.#filters = asts.map((ast) => {
@@ -148,41 +105,17 @@ export class RuleSet {
       if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
       return compiled.fn;
     });
-    this.#sources = [...bySource.values()].map((group) => {
-      const literals = [...group.contains.keys()];
-      return {
-        value: compiler.value(group.source),
-        contains: literals.length > 0 ? new MultiSearch(literals) : undefined,
-        containsRules: literals.map((literal) => this.#bitmap(group.contains.get(literal)!)),
-        equals: new Map([...group.equals].map(([literal, rules]) => [literal, this.#bitmap(rules)])),
-      };
-    });
-  }
-
-  #bitmap(indexes: readonly number[]): Uint32Array {
-    const bits = new Uint32Array(this.#words);
-    for (const index of indexes) bits[index >>> 5] |= 1 << (index & 31);
-    return bits;
+    this.#prefilter.bind((expr) => compiler.value(expr));
   }
 
   /** A context sized for this rule set's shared sub-expressions; reuse it with `reset()` per request. */
   newContext(options: { source?: FieldSource; lists?: ListMatchers } = {}): ExecutionContext {
-    return new ExecutionContext(this.scheme, { ...options, memoSlots: this.#memoSlots });
+    return new ExecutionContext(this.scheme, { ...options, memoSlots: this.#memoSlots, atomWords: this.#prefilter.atomWords });
   }
 
   /** Evaluates the rules in order against one request (a context from `newContext`). */
   evaluate(ctx: ExecutionContext): Verdict {
-    const candidates = this.#always.slice();
-    for (const source of this.#sources) {
-      const value = source.value(ctx);
-      if (typeof value !== 'string') continue;
-      const exact = source.equals.get(value);
-      if (exact !== undefined) or(candidates, exact);
-      if (source.contains !== undefined) {
-        const rules = source.containsRules;
-        source.contains.scan(value, (id) => or(candidates, rules[id]));
-      }
-    }
+    const candidates = this.#prefilter.candidates(ctx);
     let matched: Rule[] | undefined;
     let skippedPhases: string[] | undefined;
     for (let word = 0; word < candidates.length; word++) {
@@ -211,63 +144,14 @@ export class RuleSet {
 
 const NONE: readonly Rule[] = [];
 
-function or(target: Uint32Array, bits: Uint32Array): void {
-  for (let i = 0; i < target.length; i++) target[i] |= bits[i];
-}
-
-/**
- * Literal requirements of an expression: if it is true, at least one of them holds. undefined
- * when no such set is known (the rule is always evaluated).
- */
-function required(expr: LogicalExpr): Requirement[] | undefined {
-  switch (expr.kind) {
-    case 'parenthesized':
-      return required(expr.expr);
-    case 'comparison':
-      return comparisonRequirements(expr.lhs, expr.comparison);
-    case 'combining': {
-      const parts = expr.items.map(required);
-      if (expr.op === 'And') {
-        // Any conjunct's requirement is the rule's; prefer the fewest, longest literals.
-        let best: Requirement[] | undefined;
-        for (const part of parts) if (part !== undefined && (best === undefined || selectivity(part) > selectivity(best))) best = part;
-        return best;
-      }
-      if (expr.op === 'Or' && parts.every((part) => part !== undefined)) return parts.flat() as Requirement[];
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
-
-function comparisonRequirements(lhs: IndexExpr, comparison: Comparison): Requirement[] | undefined {
-  if (lhs.mapEachCount > 0 || lhs.type !== 'Bytes') return undefined;
-  switch (comparison.op) {
-    case 'Contains':
-      return comparison.rhs.value.length === 0 ? undefined : [{ source: lhs, kind: 'contains', literal: comparison.rhs.value }];
-    case 'Equal':
-      return comparison.rhs.type === 'Bytes' ? [{ source: lhs, kind: 'equals', literal: comparison.rhs.value }] : undefined;
-    case 'OneOf':
-      return comparison.rhs.map((element) => ({ source: lhs, kind: 'equals' as const, literal: (element as { value: Bytes }).value }));
-    default:
-      return undefined;
-  }
-}
-
-/** Higher is more selective: few requirements, long literals (equality counts as very long). */
-function selectivity(requirements: readonly Requirement[]): number {
-  let shortest = Infinity;
-  for (const r of requirements) shortest = Math.min(shortest, r.kind === 'equals' ? 64 : r.literal.length);
-  return shortest / requirements.length;
-}
-
 /** Memo slots for values and comparisons that occur more than once across the rule set. */
 class SharedSlots implements Sharing {
   readonly #slots = new Map<string, number>();
+  readonly #prefilter: Prefilter;
   count = 0;
 
-  constructor(asts: readonly FilterAst[], prefilterSources: readonly IndexExpr[]) {
+  constructor(asts: readonly FilterAst[], prefilter: Prefilter) {
+    this.#prefilter = prefilter;
     const uses = new Map<string, number>();
     const count = (key: string) => uses.set(key, (uses.get(key) ?? 0) + 1);
     const visitValue = (expr: IndexExpr): void => {
@@ -291,7 +175,7 @@ class SharedSlots implements Sharing {
       }
     };
     asts.forEach((ast) => visit(ast.root));
-    prefilterSources.forEach(visitValue);
+    prefilter.sourceExprs.forEach(visitValue);
     for (const [key, n] of uses) if (n > 1) this.#slots.set(key, this.count++);
   }
 
@@ -302,5 +186,9 @@ class SharedSlots implements Sharing {
 
   comparisonSlot(lhs: IndexExpr, comparison: Comparison): number | undefined {
     return this.#slots.get(`c${comparisonKey(lhs, comparison)}`);
+  }
+
+  atomBit(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined {
+    return this.#prefilter.exactAtom(lhs, comparison, each);
   }
 }

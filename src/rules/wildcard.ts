@@ -22,6 +22,10 @@ export interface WildcardOptions {
 
 export interface Wildcard {
   readonly starCount: number;
+  /** The literal text between the stars; ASCII-lower-cased when `foldCase`. Every match contains each. */
+  readonly segments: readonly Bytes[];
+  /** Whether ASCII letters compare case-insensitively. */
+  readonly foldCase: boolean;
   /** Whether the pattern matches the whole value. */
   test(value: Bytes): boolean;
   /**
@@ -80,7 +84,8 @@ function parseSegments(pattern: Bytes): string[] {
 
 class SegmentWildcard implements Wildcard {
   readonly starCount: number;
-  readonly #foldCase: boolean;
+  readonly segments: readonly Bytes[];
+  readonly foldCase: boolean;
   /** Without stars: the whole pattern. */
   readonly #prefix: string;
   readonly #middles: readonly string[];
@@ -89,7 +94,8 @@ class SegmentWildcard implements Wildcard {
 
   constructor(segments: readonly string[], foldCase: boolean) {
     this.starCount = segments.length - 1;
-    this.#foldCase = foldCase;
+    this.segments = segments;
+    this.foldCase = foldCase;
     this.#prefix = segments[0];
     this.#middles = segments.slice(1, -1);
     this.#suffix = segments.length > 1 ? segments[segments.length - 1] : '';
@@ -97,13 +103,13 @@ class SegmentWildcard implements Wildcard {
   }
 
   test(value: Bytes): boolean {
-    const subject = this.#foldCase ? asciiLowercase(value) : value;
+    const subject = this.foldCase ? asciiLowercase(value) : value;
     if (this.starCount === 0) return subject === this.#prefix;
     return this.#place(subject, null);
   }
 
   captures(value: Bytes): number[] | null {
-    const subject = this.#foldCase ? asciiLowercase(value) : value;
+    const subject = this.foldCase ? asciiLowercase(value) : value;
     if (this.starCount === 0) return subject === this.#prefix ? [0, subject.length] : null;
     const positions = [0, subject.length];
     return this.#place(subject, positions) ? positions : null;

@@ -18,6 +18,7 @@
 // - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
 // As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
 import { analyze, type Analysis, type Needle } from './literals.ts';
+export type { Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
 import { highestCaptureIndex } from './hir.ts';
@@ -37,6 +38,11 @@ export interface Regex {
   readonly source: string;
   /** Number of capture groups, not counting group 0. */
   readonly groupCount: number;
+  /**
+   * A string every match contains: in the haystack itself, or (`folded`) in its `toLowerCase()`.
+   * Rule sets use it to skip the regex when the string is absent.
+   */
+  readonly mustContain: Needle | undefined;
   /** Unanchored search: is there a match anywhere in `haystack` (a byte string)? */
   test(haystack: string): boolean;
   /**
@@ -76,6 +82,7 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
 class CompiledRegex implements Regex {
   readonly source: string;
   readonly groupCount: number;
+  readonly mustContain: Needle | undefined;
   private readonly literal: Needle | undefined;
   private readonly prefix: Needle | undefined;
   /** Looked for before a forward search that has no prefix to skip with. */
@@ -93,6 +100,7 @@ class CompiledRegex implements Regex {
     this.source = source;
     this.groupCount = groupCount;
     this.literal = analysis.literal;
+    this.mustContain = analysis.required ?? analysis.prefix ?? analysis.literal;
     this.anchoredStart = analysis.anchoredStart;
     this.prefix = analysis.anchoredStart ? undefined : analysis.prefix;
     this.required = analysis.anchoredStart || this.prefix !== undefined ? undefined : analysis.required;

@@ -1,0 +1,417 @@
+// The rule-set prefilter: many comparisons decided in one pass per value, and which rules can
+// possibly match this request, found without running them.
+//
+// Atoms. Every comparison of a value with literals — `contains`, `eq`, `in {…}` on byte strings,
+// `eq`/`ne`/`<`/`in {…}` on integers and IPs — is an atom, and so is `any(x[*] <such a test>)`.
+// Per request, each value that atoms read is read once (memoized, so rules reuse it) and tested
+// against all its literals together: one Aho–Corasick pass for the substrings, one hash lookup
+// for equality, one binary search over precomputed range segments. The result is a bitmap of the
+// atoms that hold, and the compiled rules read an atom's bit instead of comparing again.
+//
+// Candidates. A regex, a wildcard or `starts_with` adds an inexact atom: a literal every match
+// contains (searched case-insensitively where the test is). For every rule, `requirements`
+// derives atoms such that, if the rule is true, at least one of them holds: an `and` needs one
+// of its operands' sets, an `or` all of them together; `not`, `xor` and lists have none, and
+// such rules are always evaluated. Only rules with a requirement met are run.
+import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
+import type { ValueFn } from './compile.ts';
+import type { ExecutionContext } from './context.ts';
+import { MultiSearch } from './multi-search.ts';
+import type { ByteMap, Bytes, Int, Ip, Value } from './values.ts';
+
+type Bound = number | bigint;
+
+type Condition =
+  | { readonly kind: 'contains'; readonly folded: boolean; readonly literal: Bytes }
+  | { readonly kind: 'equals'; readonly literal: Bytes }
+  | { readonly kind: 'range'; readonly family: 'int' | 4 | 6; readonly start: Bound; readonly end: Bound };
+
+interface Atom {
+  readonly id: number;
+  /** The value the conditions are on; with `each`, every element of it. */
+  readonly source: IndexExpr;
+  readonly each: boolean;
+  /** True when the atom holds exactly when the comparison does (not only when it may). */
+  readonly exact: boolean;
+  /** The atom holds when any condition does. */
+  readonly conditions: readonly Condition[];
+}
+
+interface SourceGroup {
+  readonly source: IndexExpr;
+  readonly each: boolean;
+  readonly contains: Map<Bytes, number[]>;
+  readonly folded: Map<Bytes, number[]>;
+  readonly equals: Map<Bytes, number[]>;
+  readonly ranges: Record<'int' | '4' | '6', { start: Bound; end: Bound; atom: number }[]>;
+}
+
+/** One value the prefilter reads, with every literal atoms compare it with. */
+interface Source {
+  readonly value: ValueFn;
+  readonly each: boolean;
+  readonly contains: MultiSearch | undefined;
+  readonly containsAtoms: Int32Array[];
+  readonly folded: MultiSearch | undefined;
+  readonly foldedAtoms: Int32Array[];
+  readonly equals: Map<Bytes, Int32Array>;
+  readonly int: RangeIndex | undefined;
+  readonly ipv4: RangeIndex | undefined;
+  readonly ipv6: RangeIndex | undefined;
+}
+
+export class Prefilter {
+  readonly #atoms = new Map<string, Atom>();
+  readonly #byId: Atom[] = [];
+  readonly #nilNotEqual: boolean;
+  /** Rules with no requirement: always candidates. */
+  readonly #always: Int32Array;
+  /** The rules each atom is a requirement of. */
+  #atomRules: Int32Array[] = [];
+  #sources: Source[] = [];
+  #ruleWords = 0;
+
+  constructor(roots: readonly LogicalExpr[], nilNotEqual: boolean) {
+    this.#nilNotEqual = nilNotEqual;
+    this.#ruleWords = Math.ceil(roots.length / 32) || 1;
+    this.#always = new Int32Array(this.#ruleWords);
+    const atomRules: number[][] = [];
+    roots.forEach((root, rule) => {
+      const found = this.#requirements(root, false);
+      if (found === undefined) {
+        this.#always[rule >>> 5] |= 1 << (rule & 31);
+        return;
+      }
+      for (const atom of new Set(found)) (atomRules[atom] ??= []).push(rule);
+    });
+    // Register every other comparison with literals too: rules read their results from the bitmap.
+    roots.forEach((root) => this.#registerAll(root));
+    this.#atomRules = Array.from({ length: this.#atoms.size }, (_, atom) => Int32Array.from(atomRules[atom] ?? []));
+  }
+
+  /** Words of the per-request atom bitmap (ExecutionContext.atoms). */
+  get atomWords(): number {
+    return Math.ceil(this.#atoms.size / 32) || 1;
+  }
+
+  /** The values the prefilter reads (the rule set memoizes them so that rules reuse them). */
+  get sourceExprs(): IndexExpr[] {
+    return [...this.#groups().values()].map((group) => group.source);
+  }
+
+  /** The bit of an exact atom for this comparison (`each`: for `any(lhs op rhs)`), if there is one. */
+  exactAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined {
+    const atom = this.#atoms.get(atomKey(lhs, comparison, each));
+    return atom !== undefined && atom.exact ? atom.id : undefined;
+  }
+
+  /** Prepares the per-value tests, given how to compute each source value. */
+  bind(value: (expr: IndexExpr) => ValueFn): void {
+    this.#sources = [...this.#groups().values()].map((group) => {
+      const literals = (map: Map<Bytes, number[]>) => [...map.keys()];
+      const containsLiterals = literals(group.contains);
+      const foldedLiterals = literals(group.folded);
+      const words = this.atomWords;
+      return {
+        value: value(group.source),
+        each: group.each,
+        contains: containsLiterals.length > 0 ? new MultiSearch(containsLiterals) : undefined,
+        containsAtoms: containsLiterals.map((literal) => Int32Array.from(group.contains.get(literal)!)),
+        folded: foldedLiterals.length > 0 ? new MultiSearch(foldedLiterals) : undefined,
+        foldedAtoms: foldedLiterals.map((literal) => Int32Array.from(group.folded.get(literal)!)),
+        equals: new Map([...group.equals].map(([literal, atoms]) => [literal, Int32Array.from(atoms)])),
+        int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int, words) : undefined,
+        ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4], words) : undefined,
+        ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6], words) : undefined,
+      };
+    });
+  }
+
+  /**
+   * Decides every atom for this request into `ctx.atoms`, and returns the rules that may match
+   * as a bitmap (bit i = rule i).
+   */
+  candidates(ctx: ExecutionContext): Int32Array {
+    const hits = ctx.atoms;
+    hits.fill(0);
+    for (const source of this.#sources) {
+      const value = source.value(ctx);
+      if (value === undefined) continue;
+      if (!source.each) {
+        test(source, value, hits);
+      } else if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) test(source, value[i] as Value, hits);
+      } else {
+        for (const element of (value as ByteMap).values()) test(source, element, hits);
+      }
+    }
+    const candidates = this.#always.slice();
+    for (let word = 0; word < hits.length; word++) {
+      let bits = hits[word];
+      while (bits !== 0) {
+        const low = bits & -bits;
+        bits ^= low;
+        const rules = this.#atomRules[(word << 5) + 31 - Math.clz32(low)];
+        for (let i = 0; i < rules.length; i++) candidates[rules[i] >>> 5] |= 1 << (rules[i] & 31);
+      }
+    }
+    return candidates;
+  }
+
+  #groups(): Map<string, SourceGroup> {
+    const groups = new Map<string, SourceGroup>();
+    for (const atom of this.#byId) {
+      const key = `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
+      let group = groups.get(key);
+      if (group === undefined) {
+        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), ranges: { int: [], 4: [], 6: [] } };
+        groups.set(key, group);
+      }
+      for (const condition of atom.conditions) {
+        if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
+        else append(condition.kind === 'equals' ? group.equals : condition.folded ? group.folded : group.contains, condition.literal, atom.id);
+      }
+    }
+    return groups;
+  }
+
+  /** The atom for a comparison, registered on first sight; undefined when it has no literal conditions. */
+  #atom(lhs: IndexExpr, comparison: Comparison, inAny: boolean): Atom | undefined {
+    let source = lhs;
+    let each = false;
+    if (lhs.mapEachCount > 0) {
+      const last = lhs.indexes.length - 1;
+      if (!inAny || lhs.mapEachCount !== 1 || lhs.indexes[last].kind !== 'MapEach') return undefined;
+      source = { ...lhs, indexes: lhs.indexes.slice(0, last), mapEachCount: 0 };
+      each = true;
+    }
+    const key = atomKey(lhs, comparison, each);
+    const known = this.#atoms.get(key);
+    if (known !== undefined) return known;
+    const found = conditions(lhs, comparison, this.#nilNotEqual);
+    if (found === undefined) return undefined;
+    const atom: Atom = { id: this.#atoms.size, source: found.source ?? source, each, exact: found.exact, conditions: found.conditions };
+    this.#atoms.set(key, atom);
+    this.#byId.push(atom);
+    return atom;
+  }
+
+  /** Atom ids at least one of which holds whenever `expr` is true; undefined when unknown. */
+  #requirements(expr: LogicalExpr, inAny: boolean): number[] | undefined {
+    switch (expr.kind) {
+      case 'parenthesized':
+        return this.#requirements(expr.expr, inAny);
+      case 'comparison': {
+        const atom = this.#atom(expr.lhs, expr.comparison, inAny);
+        return atom === undefined ? undefined : [atom.id];
+      }
+      case 'quantifier':
+        return expr.op === 'Any' && expr.arg.kind === 'SimpleExpr' ? this.#requirements(expr.arg.value, true) : undefined;
+      case 'combining': {
+        const parts = expr.items.map((item) => this.#requirements(item, inAny));
+        if (expr.op === 'And') {
+          let best: number[] | undefined;
+          for (const part of parts) if (part !== undefined && (best === undefined || this.#selectivity(part) > this.#selectivity(best))) best = part;
+          return best;
+        }
+        if (expr.op === 'Or' && parts.every((part) => part !== undefined)) return (parts as number[][]).flat();
+        return undefined;
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  /** Walks everything (under `not` and `xor` too) so that every eligible comparison gets an atom. */
+  #registerAll(expr: LogicalExpr, inAny = false): void {
+    switch (expr.kind) {
+      case 'parenthesized':
+        return this.#registerAll(expr.expr, inAny);
+      case 'not':
+        return this.#registerAll(expr.arg, inAny);
+      case 'combining':
+        return expr.items.forEach((item) => this.#registerAll(item, inAny));
+      case 'quantifier':
+        if (expr.arg.kind === 'SimpleExpr') this.#registerAll(expr.arg.value, expr.op === 'Any' && unwrap(expr.arg.value).kind === 'comparison');
+        return;
+      case 'comparison':
+        this.#atom(expr.lhs, expr.comparison, inAny);
+    }
+  }
+
+  /** Higher is more selective: few atoms with long literals (equality and ranges count as long). */
+  #selectivity(ids: readonly number[]): number {
+    let shortest = Infinity;
+    for (const id of ids) {
+      for (const c of this.#byId[id].conditions) shortest = Math.min(shortest, c.kind === 'contains' ? c.literal.length : 16);
+    }
+    return shortest / ids.length;
+  }
+}
+
+function atomKey(lhs: IndexExpr, comparison: Comparison, each: boolean): string {
+  return `${each ? '*' : ''}${comparisonKey(lhs, comparison)}`;
+}
+
+function unwrap(expr: LogicalExpr): LogicalExpr {
+  return expr.kind === 'parenthesized' ? unwrap(expr.expr) : expr;
+}
+
+function append(map: Map<Bytes, number[]>, literal: Bytes, atom: number): void {
+  const atoms = map.get(literal);
+  if (atoms === undefined) map.set(literal, [atom]);
+  else if (atoms[atoms.length - 1] !== atom) atoms.push(atom);
+}
+
+function test(source: Source, value: Value, hits: Int32Array): void {
+  if (typeof value === 'string') {
+    const exact = source.equals.get(value);
+    if (exact !== undefined) mark(hits, exact);
+    if (source.contains !== undefined) source.contains.mark(value, source.containsAtoms, hits);
+    if (source.folded !== undefined) source.folded.mark(value.toLowerCase(), source.foldedAtoms, hits);
+  } else if (typeof value === 'number' || typeof value === 'bigint') {
+    source.int?.add(value, hits);
+  } else if (typeof value === 'object' && 'family' in value) {
+    const ip = value as Ip;
+    (ip.family === 4 ? source.ipv4 : source.ipv6)?.add(ip.value, hits);
+  }
+}
+
+function mark(bits: Int32Array, ids: Int32Array): void {
+  for (let i = 0; i < ids.length; i++) bits[ids[i] >>> 5] |= 1 << (ids[i] & 31);
+}
+
+/**
+ * Ranges cut the number line into segments at every start and end+1; each segment holds the
+ * bitmap of the atoms whose ranges cover it, so a value costs one binary search and one OR.
+ */
+class RangeIndex {
+  readonly #points: Bound[];
+  readonly #segments: (Int32Array | undefined)[];
+
+  constructor(ranges: readonly { start: Bound; end: Bound; atom: number }[], words: number) {
+    const points = new Set<Bound>();
+    for (const { start, end } of ranges) {
+      if (start !== -Infinity) points.add(start);
+      if (end !== Infinity) points.add(typeof end === 'bigint' ? end + 1n : end + 1);
+    }
+    this.#points = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    this.#segments = new Array(this.#points.length + 1).fill(undefined);
+    for (const { start, end, atom } of ranges) {
+      const last = this.#segment(end);
+      for (let s = start === -Infinity ? 0 : this.#segment(start); s <= last; s++) {
+        const bits = (this.#segments[s] ??= new Int32Array(words));
+        bits[atom >>> 5] |= 1 << (atom & 31);
+      }
+    }
+  }
+
+  /** The segment holding `value`: the number of points ≤ value. */
+  #segment(value: Bound): number {
+    const points = this.#points;
+    let low = 0;
+    let high = points.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (points[mid] <= value) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  add(value: Bound, hits: Int32Array): void {
+    const bits = this.#segments[this.#segment(value)];
+    if (bits === undefined) return;
+    for (let i = 0; i < hits.length; i++) hits[i] |= bits[i];
+  }
+}
+
+/** The literal conditions of one comparison, and whether they decide it exactly. */
+function conditions(
+  lhs: IndexExpr,
+  comparison: Comparison,
+  nilNotEqual: boolean,
+): { conditions: Condition[]; exact: boolean; source?: IndexExpr } | undefined {
+  const exact = (found: Condition[]) => ({ conditions: found, exact: true });
+  const range = (family: 'int' | 4 | 6, start: Bound, end: Bound): Condition => ({ kind: 'range', family, start, end });
+  if (lhs.type === 'Bytes') {
+    switch (comparison.op) {
+      case 'Contains':
+        return comparison.rhs.value.length === 0 ? undefined : exact([{ kind: 'contains', folded: false, literal: comparison.rhs.value }]);
+      case 'Equal':
+        return comparison.rhs.type === 'Bytes' ? exact([{ kind: 'equals', literal: comparison.rhs.value }]) : undefined;
+      case 'OneOf':
+        return exact(comparison.rhs.map((element) => ({ kind: 'equals', literal: (element as { value: Bytes }).value })));
+      case 'Matches': {
+        const needle = comparison.rhs.mustContain;
+        return needle === undefined ? undefined : { conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.text }], exact: false };
+      }
+      case 'Wildcard':
+      case 'Strict Wildcard': {
+        const wildcard = comparison.wildcard;
+        const longest = wildcard.segments.reduce((a, b) => (b.length > a.length ? b : a), '');
+        if (longest.length === 0) return undefined;
+        const condition: Condition = wildcard.foldCase ? { kind: 'contains', folded: true, literal: longest.toLowerCase() } : { kind: 'contains', folded: false, literal: longest };
+        return { conditions: [condition], exact: false };
+      }
+      default:
+        return undefined;
+    }
+  }
+  if (lhs.type === 'Int') {
+    if (comparison.op === 'OneOf') {
+      return exact(comparison.rhs.map((element) => {
+        const e = element as { start: Int; end: Int };
+        return range('int', e.start, e.end);
+      }));
+    }
+    const v = isOrdering(comparison) && comparison.rhs.type === 'Int' ? comparison.rhs.value : undefined;
+    if (typeof v !== 'number') return undefined;
+    switch (comparison.op) {
+      case 'Equal':
+        return exact([range('int', v, v)]);
+      case 'GreaterThan':
+        return exact([range('int', v + 1, Infinity)]);
+      case 'GreaterThanEqual':
+        return exact([range('int', v, Infinity)]);
+      case 'LessThan':
+        return exact([range('int', -Infinity, v - 1)]);
+      case 'LessThanEqual':
+        return exact([range('int', -Infinity, v)]);
+      case 'NotEqual':
+        // When a missing value makes `!=` true, the atom (which needs a value) cannot decide it.
+        return nilNotEqual ? undefined : exact([range('int', -Infinity, v - 1), range('int', v + 1, Infinity)]);
+      default:
+        return undefined;
+    }
+  }
+  if (lhs.type === 'Ip') {
+    if (comparison.op === 'OneOf') {
+      return exact(comparison.rhs.map((element) => {
+        const e = element as { start: Ip; end: Ip };
+        return range(e.start.family, e.start.value, e.end.value);
+      }));
+    }
+    if (comparison.op === 'Equal' && comparison.rhs.type === 'Ip') {
+      const ip = comparison.rhs.value;
+      return exact([range(ip.family, ip.value, ip.value)]);
+    }
+    return undefined;
+  }
+  if (lhs.type === 'Bool' && comparison.op === 'IsTrue' && lhs.mapEachCount === 0 && lhs.indexes.length === 0 && !('index' in lhs.base)) {
+    // starts_with(x, "a") / ends_with(x, "a") need x to contain "a".
+    const call = lhs.base;
+    const name = call.definition.name;
+    const [subject, affix] = call.args;
+    if ((name === 'starts_with' || name === 'ends_with') && subject?.kind === 'IndexExpr' && subject.value.mapEachCount === 0 && affix?.kind === 'Literal') {
+      const literal = affix.value.value as Bytes;
+      if (literal.length > 0) return { conditions: [{ kind: 'contains', folded: false, literal }], exact: false, source: subject.value };
+    }
+  }
+  return undefined;
+}
+
+function isOrdering(comparison: Comparison): comparison is Extract<Comparison, { op: OrderingOp }> {
+  return ORDERING.has(comparison.op);
+}
+const ORDERING = new Set<string>(['Equal', 'NotEqual', 'GreaterThanEqual', 'LessThanEqual', 'GreaterThan', 'LessThan']);
