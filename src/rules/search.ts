@@ -1,56 +1,58 @@
 // Substring search for `contains` (SPEC.md 7.3), where a real rule set spends most of its time.
 //
-// A candidate position must match the needle's first byte and a second byte at an offset chosen
-// at random per needle; only then is the whole needle compared. The first byte is found with the
-// engine's native one-byte scan (memchr-like, wide), and the random second byte means an attacker
-// who does not know the offset cannot build a haystack that passes both checks at most positions:
-// against "/wp-admin/" a path of 10,000 `/` costs one byte compare per `/`, not a full compare.
-// Haystacks shorter than a few needles skip the native call and compare in a plain loop.
+// The needle is looked for through a pair of adjacent bytes at an offset chosen at random per
+// needle: the engine's native search finds the pair (a wide, vectorised scan of the first byte
+// plus a compare of the second), and only then is the whole needle compared. An attacker who does
+// not know the offset cannot make most positions pass the pair check: against "/wp-admin/", a
+// path of 10,000 `/` holds none of the pairs "wp", "p-", …, and is rejected in one native scan.
+// The native pair scan stops at every occurrence of the pair's first byte, so a value dense in
+// that byte (10,000 `/` when the pair is "/w") is detected first, by sampling four windows of the
+// value, and searched with the engine's whole-needle search instead, which skips ahead by the
+// needle's length; so is the rest of a value in which the pair turns out to be common. Either
+// way the cost stays linear and within a few times that of a random value of the same length.
+// Values shorter than a few cache lines take the plain native search.
 import type { Bytes } from './values.ts';
 
 export type Searcher = (haystack: Bytes) => boolean;
 
-/** Below this many bytes a plain loop beats the overhead of native `indexOf` calls. */
-const SHORT_HAYSTACK = 32;
+/** Below this many bytes the pair scan's setup costs more than it saves. */
+const SHORT_HAYSTACK = 64;
 
-/**
- * After this many first-byte candidates in a row that fail the second-byte check, the scan
- * switches to one loop that tests both bytes per position: the first byte is evidently common
- * in this haystack, so the native scan would stop at almost every byte.
- */
-const DENSE_CANDIDATES = 8;
+/** Pair hits after which the pair is evidently common in this value. */
+const DENSE_HITS = 16;
+
+/** Values at least this long are sampled for density first (shorter ones cost little either way). */
+const LONG_HAYSTACK = 1024;
+
+/** Sampled bytes per window, and how many of the 4 × WINDOW may be the pair's first byte. */
+const WINDOW = 32;
+const DENSE_BYTES = 32;
 
 export function substringSearcher(needle: Bytes, random: () => number = Math.random): Searcher {
   const length = needle.length;
   if (length === 0) return () => true;
-  if (length === 1) return (haystack) => haystack.indexOf(needle) !== -1;
-  const first = needle.charCodeAt(0);
-  const firstChar = needle[0];
-  const offset = 1 + Math.floor(random() * (length - 1));
-  const second = needle.charCodeAt(offset);
-
-  const scanBoth = (haystack: Bytes, from: number, last: number): boolean => {
-    for (let i = from; i <= last; i++) {
-      if (haystack.charCodeAt(i) === first && haystack.charCodeAt(i + offset) === second && haystack.startsWith(needle, i)) {
-        return true;
-      }
+  if (length <= 2) return (haystack) => haystack.includes(needle);
+  const offset = Math.floor(random() * (length - 1));
+  const pair = needle.slice(offset, offset + 2);
+  const lead = needle.charCodeAt(offset);
+  const dense = (haystack: Bytes): boolean => {
+    let count = 0;
+    const step = (haystack.length - WINDOW) >> 2;
+    for (let w = 0; w < 4; w++) {
+      const start = w * step;
+      for (let i = start; i < start + WINDOW; i++) if (haystack.charCodeAt(i) === lead) count++;
     }
-    return false;
+    return count > DENSE_BYTES;
   };
-
   return (haystack) => {
-    const last = haystack.length - length;
-    if (last < 0) return false;
-    if (haystack.length < SHORT_HAYSTACK) return scanBoth(haystack, 0, last);
-    let misses = 0;
-    let i = haystack.indexOf(firstChar);
+    if (haystack.length < SHORT_HAYSTACK || (haystack.length >= LONG_HAYSTACK && dense(haystack))) return haystack.includes(needle);
+    const last = haystack.length - length + offset;
+    let hits = 0;
+    let i = haystack.indexOf(pair, offset);
     while (i !== -1 && i <= last) {
-      if (haystack.charCodeAt(i + offset) === second) {
-        if (haystack.startsWith(needle, i)) return true;
-      } else if (++misses === DENSE_CANDIDATES) {
-        return scanBoth(haystack, i + 1, last);
-      }
-      i = haystack.indexOf(firstChar, i + 1);
+      if (haystack.startsWith(needle, i - offset)) return true;
+      if (++hits === DENSE_HITS) return haystack.includes(needle, i - offset + 1);
+      i = haystack.indexOf(pair, i + 1);
     }
     return false;
   };
