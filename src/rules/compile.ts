@@ -137,7 +137,7 @@ export class Compiler {
       const bit = this.#sharing?.atomBit(lhs, comparison, false);
       if (bit !== undefined) return { kind: 'one', fn: atomTest(bit) };
       const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
-      const fn: BoolFn = (ctx) => {
+      const fn: BoolFn = 'index' in lhs.base && indexes.length === 0 ? fieldComparison(lhs.base.index, comparison, test, missing) : (ctx) => {
         const v = value(ctx);
         return v === undefined ? missing : test(v, ctx);
       };
@@ -294,6 +294,25 @@ export class Compiler {
       }
     }
   }
+}
+
+/**
+ * A comparison on a plain field, the most common kind: the field read and the most frequent
+ * tests are inlined into one closure instead of three calls.
+ */
+function fieldComparison(index: number, comparison: Comparison, test: ElementTest, missing: boolean): BoolFn {
+  if (comparison.op === 'Equal' && comparison.rhs.type !== 'Ip') {
+    const rhs = comparison.rhs.value;
+    return (ctx) => {
+      const v = ctx.get(index);
+      return v === undefined ? missing : v === rhs;
+    };
+  }
+  if (comparison.op === 'IsTrue') return (ctx) => ctx.get(index) === true;
+  return (ctx) => {
+    const v = ctx.get(index);
+    return v === undefined ? missing : test(v, ctx);
+  };
 }
 
 /** Reads an atom decided by the rule set's prefilter for this request. */

@@ -116,6 +116,8 @@ export class RuleSet {
   /** Evaluates the rules in order against one request (a context from `newContext`). */
   evaluate(ctx: ExecutionContext): Verdict {
     const candidates = this.#prefilter.candidates(ctx);
+    const filters = this.#filters;
+    const rules = this.rules;
     let matched: Rule[] | undefined;
     let skippedPhases: string[] | undefined;
     for (let word = 0; word < candidates.length; word++) {
@@ -124,8 +126,8 @@ export class RuleSet {
         const low = bits & -bits;
         candidates[word] = bits ^ low;
         const index = (word << 5) + 31 - Math.clz32(low);
-        if (!this.#filters[index](ctx)) continue;
-        const rule = this.rules[index];
+        if (!filters[index](ctx)) continue;
+        const rule = rules[index];
         (matched ??= []).push(rule);
         const action = rule.action;
         if (action.type === 'block' || action.type === 'allow') return { terminal: rule, matched, skippedPhases: skippedPhases ?? [] };
