@@ -139,7 +139,7 @@ describe('frontline help and usage', () => {
   });
 });
 
-test('control commands say clearly when nothing runs', { timeout: 5_000 }, async () => {
+test('control commands say clearly when nothing runs', { timeout: 15_000 }, async () => {
   const socket = join(dir, 'nobody.sock');
   for (const command of ['status', 'reload', 'stop']) {
     const r = await runCli([command, '--socket', socket]);
