@@ -119,6 +119,22 @@ export class Compiler {
     while (single.kind === 'parenthesized') single = single.expr;
     const bit = any && single.kind === 'comparison' ? this.#sharing?.atomBit(single.lhs, single.comparison, true) : undefined;
     if (bit !== undefined) return atomTest(bit);
+    if (single.kind === 'comparison' && isTrailingEach(single.lhs)) {
+      // any/all over one comparison: test the elements directly and stop at the first that decides.
+      const lhs = single.lhs;
+      const source = this.value({ ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 });
+      const test = this.#elementTest(single.comparison);
+      return (ctx) => {
+        const container = source(ctx);
+        if (container === undefined) return !any;
+        if (Array.isArray(container)) {
+          for (let i = 0; i < container.length; i++) if (test(container[i] as Value, ctx) === any) return any;
+        } else {
+          for (const element of (container as ByteMap).values()) if (test(element, ctx) === any) return any;
+        }
+        return !any;
+      };
+    }
     const inner = this.logical(arg.value);
     if (inner.kind !== 'vec') throw new Error('a quantifier needs an Array<Bool> argument');
     const f = inner.fn;
@@ -313,6 +329,11 @@ function fieldComparison(index: number, comparison: Comparison, test: ElementTes
     const v = ctx.get(index);
     return v === undefined ? missing : test(v, ctx);
   };
+}
+
+/** `x[*]` with the only `[*]` last: one comparison per element of x. */
+function isTrailingEach(lhs: IndexExpr): boolean {
+  return lhs.mapEachCount === 1 && lhs.indexes[lhs.indexes.length - 1].kind === 'MapEach';
 }
 
 /** Reads an atom decided by the rule set's prefilter for this request. */
