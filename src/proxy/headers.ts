@@ -78,9 +78,3 @@ function quoteIfNeeded(value: string): string {
   }
   return value;
 }
-
-/** The request has a body to forward (RFC 9112 §6.3). */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
-  const cl = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
-}

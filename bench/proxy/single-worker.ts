@@ -1,0 +1,19 @@
+// frontline's request path in one process, without a primary: what one worker runs, started from
+// a configuration file. For profilers that follow one process (valgrind --tool=callgrind, perf):
+//
+//   node bench/proxy/single-worker.ts CONFIG.yaml
+//
+// It prints "ready" on stdout once every listener listens, and stops on TERM/INT.
+import { loadConfigFile } from '../../src/config/load.ts';
+import { startWorkerRuntime } from '../../src/proxy/server.ts';
+
+const file = process.argv[2];
+if (!file) {
+  console.error('usage: node bench/proxy/single-worker.ts CONFIG.yaml');
+  process.exit(2);
+}
+const runtime = await startWorkerRuntime(loadConfigFile(file), 0);
+console.log('ready');
+const stop = () => void runtime.shutdown(false).then(() => process.exit(0));
+process.once('SIGTERM', stop);
+process.once('SIGINT', stop);
