@@ -107,6 +107,7 @@ describe('HTTP/1.x request parsing: smuggling and strictness', () => {
   let fl: Frontline;
   let origin: Origin;
   const seen: Seen[] = [];
+  let holdClosed = 0;
 
   before(async () => {
     origin = await startOrigin((req, res) => {
@@ -121,6 +122,15 @@ describe('HTTP/1.x request parsing: smuggling and strictness', () => {
         } else if (req.url === '/304') {
           res.writeHead(304, { etag: '"x"' });
           res.end();
+        } else if (req.url === '/hold') {
+          // Streams until the client side goes away: frontline must pass the client's departure on.
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.write('start');
+          const timer = setInterval(() => res.write('.'), 50);
+          res.on('close', () => {
+            clearInterval(timer);
+            holdClosed = Date.now();
+          });
         } else if (req.url === '/chunked') {
           res.writeHead(200, { 'content-type': 'text/plain' });
           res.write('part one, ');
@@ -134,7 +144,7 @@ describe('HTTP/1.x request parsing: smuggling and strictness', () => {
     });
     fl = await startFrontline({
       timeouts: { header: '2s', request: '3s' },
-      limits: { max_header_size: '8KiB' },
+      limits: { max_header_size: '8KiB', max_body_size: '1MiB' },
       upstreams: { app: { servers: [{ url: origin.url }] } },
       routes: [{ path: '/', upstream: 'app' }],
     });
@@ -384,6 +394,28 @@ describe('HTTP/1.x request parsing: smuggling and strictness', () => {
     assert.equal(final.status, 200);
     assert.equal(final.body, 'POST /expect [hello]');
     await rejects('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\nhello', 417);
+  });
+
+  it('closes the connection after a final answer to a request that waits for 100 Continue', async () => {
+    const before = seen.length;
+    const { raw, closed } = await converse(fl.port, ['POST /big HTTP/1.1\r\nHost: a\r\nContent-Length: 2000000\r\nExpect: 100-continue\r\n\r\n'], { quietMs: 3000 });
+    const [only, ...more] = responses(raw);
+    assert.equal(only.status, 413, 'no 100 Continue before the refusal');
+    assert.equal(only.headers.connection, 'close', 'the client may never send the body it announced');
+    assert.equal(more.length, 0);
+    assert.ok(closed);
+    assert.equal(seen.length, before);
+  });
+
+  it('passes a client that leaves in the middle of a response on to the origin', async () => {
+    holdClosed = 0;
+    const socket = net.connect(fl.port, '127.0.0.1');
+    socket.write('GET /hold HTTP/1.1\r\nHost: a\r\n\r\n');
+    await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+    const left = Date.now();
+    socket.destroy();
+    for (let i = 0; i < 40 && holdClosed === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.ok(holdClosed > 0 && holdClosed - left < 1000, 'the origin request was aborted');
   });
 
   it('ignores empty lines before a request line', async () => {
