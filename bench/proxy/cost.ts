@@ -2,7 +2,7 @@
 // on a noisy shared machine: CPU time per request rather than requests per second.
 //
 //   node_modules/.bin/node bench/proxy/cost.ts [--proxies frontline,minimal] [--bodies tiny,1k,60k]
-//        [--rounds 5] [--duration 5] [--warmup S] [--connections 50] [--callgrind] [--json FILE]
+//        [--rounds 5] [--duration 5] [--warmup S] [--warmup-requests N] [--connections 50] [--callgrind] [--json FILE]
 //
 // cpu (default): each proxy runs as the benchmark runs it (frontline serve, workers: 1, every
 //   default feature on; the minimal node:http + undici peer), pinned to CPU 1; wrk and the nginx
@@ -12,7 +12,8 @@
 //   requests wrk completed. The medians over the rounds are printed.
 // --callgrind: each proxy runs in one process under valgrind --tool=callgrind (frontline through
 //   bench/proxy/single-worker.ts: the worker's request path without the primary). After a warm-up
-//   the counters are zeroed (callgrind_control -z), wrk runs for --duration seconds, the counters
+//   of at least --warmup-requests (60000: until V8's optimised code has settled; callgrind counts
+//   its compiler threads too) the counters are zeroed (callgrind_control -z), wrk runs for --duration seconds, the counters
 //   are dumped (callgrind_control -d), and the figure is the instructions executed (Ir, user
 //   space, every thread) divided by the requests wrk completed. Deterministic to about 1 %.
 import { execFileSync } from 'node:child_process';
@@ -40,9 +41,11 @@ const callgrind = argv.includes('--callgrind');
 const rounds = Number(opt('rounds', callgrind ? '3' : '5'));
 const duration = Number(opt('duration', callgrind ? '20' : '5'));
 const connections = Number(opt('connections', '50'));
-const warmup = Number(opt('warmup', callgrind ? '90' : '5'));
+const warmup = Number(opt('warmup', callgrind ? '60' : '5'));
+const warmupRequests = Number(opt('warmup-requests', callgrind ? '60000' : '0'));
 const jsonFile = argv.includes('--json') ? opt('json', '') : '';
-for (const p of proxies) if (p !== 'frontline' && p !== 'minimal') throw new Error(`unknown proxy ${p} (frontline, minimal)`);
+// "frontline@DIR" runs the frontline checked out in DIR (another commit, for before/after figures).
+for (const p of proxies) if (p !== 'frontline' && p !== 'minimal' && !p.startsWith('frontline@')) throw new Error(`unknown proxy ${p} (frontline, frontline@DIR, minimal)`);
 for (const b of bodies) if (!(b in BODIES)) throw new Error(`unknown body ${b}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,16 +101,18 @@ interface Running {
 async function startProxy(name: string): Promise<Running> {
   const port = await freePort();
   const metricsPort = await freePort();
-  const valgrind = ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${join(dir, `cg-${name}.%p`)}`];
+  const valgrind = ['--tool=callgrind', '--dump-instr=no', `--callgrind-out-file=${join(dir, `cg-${name.replace(/[^A-Za-z0-9]+/g, '-')}.%p`)}`];
   let cmd: string[];
-  if (name === 'frontline') {
-    const cfg = frontlineConfig(dir, { name, workers: 1, distribution: 'reuseport', port, metricsPort, originPort });
-    cmd = callgrind ? [NODE, join(ROOT, 'bench/proxy/single-worker.ts'), cfg.file] : [NODE, join(ROOT, 'src/cli/main.ts'), 'serve', '--config', cfg.file];
+  if (name.startsWith('frontline')) {
+    const root = name === 'frontline' ? ROOT : resolve(name.slice('frontline@'.length));
+    const file = name.replace(/[^A-Za-z0-9]+/g, '-');
+    const cfg = frontlineConfig(dir, { name: file, workers: 1, distribution: 'reuseport', port, metricsPort, originPort });
+    cmd = callgrind ? [NODE, join(root, 'bench/proxy/single-worker.ts'), cfg.file] : [NODE, join(root, 'src/cli/main.ts'), 'serve', '--config', cfg.file];
   } else {
     cmd = [NODE, join(ROOT, 'bench/proxy/peers/minimal.ts'), '--port', String(port), '--origin', `http://127.0.0.1:${originPort}`, '--connections', '64'];
   }
   if (callgrind) cmd = ['valgrind', ...valgrind, ...cmd];
-  const proc = start(name, PROXY_CPU, cmd[0], cmd.slice(1), join(dir, `${name}.out`));
+  const proc = start(name, PROXY_CPU, cmd[0], cmd.slice(1), join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '-')}.out`));
   await waitReady(`http://127.0.0.1:${port}/`, proc, callgrind ? 180_000 : 30_000);
   return { name, port, proc };
 }
@@ -115,7 +120,7 @@ async function startProxy(name: string): Promise<Running> {
 /** The newest callgrind dump of `pid` and its total instruction count. */
 function dumpedInstructions(name: string, pid: number): number {
   const files = readdirSync(dir)
-    .filter((f) => f.startsWith(`cg-${name}.${pid}`))
+    .filter((f) => f.startsWith(`cg-${name.replace(/[^A-Za-z0-9]+/g, '-')}.${pid}`))
     .map((f) => join(dir, f))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   const text = readFileSync(files[0], 'utf8');
@@ -131,9 +136,15 @@ async function measure(p: Running, body: BodyName): Promise<{ value: number; req
   // The first run of a proxy and body warms it up for `warmup` seconds (under valgrind, V8 needs
   // tens of thousands of requests before its optimised code settles); later runs for 1 s.
   const key = `${p.name} ${body}`;
-  const w = await runWrk({ url, connections, seconds: warmed.has(key) ? 1 : warmup, cpus: LOAD_CPU, timeoutSeconds: 10 });
-  warmed.add(key);
-  console.error(`${key}: warm-up ${w.requests} requests`);
+  let warm = 0;
+  if (warmed.has(key)) warm = (await runWrk({ url, connections, seconds: 1, cpus: LOAD_CPU, timeoutSeconds: 10 })).requests;
+  else {
+    // At least `warmup` seconds and `warmupRequests` requests (V8 optimises by calls, not by time).
+    const until = Date.now() + warmup * 1000;
+    while (Date.now() < until || warm < warmupRequests) warm += (await runWrk({ url, connections, seconds: 10, cpus: LOAD_CPU, timeoutSeconds: 10 })).requests;
+    warmed.add(key);
+  }
+  console.error(`${key}: warm-up ${warm} requests`);
   if (callgrind) {
     execFileSync('callgrind_control', ['-z', String(p.proc.pid)], { stdio: 'ignore' });
     const r = await runWrk({ url, connections, seconds: duration, cpus: LOAD_CPU, timeoutSeconds: 10 });
@@ -176,6 +187,17 @@ for (const body of bodies) {
   const v = proxies.map((p) => median(results.get(`${p} ${body}`) ?? [NaN]));
   const fmt = (x: number) => (callgrind ? `${Math.round(x / 1000)} k` : x.toFixed(1));
   console.log(`| ${body} | ${v.map(fmt).join(' | ')} |${v.length === 2 ? ` ${(v[1] / v[0]).toFixed(2)}× |` : ''}`);
+}
+if (proxies.length === 2) {
+  // The two proxies of one round ran seconds apart, under the same load from the machine's other
+  // tenants: the ratio within a round is steadier than either figure alone.
+  console.log(`\n${proxies[1]} ÷ ${proxies[0]} per round (median; every round)\n`);
+  for (const body of bodies) {
+    const a = results.get(`${proxies[0]} ${body}`) ?? [];
+    const b = results.get(`${proxies[1]} ${body}`) ?? [];
+    const ratios = a.map((x, i) => b[i] / x);
+    console.log(`| ${body} | ${median(ratios).toFixed(2)}× | ${ratios.map((r) => r.toFixed(2)).join(' ')} |`);
+  }
 }
 await stopAll();
 process.exit(0);
