@@ -55,7 +55,11 @@ export interface Downstream {
 
   /** Sends a whole response, head and body together. */
   respond(status: number, headers: ResponseHeaders, body: Uint8Array | undefined): void;
-  /** Starts a streamed response; the body follows with write() and end(). Throws on an invalid status or header. */
+  /**
+   * Starts a streamed response; the body follows with write() and end(). The head may be held
+   * back until the first write() or end() (as node:http does), to leave in one write with the
+   * first body bytes. Throws on an invalid status or header.
+   */
   writeHead(status: number, headers: ResponseHeaders): void;
   /** false: the client is behind; wait for the listener's onDrain before writing more. */
   write(chunk: Uint8Array): boolean;

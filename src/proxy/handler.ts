@@ -13,7 +13,7 @@ import type { Downstream, DownstreamListener } from './downstream.ts';
 import { errorReply } from './error-page.ts';
 import { classifyUpstreamError, ClientGoneError, Exchange, HookFailure, type ExchangeOwner } from './forward.ts';
 import type { ClientInfo, RequestSink } from './http1/connection.ts';
-import { upstreamRequestHeaders, VIA_NAME } from './headers.ts';
+import { upstreamRequestHeaders, viaEntry } from './headers.ts';
 import { rawPrefixEnd, segmentCount } from './normalize-path.ts';
 import type { Reply, ResponseHead } from './plugin.ts';
 import type { PhaseHooks } from './plugins.ts';
@@ -239,7 +239,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink 
   onHead(exchange: Exchange<Peer>, head: ResponseHead): Transform[] | Promise<Transform[]> {
     const ctx = exchange.ctx;
     const headers = head.headers;
-    const via = `${ctx.httpVersion === '2.0' ? '2' : ctx.httpVersion} ${VIA_NAME}`;
+    const via = viaEntry(ctx.httpVersion);
     const prior = headers.via;
     headers.via = prior ? `${prior}, ${via}` : via;
     headers[this.#requestIdHeader] = ctx.id;

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
+import { isFieldValue, isToken } from '../http1/parse.ts';
 
 /** One request as the proxy sends it. Header names are lower case; values were validated by the caller's parser or are checked here. */
 export interface OriginRequest {
@@ -126,9 +127,6 @@ const S_CHUNK_DATA_END = 6;
 const S_TRAILERS = 7;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** Characters a header value may hold (RFC 9110 field-value, as Node checks it). */
-const INVALID_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Lower-cased header names seen before; bounded so an origin cannot grow it without end. */
 const lowerNames = new Map<string, string>();
 
@@ -139,6 +137,38 @@ function lower(name: string): string {
     if (lowerNames.size < 512) lowerNames.set(name, l);
   }
   return l;
+}
+
+/** Response header names that nearly every response carries, as origins spell them, by length. */
+const COMMON_NAMES: [string, string][][] = [];
+for (const name of [
+  'Date', 'ETag', 'Vary', 'Server', 'Expires', 'Location', 'Connection', 'Keep-Alive', 'Set-Cookie', 'Content-Type',
+  'Last-Modified', 'Accept-Ranges', 'Cache-Control', 'Content-Length', 'Content-Encoding', 'Transfer-Encoding',
+]) {
+  (COMMON_NAMES[name.length] ??= []).push([name, name.toLowerCase()]);
+}
+
+/** The lower-case name of the field at text[start, start + len): a common one is matched in place (no slice, no hashing). */
+function fieldName(text: string, start: number, len: number): string {
+  const common = COMMON_NAMES[len];
+  if (common !== undefined) {
+    for (const [canonical, lowerCase] of common) {
+      if (text.startsWith(canonical, start) || text.startsWith(lowerCase, start)) return lowerCase;
+    }
+  }
+  return lower(text.slice(start, start + len));
+}
+
+/** A Content-Length value: 1 to 15 digits, else -1. */
+function parseLength(v: string): number {
+  if (v.length === 0 || v.length > 15) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const d = v.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    n = n * 10 + d;
+  }
+  return n;
 }
 
 /** The per-request controller: a request's own handle, so a late call after it ended touches nothing else. */
@@ -419,8 +449,8 @@ class Connection {
           at = eol + 1;
           const semi = line.indexOf(';');
           const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
-          if (!/^[0-9a-fA-F]{1,12}$/.test(hex)) return this.#bad(`invalid chunk size "${hex.slice(0, 20)}"`);
-          const size = parseInt(hex, 16);
+          const size = hex.length > 0 && hex.length <= 12 ? Number(`0x${hex}`) : NaN;
+          if (!Number.isInteger(size) || hex.charCodeAt(0) === 43 /* + */) return this.#bad(`invalid chunk size "${hex.slice(0, 20)}"`);
           if (size === 0) this.#state = S_TRAILERS;
           else {
             this.#remaining = size;
@@ -542,7 +572,7 @@ class Connection {
         this.#bad('header line with folding or whitespace before the colon');
         return -1;
       }
-      const name = lower(text.slice(lineStart, colon));
+      const name = fieldName(text, lineStart, colon - lineStart);
       let vs = colon + 1;
       let ve = lineEnd;
       while (vs < ve && (text.charCodeAt(vs) === 32 || text.charCodeAt(vs) === 9)) vs++;
@@ -550,11 +580,12 @@ class Connection {
       const value = text.slice(vs, ve);
       switch (name) {
         case 'content-length': {
-          if (!/^[0-9]{1,15}$/.test(value) || (contentLength !== -1 && contentLength !== Number(value))) {
+          const n = parseLength(value);
+          if (n === -1 || (contentLength !== -1 && contentLength !== n)) {
             this.#bad(`invalid Content-Length "${value.slice(0, 20)}"`);
             return -1;
           }
-          contentLength = Number(value);
+          contentLength = n;
           break;
         }
         case 'transfer-encoding': {
@@ -705,13 +736,13 @@ function serializeHead(req: OriginRequest): string {
   const headers = req.headers;
   for (const name in headers) {
     const value = headers[name];
-    if (!TOKEN.test(name)) throw new OriginError('FL_BAD_HEADER', `invalid header name "${name.slice(0, 40)}" for the origin request`);
+    if (!isToken(name)) throw new OriginError('FL_BAD_HEADER', `invalid header name "${name.slice(0, 40)}" for the origin request`);
     if (typeof value === 'string') {
-      if (INVALID_VALUE.test(value)) throw new OriginError('FL_BAD_HEADER', `invalid characters in the value of header "${name}"`);
+      if (!isFieldValue(value)) throw new OriginError('FL_BAD_HEADER', `invalid characters in the value of header "${name}"`);
       head += name + ': ' + value + '\r\n';
     } else {
       for (const v of value) {
-        if (INVALID_VALUE.test(v)) throw new OriginError('FL_BAD_HEADER', `invalid characters in the value of header "${name}"`);
+        if (!isFieldValue(v)) throw new OriginError('FL_BAD_HEADER', `invalid characters in the value of header "${name}"`);
         head += name + ': ' + v + '\r\n';
       }
     }
