@@ -22,7 +22,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BODIES, type BodyName, frontlineConfig, writeOriginConfig } from './configs.ts';
-import { cpuMicros, freePort, killAllNow, processTree, start, stopAll, type Started } from './procs.ts';
+import { cpuMicros, freePort, killAllNow, processTree, start, stopAll, sysMicros, type Started } from './procs.ts';
 import { killWrk, runWrk } from './wrk.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -131,7 +131,7 @@ function dumpedInstructions(name: string, pid: number): number {
 
 const warmed = new Set<string>();
 
-async function measure(p: Running, body: BodyName): Promise<{ value: number; requests: number; rps: number }> {
+async function measure(p: Running, body: BodyName): Promise<{ value: number; sys?: number; requests: number; rps: number }> {
   const url = `http://127.0.0.1:${p.port}${BODIES[body].path}`;
   // The first run of a proxy and body warms it up for `warmup` seconds (under valgrind, V8 needs
   // tens of thousands of requests before its optimised code settles); later runs for 1 s.
@@ -156,16 +156,19 @@ async function measure(p: Running, body: BodyName): Promise<{ value: number; req
   }
   const tree = processTree(p.proc.pid);
   const cpu0 = cpuMicros(tree);
+  const sys0 = sysMicros(tree);
   const r = await runWrk({ url, connections, seconds: duration, cpus: LOAD_CPU });
   const cpu1 = cpuMicros(tree);
+  const sys1 = sysMicros(tree);
   if (r.errors > 0) throw new Error(`${p.name} ${body}: ${r.errors} errors`);
-  return { value: (cpu1 - cpu0) / r.requests, requests: r.requests, rps: r.rps };
+  return { value: (cpu1 - cpu0) / r.requests, sys: (sys1 - sys0) / r.requests, requests: r.requests, rps: r.rps };
 }
 
 const unit = callgrind ? 'instructions/request' : 'CPU µs/request';
 const running: Running[] = [];
 for (const name of proxies) running.push(await startProxy(name));
 const results = new Map<string, number[]>();
+const sysResults = new Map<string, number[]>();
 for (let round = 0; round < rounds; round++) {
   // Alternate the order each round so neither proxy always runs first.
   const order = round % 2 === 0 ? running : [...running].reverse();
@@ -174,7 +177,8 @@ for (let round = 0; round < rounds; round++) {
       const m = await measure(p, body);
       const key = `${p.name} ${body}`;
       results.set(key, [...(results.get(key) ?? []), m.value]);
-      const line = { type: 'run', mode: callgrind ? 'callgrind' : 'cpu', round, proxy: p.name, body, value: m.value, requests: m.requests, rps: m.rps };
+      const line = { type: 'run', mode: callgrind ? 'callgrind' : 'cpu', round, proxy: p.name, body, value: m.value, sys_us: m.sys, requests: m.requests, rps: m.rps };
+      if (m.sys !== undefined) sysResults.set(key, [...(sysResults.get(key) ?? []), m.sys]);
       console.error(JSON.stringify(line));
       if (jsonFile) appendFileSync(jsonFile, `${JSON.stringify(line)}\n`);
     }
@@ -187,6 +191,10 @@ for (const body of bodies) {
   const v = proxies.map((p) => median(results.get(`${p} ${body}`) ?? [NaN]));
   const fmt = (x: number) => (callgrind ? `${Math.round(x / 1000)} k` : x.toFixed(1));
   console.log(`| ${body} | ${v.map(fmt).join(' | ')} |${v.length === 2 ? ` ${(v[1] / v[0]).toFixed(2)}× |` : ''}`);
+}
+if (!callgrind) {
+  console.log(`\nof which in the kernel (stime), µs/request (median)\n`);
+  for (const body of bodies) console.log(`| ${body} | ${proxies.map((p) => median(sysResults.get(`${p} ${body}`) ?? [NaN]).toFixed(1)).join(' | ')} |`);
 }
 if (proxies.length === 2) {
   // The two proxies of one round ran seconds apart, under the same load from the machine's other
