@@ -63,6 +63,11 @@ export interface Downstream {
   writeHead(status: number, headers: ResponseHeaders): void;
   /** false: the client is behind; wait for the listener's onDrain before writing more. */
   write(chunk: Uint8Array): boolean;
+  /**
+   * The chunk last given to write() is still referenced (queued for the client): its memory must
+   * not be reused yet. false when it was handed to the kernel, or copied, before write() returned.
+   */
+  readonly holding: boolean;
   end(): void;
   /**
    * Ends the response abnormally, so that the client sees it incomplete rather than complete:

@@ -164,12 +164,19 @@ export class Exchange<P> implements ResponseHandler {
   onResponseData(controller: Controller, chunk: Buffer): void {
     if (!this.#headSent) return;
     const t = this.#transform;
+    const down = this.#down;
     if (t === undefined) {
       this.#ctx.bytesSent += chunk.length;
-      if (!this.#down.write(chunk)) controller.pause();
-    } else if (!t.write(chunk)) {
-      controller.pause();
-      t.once('drain', this.#resume!);
+      const ok = down.write(chunk);
+      // The origin client reuses its read buffer unless told that this chunk is still queued.
+      if (down.holding) controller.keep();
+      if (!ok) controller.pause();
+    } else {
+      controller.keep();
+      if (!t.write(chunk)) {
+        controller.pause();
+        t.once('drain', this.#resume!);
+      }
     }
   }
 

@@ -61,6 +61,8 @@ class Http2Downstream implements Downstream {
   listener: DownstreamListener | undefined = undefined;
   headersSent = false;
   done = false;
+  /** An HTTP/2 stream queues what it is given until its flow-control window lets it go. */
+  readonly holding = true;
   #noBody = false;
   #ended = false;
 

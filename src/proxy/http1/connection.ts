@@ -204,6 +204,8 @@ export class Http1Connection implements BodySink, ClientInfo {
   #clientEnded = false;
   /** The next request waits until the client has taken the responses already written. */
   #waitDrain = false;
+  /** The socket still references the chunk last written through send(). */
+  holding = false;
   /** Ended responses whose last bytes are still in the socket's buffer, oldest first. */
   #flushing: Http1Request[] | undefined = undefined;
   #lingerWritten = 0;
@@ -463,24 +465,33 @@ export class Http1Connection implements BodySink, ClientInfo {
     return true;
   }
 
-  /** Writes `prefix` (latin1), `chunk` and `suffix` (latin1) as one write: copied together when small, else one writev. */
+  /**
+   * Writes `prefix` (latin1), `chunk` and `suffix` (latin1) as one write: copied together when
+   * small, else one writev. Sets `holding`: the socket still references `chunk` (not all of it
+   * reached the kernel at once), so its memory must not be reused yet.
+   */
   send(prefix: string, chunk: Uint8Array, suffix: string): boolean {
     const socket = this.socket;
-    if (prefix.length === 0 && suffix.length === 0) return socket.write(chunk);
-    if (chunk.length <= COALESCE_MAX) {
+    let ok: boolean;
+    if (prefix.length === 0 && suffix.length === 0) ok = socket.write(chunk);
+    else if (chunk.length <= COALESCE_MAX) {
       const out = Buffer.allocUnsafe(prefix.length + chunk.length + suffix.length);
       let at = out.write(prefix, 0, 'latin1');
       out.set(chunk, at);
       at += chunk.length;
       if (suffix.length > 0) out.write(suffix, at, 'latin1');
+      this.holding = false;
       return socket.write(out);
+    } else {
+      socket.cork();
+      socket.write(prefix, 'latin1');
+      socket.write(chunk);
+      if (suffix.length > 0) socket.write(suffix, 'latin1');
+      socket.uncork();
+      ok = !socket.writableNeedDrain;
     }
-    socket.cork();
-    socket.write(prefix, 'latin1');
-    socket.write(chunk);
-    if (suffix.length > 0) socket.write(suffix, 'latin1');
-    socket.uncork();
-    return !socket.writableNeedDrain;
+    this.holding = socket.writableLength > 0;
+    return ok;
   }
 
   sendText(text: string): boolean {
@@ -736,6 +747,9 @@ export class Http1Request implements Downstream {
 
   get remoteAddress(): string {
     return this.#conn.remoteAddress;
+  }
+  get holding(): boolean {
+    return this.#conn.holding;
   }
   get remotePort(): number {
     return this.#conn.remotePort;
