@@ -83,7 +83,7 @@ const EXTENSIONS_TOO_LARGE: ParseFailure = {
   reason: 'the chunk extensions of the request body are larger than this server accepts',
 };
 const malformed = (code: string, what: string, status = 400): ParseFailure => ({ status, code, reason: `malformed request (${what})` });
-const BARE_LF = malformed('bare-lf', 'a line ends with LF alone; lines end with CR LF');
+export const BARE_LF = malformed('bare-lf', 'a line ends with LF alone; lines end with CR LF');
 const FOLDED = malformed('obs-fold', 'a header line is folded (starts with whitespace)');
 const SPACE_BEFORE_COLON: ParseFailure = { ...BAD_CHARS, code: 'space-before-colon' };
 const NO_COLON = malformed('no-colon', 'a header line has no colon');
@@ -350,8 +350,6 @@ export function hasBareLf(buf: Buffer, from: number, to: number, prev: number): 
   }
   return false;
 }
-
-export { BARE_LF };
 
 // Chunked body decoder states.
 const C_SIZE = 0; // first hex digit of a chunk size
