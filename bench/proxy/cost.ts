@@ -13,7 +13,7 @@
 // --callgrind: each proxy runs in one process under valgrind --tool=callgrind (frontline through
 //   bench/proxy/single-worker.ts: the worker's request path without the primary). After a warm-up
 //   of at least --warmup-requests (60000: until V8's optimised code has settled; callgrind counts
-//   its compiler threads too) the counters are zeroed (callgrind_control -z), wrk runs for --duration seconds, the counters
+//   its compiler threads too) and a full garbage collection, the counters are zeroed (callgrind_control -z), wrk runs for --duration seconds, the counters
 //   are dumped (callgrind_control -d), and the figure is the instructions executed (Ir, user
 //   space, every thread) divided by the requests wrk completed. Deterministic to about 1 %.
 import { execFileSync } from 'node:child_process';
@@ -107,9 +107,12 @@ async function startProxy(name: string): Promise<Running> {
     const root = name === 'frontline' ? ROOT : resolve(name.slice('frontline@'.length));
     const file = name.replace(/[^A-Za-z0-9]+/g, '-');
     const cfg = frontlineConfig(dir, { name: file, workers: 1, distribution: 'reuseport', port, metricsPort, originPort });
-    cmd = callgrind ? [NODE, join(root, 'bench/proxy/single-worker.ts'), cfg.file] : [NODE, join(root, 'src/cli/main.ts'), 'serve', '--config', cfg.file];
+    cmd = callgrind
+      ? [NODE, '--expose-gc', join(root, 'bench/proxy/single-worker.ts'), cfg.file]
+      : [NODE, join(root, 'src/cli/main.ts'), 'serve', '--config', cfg.file];
   } else {
-    cmd = [NODE, join(ROOT, 'bench/proxy/peers/minimal.ts'), '--port', String(port), '--origin', `http://127.0.0.1:${originPort}`, '--connections', '64'];
+    const script = join(ROOT, 'bench/proxy/peers/minimal.ts');
+    cmd = [NODE, ...(callgrind ? ['--expose-gc'] : []), script, '--port', String(port), '--origin', `http://127.0.0.1:${originPort}`, '--connections', '64'];
   }
   if (callgrind) cmd = ['valgrind', ...valgrind, ...cmd];
   const proc = start(name, PROXY_CPU, cmd[0], cmd.slice(1), join(dir, `${name.replace(/[^A-Za-z0-9]+/g, '-')}.out`));
@@ -146,6 +149,9 @@ async function measure(p: Running, body: BodyName): Promise<{ value: number; sys
   }
   console.error(`${key}: warm-up ${warm} requests`);
   if (callgrind) {
+    // A full collection first, so that the window does not pay for garbage made before it.
+    process.kill(p.proc.pid, 'SIGUSR2');
+    await sleep(5000);
     execFileSync('callgrind_control', ['-z', String(p.proc.pid)], { stdio: 'ignore' });
     const r = await runWrk({ url, connections, seconds: duration, cpus: LOAD_CPU, timeoutSeconds: 10 });
     execFileSync('callgrind_control', ['-d', String(p.proc.pid)], { stdio: 'ignore' });
