@@ -344,6 +344,8 @@ export class Http1Connection implements BodySink, ClientInfo {
       start = 0;
       after = at + (end + 4 - had);
       this.#partialLen = 0;
+      // Most connections never need it again: an idle one should not keep max_header_size around.
+      this.#partial = undefined;
     }
     const parser = this.#parser;
     if (!parser.parse(data.toString('latin1', start, end))) return this.#reject(parser.failure!);
