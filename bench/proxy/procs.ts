@@ -62,6 +62,8 @@ interface Stat {
   ppid: number;
   /** utime + stime, clock ticks, all threads of the process. */
   ticks: number;
+  /** stime alone: time in the kernel (system calls, network stack). */
+  sysTicks: number;
 }
 
 function readStat(pid: number): Stat | undefined {
@@ -73,7 +75,7 @@ function readStat(pid: number): Stat | undefined {
   }
   // "pid (comm) state ppid ..." — comm may hold spaces and parentheses: split after the last ')'.
   const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
+  return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]), sysTicks: Number(f[12]) };
 }
 
 export const CLK_TCK = (() => {
@@ -88,6 +90,13 @@ export const CLK_TCK = (() => {
 export function cpuMicros(pids: number[]): number {
   let ticks = 0;
   for (const pid of pids) ticks += readStat(pid)?.ticks ?? 0;
+  return (ticks * 1e6) / CLK_TCK;
+}
+
+/** Of cpuMicros, the part spent in the kernel (stime). */
+export function sysMicros(pids: number[]): number {
+  let ticks = 0;
+  for (const pid of pids) ticks += readStat(pid)?.sysTicks ?? 0;
   return (ticks * 1e6) / CLK_TCK;
 }
 

@@ -221,7 +221,7 @@ export class WorkerMetrics {
       registry,
       'counter',
       'frontline_client_errors_total',
-      'Requests rejected before they could be parsed (400, 408, 431), by status.',
+      'Requests rejected before they could be parsed (400, 408, 413, 417, 431, 501, 505), by status.',
     );
     this.#connectionsAccepted = new ValueFamily(
       registry,

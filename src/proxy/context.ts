@@ -50,7 +50,11 @@ export class RequestContext {
   /** The client's request headers (lower-case names). */
   readonly headers: IncomingHttpHeaders;
   /** The request headers as received: name, value, name, value, … in their order and case. */
-  readonly rawHeaders: readonly string[];
+  get rawHeaders(): readonly string[] {
+    return (this.#rawHeaders ??= this.#rawHeadersSource?.() ?? []);
+  }
+  #rawHeaders: readonly string[] | undefined;
+  readonly #rawHeadersSource: (() => readonly string[]) | undefined;
   route: RouteConfig | undefined;
   /** The headers that will be sent upstream, built before the request phase; any request-phase hook may change them. */
   upstreamHeaders: Record<string, string | string[]>;
@@ -84,7 +88,8 @@ export class RequestContext {
     host: string;
     url: string;
     headers: IncomingHttpHeaders;
-    rawHeaders?: readonly string[];
+    /** Gives the raw header list when first asked for (building it costs a scan of the head). */
+    rawHeaders?: () => readonly string[];
   }) {
     this.id = init.id;
     this.start = init.start;
@@ -99,7 +104,7 @@ export class RequestContext {
     const q = init.url.indexOf('?');
     this.path = normalizePath(q === -1 ? init.url : init.url.slice(0, q));
     this.headers = init.headers;
-    this.rawHeaders = init.rawHeaders ?? [];
+    this.#rawHeadersSource = init.rawHeaders;
     this.route = undefined;
     this.upstreamHeaders = {};
     this.upstreamUrl = init.url;

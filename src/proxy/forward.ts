@@ -3,11 +3,11 @@
 // a stream the pool reads), maps failures to 502/504 before the head is sent and to an aborted
 // client connection after, and retries idempotent, bodyless requests on another server when the
 // connection could not be made.
-import type { Readable, Transform } from 'node:stream';
+import { type Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream';
 import type { RequestContext } from './context.ts';
+import type { Downstream } from './downstream.ts';
 import type { ResponseHead } from './plugin.ts';
-import type { BodySink, ClientResponse } from './respond.ts';
 import type { RequestController as Controller, ResponseHandler } from './upstream/http1-pool.ts';
 
 /** What an exchange needs from the request handler: results flow back through these. */
@@ -25,7 +25,7 @@ const noop = () => {};
 export class Exchange<P> implements ResponseHandler {
   readonly #owner: ExchangeOwner<Exchange<P>>;
   readonly #ctx: RequestContext;
-  readonly #res: ClientResponse;
+  readonly #down: Downstream;
   /** performance.now() when the request was handed to the pool. */
   readonly dispatchedAt: number;
   /** The origin server this exchange went to (the owner's type). */
@@ -34,8 +34,8 @@ export class Exchange<P> implements ResponseHandler {
   get ctx(): RequestContext {
     return this.#ctx;
   }
-  get res(): ClientResponse {
-    return this.#res;
+  get down(): Downstream {
+    return this.#down;
   }
   #controller: Controller | undefined = undefined;
   /** The request reached a connection: from here on nothing is retried. */
@@ -46,29 +46,39 @@ export class Exchange<P> implements ResponseHandler {
   #transformError: HookFailure | undefined = undefined;
   /** The origin's body is complete and the body transforms are still delivering it. */
   #draining = false;
-  /** Where body bytes go: the client response, or the first of the body transforms. */
-  #sink: BodySink | undefined = undefined;
-  readonly #onClientClose: () => void;
-  readonly #resume: () => void;
+  /** With body transforms: the first of them, where origin bytes go. */
+  #transform: Transform | undefined = undefined;
+  /** With body transforms: the end of their pipeline, writing to the client. */
+  #out: DownstreamWritable | undefined = undefined;
+  #resume: (() => void) | undefined = undefined;
+  /** The origin's response ended while asynchronous head hooks were still running. */
+  #endedBeforeHead = false;
 
-  constructor(owner: ExchangeOwner<Exchange<P>>, ctx: RequestContext, res: ClientResponse, peer: P) {
+  constructor(owner: ExchangeOwner<Exchange<P>>, ctx: RequestContext, down: Downstream, peer: P) {
     this.#owner = owner;
     this.#ctx = ctx;
-    this.#res = res;
+    this.#down = down;
     this.peer = peer;
     this.dispatchedAt = performance.now();
-    this.#resume = () => this.#controller?.resume();
-    this.#onClientClose = () => {
-      if (this.#done) return;
-      // A failed body transform makes the pipeline close the response too: that is not the client leaving.
-      if (this.#transformError !== undefined) {
-        this.#controller?.abort(this.#transformError);
-        return;
-      }
-      this.#clientGone = true;
-      this.#controller?.abort(new ClientGoneError());
-    };
-    res.once('close', this.#onClientClose);
+  }
+
+  /** The client's connection or stream ended before the response did. */
+  clientGone(): void {
+    if (this.#done) return;
+    // A failed body transform makes the pipeline abort the response too: that is not the client leaving.
+    if (this.#transformError !== undefined) {
+      this.#controller?.abort(this.#transformError);
+      return;
+    }
+    this.#clientGone = true;
+    this.#out?.destroy(new ClientGoneError());
+    this.#controller?.abort(new ClientGoneError());
+  }
+
+  /** The client took what was waiting: writing may go on. */
+  drained(): void {
+    if (this.#out !== undefined) this.#out.drained();
+    else this.#controller?.resume();
   }
 
   onRequestStart(controller: Controller): void {
@@ -95,38 +105,51 @@ export class Exchange<P> implements ResponseHandler {
     }
     controller.pause();
     transforms.then(
-      (t) => {
-        if (this.#done) return;
-        try {
-          this.#start(head, t);
-        } catch (err) {
-          controller.abort(new HookFailure(err));
-          return;
-        }
-        controller.resume();
-      },
-      (err: unknown) => controller.abort(new HookFailure(err)),
+      (t) => this.#afterHeadHooks(controller, head, t, undefined),
+      (err: unknown) => this.#afterHeadHooks(controller, head, undefined, err),
     );
   }
 
+  /** The asynchronous response-head hooks are done (`transforms`) or failed (`error`). */
+  #afterHeadHooks(controller: Controller, head: ResponseHead, transforms: Transform[] | undefined, error: unknown): void {
+    const ended = this.#endedBeforeHead;
+    if (this.#done && !ended) return; // failed or aborted meanwhile
+    if (transforms !== undefined) {
+      try {
+        this.#start(head, transforms);
+      } catch (err) {
+        error = err;
+      }
+    }
+    if (!this.#headSent) {
+      const failure = new HookFailure(error);
+      if (ended) {
+        this.#endedBeforeHead = false;
+        this.#owner.onFailure(this, failure, false);
+      } else controller.abort(failure);
+      return;
+    }
+    if (ended) this.#endBody();
+    else controller.resume();
+  }
+
   #start(head: ResponseHead, transforms: Transform[]): void {
-    const res = this.#res;
+    const down = this.#down;
     const ctx = this.#ctx;
     ctx.status = head.status;
     if (transforms.length > 0) delete head.headers['content-length'];
-    res.writeHead(head.status, head.headers);
+    down.writeHead(head.status, head.headers);
     this.#headSent = true;
     ctx.timings.ttfbMs = performance.now() - ctx.start;
-    if (transforms.length === 0) {
-      this.#sink = res;
-      return;
-    }
+    if (transforms.length === 0) return;
     const last = transforms[transforms.length - 1];
     last.on('data', (chunk: Buffer) => {
       ctx.bytesSent += chunk.length;
     });
     for (const t of transforms) t.once('error', (err: Error) => (this.#transformError ??= new HookFailure(err)));
-    pipeline([...transforms, res] as unknown as [Readable, NodeJS.WritableStream], (err) => {
+    const out = new DownstreamWritable(down);
+    this.#out = out;
+    pipeline([...transforms, out] as unknown as [Readable, NodeJS.WritableStream], (err) => {
       if (this.#draining) {
         // The origin's part is over; the exchange ends when the transforms have delivered (or failed).
         this.#draining = false;
@@ -134,37 +157,51 @@ export class Exchange<P> implements ResponseHandler {
         this.#owner.onDone(this, failure === undefined, failure);
       } else if (err && !this.#done && !this.#clientGone) this.#controller?.abort(this.#transformError ?? new HookFailure(err));
     });
-    this.#sink = transforms[0];
+    this.#transform = transforms[0];
+    this.#resume = () => this.#controller?.resume();
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
-    const sink = this.#sink;
-    if (sink === undefined) return;
-    if (sink === this.#res) this.#ctx.bytesSent += chunk.length;
-    if (!sink.write(chunk)) {
-      controller.pause();
-      sink.once('drain', this.#resume);
+    if (!this.#headSent) return;
+    const t = this.#transform;
+    const down = this.#down;
+    if (t === undefined) {
+      this.#ctx.bytesSent += chunk.length;
+      const ok = down.write(chunk);
+      // The origin client reuses its read buffer unless told that this chunk is still queued.
+      if (down.holding) controller.keep();
+      if (!ok) controller.pause();
+    } else {
+      controller.keep();
+      if (!t.write(chunk)) {
+        controller.pause();
+        t.once('drain', this.#resume!);
+      }
     }
   }
 
   onResponseEnd(): void {
     if (this.#done) return;
     this.#done = true;
-    this.#res.off('close', this.#onClientClose);
-    const sink = this.#sink;
-    if (sink === this.#res) this.#res.end();
-    else if (sink !== undefined) {
+    // Asynchronous head hooks still running (a response without a body ends at once): the end follows the head.
+    if (!this.#headSent) this.#endedBeforeHead = true;
+    else this.#endBody();
+  }
+
+  #endBody(): void {
+    const t = this.#transform;
+    if (t === undefined) {
+      this.#down.end();
+      this.#owner.onDone(this, true, undefined);
+    } else {
       this.#draining = true;
-      sink.end();
-      return;
+      t.end();
     }
-    this.#owner.onDone(this, true, undefined);
   }
 
   onResponseError(_controller: Controller, err: Error): void {
     if (this.#done) return;
     this.#done = true;
-    this.#res.off('close', this.#onClientClose);
     if (this.#clientGone || err instanceof ClientGoneError) {
       this.#owner.onDone(this, false, err);
       return;
@@ -175,9 +212,42 @@ export class Exchange<P> implements ResponseHandler {
     }
     // The head is out: the only honest signal left is to abort the client connection, so the
     // client sees a truncated response rather than a complete-looking one.
-    this.#res.destroy(err);
-    this.#sink?.on('error', noop);
+    this.#down.abort();
+    this.#transform?.on('error', noop);
+    this.#out?.on('error', noop);
     this.#owner.onDone(this, false, err);
+  }
+}
+
+/** The end of a body-transform pipeline: writes to the client, with its backpressure. */
+class DownstreamWritable extends Writable {
+  readonly #down: Downstream;
+  #waiting: ((err?: Error | null) => void) | undefined = undefined;
+
+  constructor(down: Downstream) {
+    super();
+    this.#down = down;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.#down.write(chunk)) done();
+    else this.#waiting = done;
+  }
+
+  drained(): void {
+    const done = this.#waiting;
+    this.#waiting = undefined;
+    done?.();
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    this.#down.end();
+    done();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    if (err && !(err instanceof ClientGoneError)) this.#down.abort();
+    done(err);
   }
 }
 

@@ -1,23 +1,22 @@
 // The request path of one worker, phase by phase: context → route → request hooks → access
 // hooks → upstream request → upstream hooks → origin exchange → response head hooks → body
-// transforms → log. One ProxyHandler serves one configuration; a reload builds a new one.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
+// transforms → log. One ProxyHandler serves one configuration; a reload builds a new one. It sees
+// requests only as Downstreams, so HTTP/1 and HTTP/2 run exactly the same path.
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config, RouteConfig } from '../config/types.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { WorkerMetrics } from '../observability/metrics.ts';
 import { RequestContext } from './context.ts';
+import type { Downstream, DownstreamListener } from './downstream.ts';
 import { errorReply } from './error-page.ts';
 import { classifyUpstreamError, ClientGoneError, Exchange, HookFailure, type ExchangeOwner } from './forward.ts';
-import { hasRequestBody, upstreamRequestHeaders, VIA_NAME } from './headers.ts';
+import type { ClientInfo, RequestSink } from './http1/connection.ts';
+import { upstreamRequestHeaders, viaEntry } from './headers.ts';
 import { rawPrefixEnd, segmentCount } from './normalize-path.ts';
 import type { Reply, ResponseHead } from './plugin.ts';
 import type { PhaseHooks } from './plugins.ts';
-import type { ClientResponse } from './respond.ts';
 import type { Router } from './router.ts';
 import type { UpstreamGroup } from './upstream/group.ts';
 import type { Peer } from './upstream/peer.ts';
@@ -31,71 +30,71 @@ export interface CompiledRoute {
   hooks: PhaseHooks;
 }
 
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-
 /** Request id: a random per-worker prefix and a counter — unique across workers, no per-request entropy cost. */
 const ID_PREFIX = randomBytes(6).toString('hex');
 let idCounter = 0;
 const nextId = (): string => `${ID_PREFIX}${(idCounter++).toString(36).padStart(6, '0')}`;
-const VALID_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 const NO_TRANSFORMS: Transform[] = [];
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
-interface InFlight {
-  req: ClientRequest;
-  route: CompiledRoute;
-  hasBody: boolean;
-  tried: Set<Peer> | undefined;
-  /** Counts a body of unknown length against limits.max_body_size. */
-  limit: BodyLimit | undefined;
+/** Characters of a request id taken from the client (with request_id.trust_incoming): [A-Za-z0-9._:@-], 1 to 128. */
+function validId(id: string): boolean {
+  if (id.length === 0 || id.length > 128) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    const ok = (c >= 48 && c <= 58) || (c >= 64 && c <= 90) || (c >= 97 && c <= 122) || c === 46 || c === 95 || c === 45;
+    if (!ok) return false;
+  }
+  return true;
 }
-
-/** Marks a client connection that has carried at least one request (see hasServedRequest). */
-const SERVED = Symbol('frontline.served');
-
-/** The connection has carried a request: when idle during a stop, it is a keep-alive leftover. */
-export const hasServedRequest = (socket: object): boolean => SERVED in socket;
-
-/** Why Node's parser ended the request in progress on a connection (a body too slow or malformed). */
-const REJECTED = Symbol('frontline.rejected');
-type Rejection = { status: number; reason: string };
-
-/** Records, for the access log, that the request in progress on `socket` was answered with `status` (the first answer counts). */
-export const markRejected = (socket: object, status: number, reason: string): void => {
-  (socket as Record<symbol, Rejection>)[REJECTED] ??= { status, reason };
-};
 
 const isPromise = <T>(v: T | Promise<T>): v is Promise<T> =>
   typeof v === 'object' && v !== null && typeof (v as Promise<T>).then === 'function';
 
 /**
- * The client went away before its request body was complete. `aborted`, not `readableAborted`:
- * an HTTP/2 request whose stream the client reset is ended, not destroyed.
+ * One request on its way through the phases: the client side, its context, and what the phases
+ * decided. It is the downstream's listener, and passes the client's drain and departure on to the
+ * exchange with the origin in progress.
  */
-const uploadAborted = (req: ClientRequest): boolean => req.aborted;
+class Flight implements DownstreamListener {
+  readonly handler: ProxyHandler;
+  readonly ctx: RequestContext;
+  readonly down: Downstream;
+  route: CompiledRoute | undefined = undefined;
+  hasBody = false;
+  tried: Set<Peer> | undefined = undefined;
+  /** Counts a body of unknown length against limits.max_body_size. */
+  limit: BodyLimit | undefined = undefined;
+  /** The attempt at the origin in progress. */
+  exchange: Exchange<Peer> | undefined = undefined;
 
-/** RFC 9113 §6.5.2: names and values, plus 32 octets per field (pseudo-headers included). */
-function headerListSize(headers: Http2ServerRequest['headers']): number {
-  let size = 0;
-  for (const name in headers) {
-    const value = headers[name];
-    if (typeof value === 'string') size += name.length + value.length + 32;
-    else if (value !== undefined) for (const v of value) size += name.length + v.length + 32;
+  constructor(handler: ProxyHandler, ctx: RequestContext, down: Downstream) {
+    this.handler = handler;
+    this.ctx = ctx;
+    this.down = down;
   }
-  return size;
+
+  onDrain(): void {
+    this.exchange?.drained();
+  }
+
+  onEnd(complete: boolean): void {
+    if (!complete) this.exchange?.clientGone();
+    this.handler.ended(this, complete);
+  }
 }
 
-export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
+/** The flight an exchange belongs to: the handler makes every request's flight its downstream's listener. */
+const flightOf = (exchange: Exchange<Peer>): Flight => exchange.down.listener as Flight;
+
+export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink {
   readonly #config: Config;
   readonly #workerId: number;
   readonly #router: Router<CompiledRoute>;
   readonly #metrics: WorkerMetrics | undefined;
   readonly #accessLog: AccessLog | undefined;
   readonly #log: Logger;
-  readonly #inFlight = new WeakMap<RequestContext, InFlight>();
   readonly #requestIdHeader: string;
-  /** Set during a graceful stop: every response closes its connection. */
-  draining = false;
   requests = 0;
   requestsActive = 0;
 
@@ -116,100 +115,90 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     this.#requestIdHeader = deps.config.requestId.header;
   }
 
-  /** The `request` listener of every listener's server. */
-  readonly handle = (req: ClientRequest, res: ClientResponse): void => {
+  /** Takes a request from a connection (HTTP/1) or a stream (HTTP/2). */
+  handle(down: Downstream): void {
     this.requests++;
     this.requestsActive++;
     this.#metrics?.requestStarted();
-    const ctx = this.#context(req);
-    res.once('close', () => this.#finish(ctx, req, res));
-    if (req.httpVersionMajor !== 2) {
-      (req.socket as unknown as Record<symbol, boolean>)[SERVED] = true;
-      const h1 = res as unknown as ServerResponse & { maxRequestsOnConnectionReached?: boolean };
-      // Node answers the last request max_requests_per_connection allows with "Connection: close"
-      // but keeps the connection until its keep-alive timeout; not keeping it alive closes it.
-      if (this.draining || h1.maxRequestsOnConnectionReached) h1.shouldKeepAlive = false;
-    }
+    const ctx = this.#context(down);
+    const flight = new Flight(this, ctx, down);
+    down.listener = flight;
 
-    const headers = req.headers;
-    if (req.httpVersionMajor === 2) {
-      // Node enforces SETTINGS_MAX_HEADER_LIST_SIZE only once the client has acknowledged it.
+    const headers = down.headers;
+    if (down.headTooLarge) {
       const maxHead = this.#config.limits.maxHeaderSize;
-      if (maxHead > 0 && headerListSize(headers) > maxHead) {
-        this.#fail(ctx, res, 431, `The request headers are larger than this server accepts (${maxHead} bytes).`, undefined);
-        return;
-      }
-    } else if (req.httpVersionMinor === 1 && headers.host === undefined) {
-      // Checked here rather than by Node (requireHostHeader), whose 400 has no body and no log line.
-      this.#fail(ctx, res, 400, 'The request has no Host header, which HTTP/1.1 requires.', undefined, true);
+      this.#fail(flight, 431, `The request headers are larger than this server accepts (${maxHead} bytes).`);
+      return;
+    }
+    if (down.httpVersion === '1.1' && headers.host === undefined) {
+      this.#fail(flight, 400, 'The request has no Host header, which HTTP/1.1 requires.', true);
+      return;
+    }
+    if (down.method === 'CONNECT') {
+      this.#fail(flight, 405, 'frontline does not open CONNECT tunnels.', true);
       return;
     }
     const route = this.#router.match(ctx.host, ctx.path);
     if (route === undefined) {
-      this.#fail(ctx, res, 404, `This server has no site for host "${ctx.host}" and path "${ctx.path}".`, undefined);
+      this.#fail(flight, 404, `This server has no site for host "${ctx.host}" and path "${ctx.path}".`);
       return;
     }
+    flight.route = route;
     ctx.route = route.config;
     const max = this.#config.limits.maxBodySize;
     if (max > 0 && Number(headers['content-length'] ?? 0) > max) {
-      this.#fail(ctx, res, 413, `The request body is larger than this server accepts (${max} bytes).`, route);
+      this.#fail(flight, 413, `The request body is larger than this server accepts (${max} bytes).`);
       return;
     }
-    const hasBody = req.httpVersionMajor === 2 ? !(req as Http2ServerRequest).stream.endAfterHeaders : hasRequestBody(headers);
-    this.#inFlight.set(ctx, { req, route, hasBody, tried: undefined, limit: undefined });
+    flight.hasBody = down.hasBody;
     // Before the request phase, so that every phase may change what goes upstream.
     this.#prepareUpstream(ctx, route);
     const hooks = route.hooks;
     if (hooks.request.length === 0 && hooks.access.length === 0 && hooks.upstream.length === 0) {
-      this.#dispatch(ctx, res);
+      this.#dispatch(flight);
     } else {
-      this.#runRequestPhases(ctx, res, route).catch((err: Error) => this.#pluginFailed(ctx, res, route, err));
+      this.#runRequestPhases(flight, route).catch((err: Error) => this.#pluginFailed(flight, err));
     }
-  };
+  }
 
-  #context(req: ClientRequest): RequestContext {
-    const headers = req.headers;
+  #context(down: Downstream): RequestContext {
+    const headers = down.headers;
     const authority = headers.host ?? (headers[':authority'] as string | undefined) ?? '';
     const colon = authority.charCodeAt(0) === 91 /* [ IPv6 */ ? authority.indexOf(']') + 1 : authority.indexOf(':');
     const host = (colon > 0 ? authority.slice(0, colon) : authority).toLowerCase();
     let id: string | undefined;
     if (this.#config.requestId.trustIncoming) {
       const incoming = headers[this.#requestIdHeader];
-      if (typeof incoming === 'string' && VALID_ID.test(incoming)) id = incoming;
+      if (typeof incoming === 'string' && validId(incoming)) id = incoming;
     }
-    const socket = req.socket;
     return new RequestContext({
       id: id ?? nextId(),
       start: performance.now(),
       workerId: this.#workerId,
-      clientAddress: socket.remoteAddress ?? '',
-      clientPort: socket.remotePort ?? 0,
-      scheme: (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
-      httpVersion: req.httpVersion,
-      method: req.method ?? 'GET',
+      clientAddress: down.remoteAddress,
+      clientPort: down.remotePort,
+      scheme: down.encrypted ? 'https' : 'http',
+      httpVersion: down.httpVersion,
+      method: down.method,
       host,
-      url: req.url ?? '/',
+      url: down.url,
       headers,
-      rawHeaders: req.rawHeaders,
+      rawHeaders: () => down.rawHeaders(),
     });
   }
 
-  async #runRequestPhases(ctx: RequestContext, res: ClientResponse, route: CompiledRoute): Promise<void> {
+  async #runRequestPhases(flight: Flight, route: CompiledRoute): Promise<void> {
+    const { ctx } = flight;
     const hooks = route.hooks;
-    for (const phase of [hooks.request, hooks.access] as const) {
+    for (const phase of [hooks.request, hooks.access, hooks.upstream] as const) {
       for (const hook of phase) {
         let reply = hook(ctx);
         if (isPromise(reply)) reply = await reply;
-        if (reply) return this.#reply(ctx, res, reply, route);
+        if (reply) return this.#reply(flight, reply);
       }
     }
-    for (const hook of hooks.upstream) {
-      let reply = hook(ctx);
-      if (isPromise(reply)) reply = await reply;
-      if (reply) return this.#reply(ctx, res, reply, route);
-    }
-    if (res.writableEnded || res.destroyed) return;
-    this.#dispatch(ctx, res);
+    if (flight.down.done) return;
+    this.#dispatch(flight);
   }
 
   #prepareUpstream(ctx: RequestContext, route: CompiledRoute): void {
@@ -225,42 +214,37 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     }
   }
 
-  #dispatch(ctx: RequestContext, res: ClientResponse): void {
-    const flight = this.#inFlight.get(ctx);
-    if (flight === undefined) return;
-    const { route } = flight;
+  #dispatch(flight: Flight): void {
+    const { ctx, down } = flight;
+    const route = flight.route!;
     const peer = route.group.pick(ctx, flight.tried);
     if (peer === undefined) {
       this.#log.error({ upstream: route.config.upstream, request_id: ctx.id }, `upstream "${route.config.upstream}": no server available`);
       ctx.error = 'no upstream server available';
-      this.#fail(ctx, res, 502, `No origin server of this site is available (upstream "${route.config.upstream}").`, route);
+      this.#fail(flight, 502, `No origin server of this site is available (upstream "${route.config.upstream}").`);
       return;
     }
     ctx.upstreamAttempts++;
     ctx.upstreamAddress = peer.origin;
     route.group.started(peer);
-    let body: ClientRequest | Transform | null = null;
-    if (flight.hasBody) {
+    let body: Readable | null = null;
+    if (flight.hasBody && down.body !== null) {
       const max = this.#config.limits.maxBodySize;
-      body = max > 0 && ctx.headers['content-length'] === undefined ? flight.req.pipe((flight.limit = new BodyLimit(max))) : flight.req;
+      body = max > 0 && ctx.headers['content-length'] === undefined ? down.body.pipe((flight.limit = new BodyLimit(max))) : down.body;
     }
-    const exchange = new Exchange<Peer>(this, ctx, res, peer);
-    peer.pool.dispatch(
-      { path: ctx.upstreamUrl, method: ctx.method as 'GET', headers: ctx.upstreamHeaders, body },
-      exchange,
-    );
+    const exchange = new Exchange<Peer>(this, ctx, down, peer);
+    flight.exchange = exchange;
+    peer.pool.dispatch({ path: ctx.upstreamUrl, method: ctx.method as 'GET', headers: ctx.upstreamHeaders, body }, exchange);
   }
 
   onHead(exchange: Exchange<Peer>, head: ResponseHead): Transform[] | Promise<Transform[]> {
     const ctx = exchange.ctx;
-    const flight = this.#inFlight.get(ctx);
     const headers = head.headers;
-    const via = `${ctx.httpVersion === '2.0' ? '2' : ctx.httpVersion} ${VIA_NAME}`;
+    const via = viaEntry(ctx.httpVersion);
     const prior = headers.via;
     headers.via = prior ? `${prior}, ${via}` : via;
     headers[this.#requestIdHeader] = ctx.id;
-    if (flight === undefined) return NO_TRANSFORMS;
-    const hooks = flight.route.hooks;
+    const hooks = flightOf(exchange).route!.hooks;
     if (hooks.responseHeaders.length === 0 && hooks.responseBody.length === 0) return NO_TRANSFORMS;
     for (let i = 0; i < hooks.responseHeaders.length; i++) {
       const done = hooks.responseHeaders[i](ctx, head);
@@ -276,11 +260,10 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
   }
 
   onFailure(exchange: Exchange<Peer>, err: Error, retryable: boolean): void {
-    const ctx = exchange.ctx;
-    const res = exchange.res;
-    const flight = this.#inFlight.get(ctx);
-    if (flight === undefined || this.#uploadFailed(exchange, flight) || this.#hookFailed(exchange, flight, err)) return;
-    const { route } = flight;
+    const flight = flightOf(exchange);
+    if (this.#uploadFailed(exchange, flight) || this.#hookFailed(exchange, flight, err)) return;
+    const { ctx, down } = flight;
+    const route = flight.route!;
     const group = route.group;
     const { kind, status } = classifyUpstreamError(err);
     const code = (err as { code?: string }).code;
@@ -292,17 +275,17 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     );
     this.#metrics?.upstreamError(route.config.upstream, kind);
     const upstream = route.config.upstream;
-    const message = err.message || (err as { code?: string }).code || 'unknown error';
+    const message = err.message || code || 'unknown error';
     if (
       retryable &&
       !flight.hasBody &&
       IDEMPOTENT.has(ctx.method) &&
       ctx.upstreamAttempts <= (this.#config.upstreams.get(upstream)?.retries ?? 0) &&
-      !res.destroyed
+      !down.done
     ) {
       (flight.tried ??= new Set()).add(exchange.peer);
       this.#log.warn({ upstream, origin: exchange.peer.origin, request_id: ctx.id, err: message }, `upstream "${upstream}": ${exchange.peer.origin} failed (${message}); retrying on another server`);
-      this.#dispatch(ctx, res);
+      this.#dispatch(flight);
       return;
     }
     ctx.error = `upstream ${exchange.peer.origin}: ${message}`;
@@ -314,26 +297,26 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
       status === 504
         ? `The origin server of this site did not answer in time (upstream "${upstream}").`
         : `frontline could not get a response from the origin server of this site (upstream "${upstream}": ${kind === 'connect' ? 'connection refused or unreachable' : 'connection failed'}).`;
-    this.#fail(ctx, res, status, detail, route);
+    this.#fail(flight, status, detail);
   }
 
   onDone(exchange: Exchange<Peer>, ok: boolean, err: Error | undefined): void {
-    const ctx = exchange.ctx;
-    const flight = this.#inFlight.get(ctx);
-    if (flight === undefined) return;
+    const flight = flightOf(exchange);
+    const { ctx } = flight;
+    const route = flight.route!;
     const latency = ctx.timings.upstreamFirstByteMs >= 0 ? ctx.timings.upstreamFirstByteMs : performance.now() - exchange.dispatchedAt;
     if (ok || err instanceof ClientGoneError) {
-      flight.route.group.finished(exchange.peer, 'ok', latency);
+      route.group.finished(exchange.peer, 'ok', latency);
       return;
     }
     if (this.#uploadFailed(exchange, flight) || this.#hookFailed(exchange, flight, err)) return;
     const { kind } = classifyUpstreamError(err ?? new Error('aborted'));
-    flight.route.group.finished(exchange.peer, kind === 'error' ? 'error' : 'timeout', latency, (err as { code?: string } | undefined)?.code ?? err?.message);
-    this.#metrics?.upstreamError(flight.route.config.upstream, kind);
+    route.group.finished(exchange.peer, kind === 'error' ? 'error' : 'timeout', latency, (err as { code?: string } | undefined)?.code ?? err?.message);
+    this.#metrics?.upstreamError(route.config.upstream, kind);
     ctx.error = `response from ${exchange.peer.origin} cut short: ${err?.message ?? 'aborted'}`;
     this.#log.error(
-      { upstream: flight.route.config.upstream, origin: exchange.peer.origin, request_id: ctx.id, err: err?.message },
-      `upstream "${flight.route.config.upstream}": response body from ${exchange.peer.origin} cut short (${err?.message}); client connection aborted`,
+      { upstream: route.config.upstream, origin: exchange.peer.origin, request_id: ctx.id, err: err?.message },
+      `upstream "${route.config.upstream}": response body from ${exchange.peer.origin} cut short (${err?.message}); client connection aborted`,
     );
   }
 
@@ -343,22 +326,24 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
    * wrong, so for its health the exchange went well. A body over the limit gets 413 if no
    * response has started (after one has, the exchange has aborted the client connection).
    */
-  #uploadFailed(exchange: Exchange<Peer>, flight: InFlight): boolean {
+  #uploadFailed(exchange: Exchange<Peer>, flight: Flight): boolean {
     const overLimit = flight.limit?.exceeded === true;
-    if (!overLimit && !(flight.hasBody && uploadAborted(flight.req))) return false;
-    const { ctx, res, peer } = exchange;
+    if (!overLimit && !(flight.hasBody && flight.down.uploadAborted)) return false;
+    const { ctx } = flight;
+    const { peer } = exchange;
+    const route = flight.route!;
     const latency = ctx.timings.upstreamFirstByteMs >= 0 ? ctx.timings.upstreamFirstByteMs : performance.now() - exchange.dispatchedAt;
-    flight.route.group.finished(peer, 'ok', latency);
+    route.group.finished(peer, 'ok', latency);
     const max = this.#config.limits.maxBodySize;
     ctx.error = overLimit ? `request body larger than limits.max_body_size (${max} bytes)` : 'client aborted the request body';
     this.#log.info(
-      { upstream: flight.route.config.upstream, origin: peer.origin, request_id: ctx.id },
+      { upstream: route.config.upstream, origin: peer.origin, request_id: ctx.id },
       overLimit
         ? `request body passed limits.max_body_size (${max} bytes) on its way to ${peer.origin}; upload stopped`
         : `client aborted its request body on its way to ${peer.origin}`,
     );
     // The rest of the body is never read, so the connection cannot carry another request.
-    if (overLimit) this.#fail(ctx, res, 413, `The request body is larger than this server accepts (${max} bytes).`, flight.route, true);
+    if (overLimit) this.#fail(flight, 413, `The request body is larger than this server accepts (${max} bytes).`, true);
     return true;
   }
 
@@ -366,32 +351,34 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
    * A response-phase hook or body transform failed: the origin answered fine. 500 if nothing was
    * sent yet; otherwise the exchange has already aborted the client connection.
    */
-  #hookFailed(exchange: Exchange<Peer>, flight: InFlight, err: Error | undefined): boolean {
+  #hookFailed(exchange: Exchange<Peer>, flight: Flight, err: Error | undefined): boolean {
     if (!(err instanceof HookFailure)) return false;
-    const { ctx, res, peer } = exchange;
+    const { ctx, down } = flight;
     const latency = ctx.timings.upstreamFirstByteMs >= 0 ? ctx.timings.upstreamFirstByteMs : performance.now() - exchange.dispatchedAt;
-    flight.route.group.finished(peer, 'ok', latency);
+    flight.route!.group.finished(exchange.peer, 'ok', latency);
     const cause = err.cause instanceof Error ? err.cause : err;
-    if (res.headersSent) {
+    if (down.headersSent) {
       ctx.error = err.message;
       this.#log.error({ request_id: ctx.id, err: cause.message, stack: cause.stack }, `${err.message}; client connection aborted`);
-    } else this.#pluginFailed(ctx, res, flight.route, cause);
+    } else this.#pluginFailed(flight, cause);
     return true;
   }
 
   /** Answers with one of frontline's own error pages. `close`: end an HTTP/1 connection after it. */
-  #fail(ctx: RequestContext, res: ClientResponse, status: number, detail: string, route: CompiledRoute | undefined, close = false): void {
+  #fail(flight: Flight, status: number, detail: string, close = false): void {
+    const { ctx } = flight;
     ctx.answeredBy = 'frontline';
     const reply = errorReply(status, detail, ctx.id);
     // HTTP/2 forbids the Connection header; a stream ends on its own.
     if (close && ctx.httpVersion !== '2.0') reply.headers = { ...reply.headers, connection: 'close' };
-    this.#reply(ctx, res, reply, route);
+    this.#reply(flight, reply);
   }
 
   /** Answers the request from frontline itself (a plugin's reply or an error page). */
-  #reply(ctx: RequestContext, res: ClientResponse, reply: Reply, route: CompiledRoute | undefined): void {
-    if (res.headersSent || res.destroyed) {
-      res.destroy();
+  #reply(flight: Flight, reply: Reply): void {
+    const { ctx, down } = flight;
+    if (down.headersSent || down.done) {
+      down.abort();
       return;
     }
     const body = reply.body === undefined ? undefined : typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
@@ -399,40 +386,48 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     head.headers['content-length'] = String(body?.length ?? 0);
     head.headers[this.#requestIdHeader] = ctx.id;
     ctx.answeredBy ??= 'plugin';
-    const hooks = route?.hooks.responseHeaders;
+    const hooks = flight.route?.hooks.responseHeaders;
     if (hooks && hooks.length > 0) {
       (async () => {
         for (const hook of hooks) await hook(ctx, head);
       })().then(
-        () => this.#send(ctx, res, head, body),
+        () => this.#send(flight, head, body),
         (err: Error) => {
           this.#log.error({ request_id: ctx.id, err: err.message }, `response-headers hook failed: ${err.message}`);
-          this.#send(ctx, res, head, body);
+          this.#send(flight, head, body);
         },
       );
-    } else this.#send(ctx, res, head, body);
+    } else this.#send(flight, head, body);
   }
 
-  #send(ctx: RequestContext, res: ClientResponse, head: ResponseHead, body: Uint8Array | undefined): void {
-    if (res.headersSent || res.destroyed) return;
+  #send(flight: Flight, head: ResponseHead, body: Uint8Array | undefined): void {
+    const { ctx, down } = flight;
+    if (down.headersSent || down.done) return;
     ctx.status = head.status;
-    res.writeHead(head.status, head.headers);
     ctx.timings.ttfbMs = performance.now() - ctx.start;
     if (body !== undefined && ctx.method !== 'HEAD') ctx.bytesSent = body.length;
-    res.end(body);
+    try {
+      down.respond(head.status, head.headers, body);
+    } catch (err) {
+      // A reply whose status or headers cannot be sent (a plugin's mistake).
+      const message = (err as Error).message;
+      ctx.error = `reply could not be sent: ${message}`;
+      this.#log.error({ request_id: ctx.id, err: message }, `a reply could not be sent: ${message}`);
+      down.abort();
+    }
   }
 
-  #pluginFailed(ctx: RequestContext, res: ClientResponse, route: CompiledRoute, err: Error): void {
-    ctx.error = `plugin failed: ${err.message}`;
-    this.#log.error({ request_id: ctx.id, err: err.message, stack: err.stack }, `a plugin hook failed: ${err.message}`);
-    this.#fail(ctx, res, 500, 'The server failed while handling this request.', route);
+  #pluginFailed(flight: Flight, err: Error): void {
+    flight.ctx.error = `plugin failed: ${err.message}`;
+    this.#log.error({ request_id: flight.ctx.id, err: err.message, stack: err.stack }, `a plugin hook failed: ${err.message}`);
+    this.#fail(flight, 500, 'The server failed while handling this request.');
   }
 
   /**
-   * A request that Node's parser rejected before it became a request (400, 408, 431): counted,
-   * and logged with what is known of it. Gives the request id for the response.
+   * A request that the HTTP/1 parser rejected before it became a request (400, 408, 431, ...):
+   * counted, and logged with what is known of it. Gives the request id for the response.
    */
-  rejected(socket: Socket, status: number, error: string, bytesSent: number): string {
+  rejected(client: ClientInfo, status: number, error: string, bytesSent: number): string {
     this.#metrics?.clientError(status);
     const id = nextId();
     if (this.#accessLog === undefined) return id;
@@ -440,9 +435,9 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
       id,
       start: performance.now(),
       workerId: this.#workerId,
-      clientAddress: socket.remoteAddress ?? '',
-      clientPort: socket.remotePort ?? 0,
-      scheme: (socket as { encrypted?: boolean }).encrypted ? 'https' : 'http',
+      clientAddress: client.remoteAddress,
+      clientPort: client.remotePort,
+      scheme: client.encrypted ? 'https' : 'http',
       httpVersion: '-',
       method: '-',
       host: '',
@@ -457,12 +452,14 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
     return id;
   }
 
-  #finish(ctx: RequestContext, req: ClientRequest, res: ClientResponse): void {
+  /** The request is over (Flight.onEnd): log and count it. */
+  ended(flight: Flight, complete: boolean): void {
+    const { ctx, down } = flight;
     this.requestsActive--;
     ctx.timings.totalMs = performance.now() - ctx.start;
-    if (!res.writableFinished) {
-      // Node's parser may have ended the request (and the upload with it) after it started.
-      const rejection = req.httpVersionMajor === 2 ? undefined : (req.socket as unknown as Record<symbol, Rejection | undefined>)[REJECTED];
+    if (!complete) {
+      // The connection may have rejected the request (and the upload with it) after it started.
+      const rejection = down.rejection;
       if (rejection !== undefined) {
         ctx.error = `request rejected: ${rejection.reason}`;
         if (ctx.status === 0) {
@@ -474,9 +471,9 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>> {
         if (ctx.status === 0) ctx.status = 499;
       }
     }
-    const flight = this.#inFlight.get(ctx);
-    if (flight !== undefined) {
-      for (const hook of flight.route.hooks.log) {
+    const route = flight.route;
+    if (route !== undefined) {
+      for (const hook of route.hooks.log) {
         try {
           // Typed void, but an async hook returns a promise, whose rejection would end the worker.
           const done: unknown = hook(ctx);

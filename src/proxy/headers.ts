@@ -31,6 +31,13 @@ function connectionTokens(value: string | string[] | undefined): string[] | unde
 
 export const VIA_NAME = 'frontline';
 
+/** This hop's Via entry for a request of `httpVersion` ("1.0", "1.1", "2.0"). */
+export function viaEntry(httpVersion: string): string {
+  return httpVersion === '1.1' ? VIA_11 : httpVersion === '2.0' ? VIA_2 : `${httpVersion} ${VIA_NAME}`;
+}
+const VIA_11 = `1.1 ${VIA_NAME}`;
+const VIA_2 = `2 ${VIA_NAME}`;
+
 /**
  * The headers sent upstream: the client's, without hop-by-hop fields and HTTP/2 pseudo-headers,
  * with Host per the route and the forwarding fields appended to any the client sent.
@@ -61,26 +68,30 @@ export function upstreamRequestHeaders(
   const forwarded = `for=${node};host=${quoteIfNeeded(clientHost)};proto=${ctx.scheme}`;
   const prior = src.forwarded;
   out.forwarded = prior ? `${prior}, ${forwarded}` : forwarded;
-  const via = `${ctx.httpVersion === '2.0' ? '2' : ctx.httpVersion} ${VIA_NAME}`;
+  const via = viaEntry(ctx.httpVersion);
   const priorVia = src.via;
   out.via = priorVia ? `${priorVia}, ${via}` : via;
   out[requestIdHeader] = ctx.id;
   return out;
 }
 
-/** A Forwarded parameter value is a token or a quoted string (RFC 7239 §4). */
+let lastValue = '';
+let lastQuoted = '';
+
+/** A Forwarded parameter value is a token or a quoted string (RFC 7239 §4). Most requests name the same host: the last answer is kept. */
 function quoteIfNeeded(value: string): string {
+  if (value === lastValue) return lastQuoted;
+  let quoted = value;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     const token =
       (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 45 || c === 46 || c === 95 || c === 126;
-    if (!token) return `"${value.replace(/["\\]/g, '\\$&')}"`;
+    if (!token) {
+      quoted = `"${value.replace(/["\\]/g, '\\$&')}"`;
+      break;
+    }
   }
-  return value;
-}
-
-/** The request has a body to forward (RFC 9112 §6.3). */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
-  const cl = headers['content-length'];
-  return headers['transfer-encoding'] !== undefined || (cl !== undefined && cl !== '0');
+  lastValue = value;
+  lastQuoted = quoted;
+  return quoted;
 }

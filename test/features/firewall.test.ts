@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { configYaml, freePort, get, load, runCli, Serve, startOrigin as startPlainOrigin, status, tempDir } from '../process/harness.ts';
-import { accessLines, request, startFrontline, startOrigin, waitFor, type Frontline, type Origin } from '../helpers/servers.ts';
+import { accessLines, rawRequest, request, startFrontline, startOrigin, waitFor, type Frontline, type Origin } from '../helpers/servers.ts';
 
 describe('firewall rules in the access phase', () => {
   let origin: Origin;
@@ -35,6 +35,8 @@ describe('firewall rules in the access phase', () => {
           { id: 'block-admin', expression: 'lower(http.request.uri.path) matches "^/admin/"', action: 'block', status: 451, body: 'no admin\n' },
           { id: 'office-only', expression: 'http.request.uri.path eq "/internal" and not ip.src in $office', action: 'block' },
           { id: 'bad-agent', expression: 'any(http.request.headers["user-agent"][*] contains "sqlmap")', action: 'block' },
+          // Header names keep the case they were sent with; the map is keyed by lower-case names.
+          { id: 'debug-header', expression: 'any(http.request.headers.names[*] == "X-Debug-Token") and http.request.headers.values[1] == "t0"', action: 'block', status: 418 },
           { id: 'disabled', expression: 'ssl or not ssl', action: 'block', enabled: false },
         ],
         lists: { office: { type: 'ip', items: ['10.0.0.0/8', '192.168.1.1..192.168.1.9'] } },
@@ -58,6 +60,10 @@ describe('firewall rules in the access phase', () => {
     assert.equal(blocked.status, 403);
     assert.match(blocked.body.toString(), /office-only/);
     assert.equal((await request(url('/x'), { headers: { 'user-agent': 'sqlmap/1.7' } })).status, 403);
+    const raw = await rawRequest(fl.port, 'GET /dbg HTTP/1.1\r\nHost: a.test\r\nX-Debug-Token:  t0 \r\nConnection: close\r\n\r\n');
+    assert.match(raw, /^HTTP\/1\.1 418 /);
+    const lowerCase = await rawRequest(fl.port, 'GET /dbg HTTP/1.1\r\nHost: a.test\r\nx-debug-token: t0\r\nConnection: close\r\n\r\n');
+    assert.match(lowerCase, /^HTTP\/1\.1 200 /);
   });
 
   test('log and skip rules let the request through; the access log names every matching rule', async () => {

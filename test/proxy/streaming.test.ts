@@ -6,6 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { startFrontline, startOrigin, type Frontline, type Origin } from '../helpers/servers.ts';
 
 const CHUNK = Buffer.alloc(64 * 1024, 120);
+/** Bytes that differ from one position to the next, so that a reused buffer would show. */
+const PATTERN = Buffer.alloc(24 * 1024 * 1024);
+for (let i = 0; i < PATTERN.length; i++) PATTERN[i] = (i * 7 + (i >> 13)) % 251;
 const TOTAL = 64 * 1024 * 1024;
 
 describe('streaming with backpressure', () => {
@@ -16,6 +19,20 @@ describe('streaming with backpressure', () => {
 
   before(async () => {
     origin = await startOrigin((req, res) => {
+      if (req.url === '/pattern') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(PATTERN.length) });
+        let at = 0;
+        const pump = () => {
+          while (at < PATTERN.length) {
+            const piece = PATTERN.subarray(at, at + 10_000);
+            at += piece.length;
+            if (!res.write(piece)) return void res.once('drain', pump);
+          }
+          res.end();
+        };
+        pump();
+        return;
+      }
       if (req.url === '/big') {
         written = 0;
         res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(TOTAL) });
@@ -66,6 +83,29 @@ describe('streaming with backpressure', () => {
     });
     req.destroy();
     assert.equal(received, TOTAL, 'every byte arrives once the client reads');
+  });
+
+  it('delivers every byte intact to a client that reads in fits and starts', async () => {
+    const body = await new Promise<Buffer>((resolve, reject) => {
+      http
+        .get(`http://127.0.0.1:${fl.port}/pattern`, { agent: false }, (res) => {
+          const parts: Buffer[] = [];
+          res.on('data', (c: Buffer) => {
+            parts.push(c);
+            // Stop long enough for the socket buffers to fill, so that frontline's writes are
+            // queued (less than a high-water mark at a time) while the origin keeps sending.
+            if (parts.length === 1 || parts.length === 300) {
+              res.pause();
+              setTimeout(() => res.resume(), 600);
+            }
+          });
+          res.on('end', () => resolve(Buffer.concat(parts)));
+          res.on('error', reject);
+        })
+        .on('error', reject);
+    });
+    assert.equal(body.length, PATTERN.length);
+    assert.ok(body.equals(PATTERN), 'the body is byte for byte what the origin sent');
   });
 
   it('streams an upload to the origin before the client has finished sending', async () => {

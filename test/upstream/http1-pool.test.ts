@@ -61,6 +61,46 @@ function pool(url: string, o: Partial<typeof opts> = {}): Http1Pool {
 }
 
 describe('Http1Pool', () => {
+  test('reads into one buffer of its own, reused unless the handler keeps a chunk', async () => {
+    const pattern = Buffer.alloc(2 * 1024 * 1024);
+    for (let i = 0; i < pattern.length; i++) pattern[i] = (i * 7 + (i >> 13)) % 251;
+    const o = await origin((_req, res) => {
+      res.writeHead(200, { 'content-length': String(pattern.length) });
+      let at = 0;
+      const pump = () => {
+        while (at < pattern.length) {
+          const piece = pattern.subarray(at, at + 10_000);
+          at += piece.length;
+          if (!res.write(piece)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const p = pool(o.url);
+    const collect = (keep: boolean) =>
+      new Promise<{ body: Buffer; reads: number; buffers: number }>((resolve, reject) => {
+        const chunks: Buffer[] = [];
+        const memory = new Set<ArrayBufferLike>();
+        p.dispatch({ method: 'GET', path: '/', headers: { host: 'h' }, body: null }, {
+          onRequestStart() {},
+          onResponseStart() {},
+          onResponseData(c, chunk) {
+            chunks.push(chunk); // by reference
+            memory.add(chunk.buffer);
+            if (keep) c.keep();
+          },
+          onResponseEnd: () => resolve({ body: Buffer.concat(chunks), reads: chunks.length, buffers: memory.size }),
+          onResponseError: (_c, err) => reject(err),
+        });
+      });
+    const kept = await collect(true);
+    assert.ok(kept.body.equals(pattern), 'chunks kept with keep() stay intact');
+    assert.equal(kept.buffers, kept.reads, 'each kept chunk has memory of its own');
+    const reused = await collect(false);
+    assert.ok(reused.reads > 1 && reused.buffers === 1, `one buffer for ${reused.reads} reads`);
+  });
+
   test('sends the request head as given and reads a Content-Length response; reuses the connection', async () => {
     let seen: http.IncomingHttpHeaders = {};
     const o = await origin((req, res) => {

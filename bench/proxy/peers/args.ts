@@ -28,4 +28,6 @@ export function announce(name: string, port: number, close: () => void): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // bench/proxy/cost.ts asks for a full garbage collection before a window (node --expose-gc).
+  process.on('SIGUSR2', () => (globalThis as { gc?: () => void }).gc?.());
 }

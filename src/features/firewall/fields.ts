@@ -70,7 +70,7 @@ function args(ctx: RequestContext): { names: Bytes[]; values: Bytes[]; map: Byte
   return { names, values, map: sortedMap(byName) };
 }
 
-/** Header names and values as received (pseudo-headers of HTTP/2 left out), and lower-case name → values. */
+/** Header names and values as received, and lower-case name → values. */
 function headers(ctx: RequestContext): { names: Bytes[]; values: Bytes[]; map: ByteMap } {
   const names: Bytes[] = [];
   const values: Bytes[] = [];
@@ -78,7 +78,6 @@ function headers(ctx: RequestContext): { names: Bytes[]; values: Bytes[]; map: B
   const raw = ctx.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i];
-    if (name.charCodeAt(0) === 0x3a) continue;
     names.push(name);
     values.push(raw[i + 1]);
     const key = name.toLowerCase();
