@@ -199,7 +199,7 @@ export async function until<T>(what: string, timeoutMs: number, check: () => Pro
 }
 
 /** Runs the CLI to completion. */
-export function runCli(args: string[], timeoutMs = 10_000, node = NODE, entry = MAIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(args: string[], timeoutMs = 30_000, node = NODE, entry = MAIN): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(node, [entry, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -248,13 +248,17 @@ export function get(url: string, timeoutMs = 5_000): Promise<{ status: number; b
   });
 }
 
-/** Sends requests back to back on `concurrency` loops until stopped; counts successes and failures. */
-export function load(url: string, concurrency = 2): { stop(): Promise<{ ok: number; failures: string[] }> } {
+/**
+ * Sends requests back to back on `concurrency` loops until stopped — or for `maxMs` at most, so
+ * that a test that fails before it calls stop() does not leave the loops running.
+ */
+export function load(url: string, concurrency = 2, maxMs = 30_000): { stop(): Promise<{ ok: number; failures: string[] }> } {
   let running = true;
+  const deadline = Date.now() + maxMs;
   let ok = 0;
   const failures: string[] = [];
   const loops = Array.from({ length: concurrency }, async () => {
-    while (running) {
+    while (running && Date.now() < deadline) {
       try {
         const r = await get(url);
         if (r.status === 200) ok++;

@@ -165,7 +165,7 @@ upstreams:`,
     assert.equal((await get(`${listenUrl}/after-usr2`)).status, 200);
   });
 
-  test('a reload replaces every worker, one at a time, without a failed request', { timeout: 15_000 }, async (t) => {
+  test('a reload replaces every worker, one at a time, without a failed request', { timeout: 40_000 }, async (t) => {
     writeFileSync(file, configYaml(options));
     const before = await workerPids();
     const traffic = load(listenUrl);
@@ -205,7 +205,7 @@ upstreams:`,
     for (const pid of (await workerPids()).values()) assert.ok(![...before.values()].includes(pid));
   });
 
-  test('a reload can change the number of workers', { timeout: 15_000 }, async () => {
+  test('a reload can change the number of workers', { timeout: 40_000 }, async () => {
     writeFileSync(file, configYaml({ ...options, workers: 3 }));
     assert.equal((await control(socket, { command: 'reload' })).ok, true);
     const three = await status(socket);
@@ -263,7 +263,7 @@ for (const distribution of ['shared', 'round-robin'] as const) {
       await origin.close();
     });
 
-    test('a reload replaces every worker without a failed request', { timeout: 15_000 }, async () => {
+    test('a reload replaces every worker without a failed request', { timeout: 40_000 }, async () => {
       const before = await status(socket);
       for (const w of before.workers) seenPids.add(w.pid!);
       const traffic = load(`http://127.0.0.1:${options.listenPorts[0]}/`);
@@ -281,7 +281,7 @@ for (const distribution of ['shared', 'round-robin'] as const) {
       assert.deepEqual(failures, [], `${failures.length} of ${ok + failures.length} requests failed`);
     });
 
-    test('a reload can add a listener', { timeout: 10_000 }, async () => {
+    test('a reload can add a listener', { timeout: 40_000 }, async () => {
       const added = await freePort();
       writeFileSync(file, configYaml({ ...options, listenPorts: [...options.listenPorts, added] }));
       const reply = await control(socket, { command: 'reload' });
@@ -291,7 +291,7 @@ for (const distribution of ['shared', 'round-robin'] as const) {
       for (const w of (await status(socket)).workers) seenPids.add(w.pid!);
     });
 
-    test('a reload can remove a listener: its socket closes with the last old worker', { timeout: 10_000 }, async () => {
+    test('a reload can remove a listener: its socket closes with the last old worker', { timeout: 40_000 }, async () => {
       const first = options.listenPorts[0];
       const added = await freePort();
       writeFileSync(file, configYaml({ ...options, listenPorts: [added] }));
