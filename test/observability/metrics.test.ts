@@ -60,8 +60,8 @@ test('requests, durations and errors are counted by route, status and upstream',
     assert.equal(find(duration, { route: 'api.example.com/v1/' }, 'frontline_request_duration_seconds_count'), 3);
     const sum = find(duration, { route: 'api.example.com/v1/' }, 'frontline_request_duration_seconds_sum');
     assert.ok(sum !== undefined && Math.abs(sum - 0.0432) < 1e-9);
-    // Not timed: ended when it was counted.
-    assert.equal(find(duration, { route: 'none', le: 0.0005 }, bucket), 1);
+    // Not timed: ended when it was counted (how long that took depends on the machine's load).
+    assert.equal(find(duration, { route: 'none' }, 'frontline_request_duration_seconds_count'), 1);
 
     const ttfb = await values(metrics, 'frontline_ttfb_seconds');
     assert.equal(find(ttfb, { route: 'api.example.com/v1/' }, 'frontline_ttfb_seconds_count'), 2);
