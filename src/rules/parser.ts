@@ -25,7 +25,7 @@ import type { FunctionDefinition, Param } from './function.ts';
 import { compareIp, hexDigit, parseIp, prefixRange } from './ip.ts';
 import { compileRegex, RegexSyntaxError, type Regex } from './regex/index.ts';
 import type { Field, Scheme } from './scheme.ts';
-import { arrayOf, decodeUtf8, elementType, INT64_MAX, INT64_MIN, isArrayType, normalizeInt, utf8Bytes, type Bytes, type Int, type Ip, type Type } from './values.ts';
+import { arrayOf, decodeUtf8, elementType, isUnicodeWhiteSpace, INT64_MAX, INT64_MIN, isArrayType, normalizeInt, utf8Bytes, type Bytes, type Int, type Ip, type Type } from './values.ts';
 import { compileWildcard, WildcardSyntaxError } from './wildcard.ts';
 
 export interface ParserSettings {
@@ -136,8 +136,8 @@ class Parser {
       }
       let start = 0;
       let end = src.length;
-      while (start < end && isWhiteSpace(src.charCodeAt(start))) start++;
-      while (end > start && isWhiteSpace(src.charCodeAt(end - 1))) end--;
+      while (start < end && isUnicodeWhiteSpace(src.charCodeAt(start))) start++;
+      while (end > start && isUnicodeWhiteSpace(src.charCodeAt(end - 1))) end--;
       this.#end = end;
       const [root, rest] = this.#logical(start, 0);
       if (root.type !== 'Bool') {
@@ -898,21 +898,4 @@ function isIpChar(c: number): boolean {
 
 function isListNameChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x2e;
-}
-
-/** Unicode White_Space (what the reference engine trims from both ends). */
-function isWhiteSpace(c: number): boolean {
-  return (
-    (c >= 0x09 && c <= 0x0d) ||
-    c === 0x20 ||
-    c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
 }

@@ -169,3 +169,20 @@ export function utf8OfCodePoint(codePoint: number): Bytes {
     0x80 | (codePoint & 0x3f),
   );
 }
+
+/** Unicode White_Space (Rust's `char::is_whitespace`): what the reference engine trims and `\s` in Unicode mode means. */
+export function isUnicodeWhiteSpace(c: number): boolean {
+  return (
+    (c >= 0x09 && c <= 0x0d) ||
+    c === 0x20 ||
+    c === 0x85 ||
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000
+  );
+}

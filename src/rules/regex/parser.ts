@@ -1,6 +1,7 @@
 // Pattern text → syntax tree, with the syntax and the errors of Rust's regex-syntax parser (the
 // dialect of SPEC.md 7.4): the same escapes, the same class grammar (nesting, `&&`, `--`, `~~`,
 // `[:name:]`), the same flag, group-name and counted-repetition rules, and the same nesting limit.
+import { isUnicodeWhiteSpace } from '../values.ts';
 import type {
   AsciiClassKind,
   AssertionKind,
@@ -106,7 +107,7 @@ class Parser {
     if (!this.ignoreWhitespace) return;
     while (!this.eof()) {
       const c = this.char();
-      if (isWhitespace(c)) {
+      if (isUnicodeWhiteSpace(c)) {
         this.pos++;
       } else if (c === HASH) {
         while (!this.eof() && this.cps[this.pos++] !== NEWLINE);
@@ -132,7 +133,7 @@ class Parser {
       let sawHash = false;
       for (let i = next; i < this.cps.length; i++) {
         const c = this.cps[i];
-        if (isWhitespace(c)) continue;
+        if (isUnicodeWhiteSpace(c)) continue;
         if (!sawHash && c === HASH) {
           sawHash = true;
           continue;
@@ -231,7 +232,7 @@ class Parser {
   }
 
   private parseDecimal(): number | RegexSyntaxError {
-    while (!this.eof() && isWhitespace(this.char())) this.bump();
+    while (!this.eof() && isUnicodeWhiteSpace(this.char())) this.bump();
     const start = this.pos;
     let digits = '';
     while (!this.eof() && this.char() >= DIGIT_0 && this.char() <= DIGIT_9) {
@@ -239,7 +240,7 @@ class Parser {
       this.bumpAndBumpSpace();
     }
     const end = this.pos;
-    while (!this.eof() && isWhitespace(this.char())) this.bumpAndBumpSpace();
+    while (!this.eof() && isUnicodeWhiteSpace(this.char())) this.bumpAndBumpSpace();
     if (digits === '') {
       return new RegexSyntaxError('repetition quantifier expects a valid decimal', this.pattern, start, end);
     }
@@ -733,23 +734,6 @@ function isAsciiLetter(c: number): boolean {
 
 function isHexDigit(c: number): boolean {
   return (c >= DIGIT_0 && c <= DIGIT_9) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
-}
-
-/** Unicode White_Space, as Rust's `char::is_whitespace`. */
-function isWhitespace(c: number): boolean {
-  return (
-    (c >= 0x09 && c <= 0x0d) ||
-    c === 0x20 ||
-    c === 0x85 ||
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000
-  );
 }
 
 const ALPHABETIC = /^\p{Alphabetic}$/u;
