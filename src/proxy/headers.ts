@@ -95,3 +95,17 @@ function quoteIfNeeded(value: string): string {
   lastQuoted = quoted;
   return quoted;
 }
+
+/**
+ * A field name in lower case, from a cache of names seen before (the same few dozen names come
+ * on every request and response); bounded so that a peer cannot grow it without end.
+ */
+const lowerNames = new Map<string, string>();
+export function lowerFieldName(name: string): string {
+  let lower = lowerNames.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowerNames.size < 1024) lowerNames.set(name, lower);
+  }
+  return lower;
+}

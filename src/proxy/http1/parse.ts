@@ -9,6 +9,7 @@
 //
 // No regular expressions: the head is read once as a latin1 string and checked with charCodeAt
 // against class tables.
+import { lowerFieldName } from '../headers.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 
 // Character classes (bit flags) for one byte.
@@ -116,16 +117,6 @@ const SINGLE = new Set([
 const Headers = function (this: object) {} as unknown as { new (): IncomingHttpHeaders };
 Headers.prototype = Object.create(null) as object;
 
-/** Lower-cased field names seen before; bounded so that a client cannot grow it without end. */
-const lowerNames = new Map<string, string>();
-function lower(name: string): string {
-  let l = lowerNames.get(name);
-  if (l === undefined) {
-    l = name.toLowerCase();
-    if (lowerNames.size < 1024) lowerNames.set(name, l);
-  }
-  return l;
-}
 
 /** The value of a Content-Length field: 1 to 15 digits and nothing else, or -1. */
 export function parseLength(v: string): number {
@@ -219,7 +210,7 @@ export class HeadParser {
         return this.#fail(BAD_CHARS);
       }
       if (i === n0) return this.#fail(malformed('empty-name', 'a header line has no name'));
-      const name = lower(s.slice(n0, i));
+      const name = lowerFieldName(s.slice(n0, i));
       i++;
       while (i < len && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
       const v0 = i;

@@ -7,6 +7,7 @@
 // connection reads into one buffer of its own, reused read after read (net's `onread`), unless
 // the handler kept the last slice: a 60 KB response then costs no allocation, and no garbage
 // collection that external memory would trigger.
+import { lowerFieldName } from '../headers.ts';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import tls from 'node:tls';
@@ -138,17 +139,6 @@ const S_TRAILERS = 7;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 /** Size of a plain connection's read buffer (what Node reads at once). */
 const READ_SIZE = 64 * 1024;
-/** Lower-cased header names seen before; bounded so an origin cannot grow it without end. */
-const lowerNames = new Map<string, string>();
-
-function lower(name: string): string {
-  let l = lowerNames.get(name);
-  if (l === undefined) {
-    l = name.toLowerCase();
-    if (lowerNames.size < 512) lowerNames.set(name, l);
-  }
-  return l;
-}
 
 /** Response header names that nearly every response carries, as origins spell them, by length. */
 const COMMON_NAMES: [string, string][][] = [];
@@ -167,7 +157,7 @@ function fieldName(text: string, start: number, len: number): string {
       if (text.startsWith(canonical, start) || text.startsWith(lowerCase, start)) return lowerCase;
     }
   }
-  return lower(text.slice(start, start + len));
+  return lowerFieldName(text.slice(start, start + len));
 }
 
 /** A Content-Length value: 1 to 15 digits, else -1. */
