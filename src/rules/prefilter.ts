@@ -1,18 +1,15 @@
-// The rule-set prefilter: many comparisons decided in one pass per value, and which rules can
-// possibly match this request, found without running them.
+// The rule-set prefilter: many comparisons decided in one pass per value, before any rule runs.
 //
 // Atoms. Every comparison of a value with literals — `contains`, `eq`, `in {…}` on byte strings,
-// `eq`/`ne`/`<`/`in {…}` on integers and IPs — is an atom, and so is `any(x[*] <such a test>)`.
-// Per request, each value that atoms read is read once (memoized, so rules reuse it) and tested
-// against all its literals together: one Aho–Corasick pass for the substrings, one hash lookup
-// for equality, one binary search over precomputed range segments. The result is a bitmap of the
-// atoms that hold, and the compiled rules read an atom's bit instead of comparing again.
+// `eq`/`ne`/`<`/`in {…}` on integers and IPs — is an exact atom, and so is `any(x[*] <such a
+// test>)`. Per request, each value that atoms read is read once (memoized, so rules reuse it) and
+// tested against all its literals together: one Aho–Corasick pass for the substrings, one hash
+// lookup for equality, one binary search over precomputed range segments. The result is a bitmap
+// of the atoms that hold, and the rules (rule-program.ts) read an atom's bit instead of comparing.
 //
-// Candidates. A regex, a wildcard or `starts_with` adds an inexact atom: a literal every match
-// contains (searched case-insensitively where the test is). For every rule, `requirements`
-// derives atoms such that, if the rule is true, at least one of them holds: an `and` needs one
-// of its operands' sets, an `or` all of them together; `not`, `xor` and lists have none, and
-// such rules are always evaluated. Only rules with a requirement met are run.
+// Guards. A regex, a wildcard or `starts_with` has an inexact atom: a literal every match
+// contains (searched case-insensitively where the test is). It does not decide the comparison,
+// but when it does not hold the comparison is false without being run.
 import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
 import type { ValueFn } from './compile.ts';
 import type { ExecutionContext } from './context.ts';
@@ -24,15 +21,25 @@ type Bound = number | bigint;
 type Condition =
   | { readonly kind: 'contains'; readonly folded: boolean; readonly literal: Bytes }
   | { readonly kind: 'equals'; readonly literal: Bytes }
-  | { readonly kind: 'range'; readonly family: 'int' | 4 | 6; readonly start: Bound; readonly end: Bound };
+  | { readonly kind: 'range'; readonly family: 'int' | 4 | 6; readonly start: Bound; readonly end: Bound }
+  /** The value is there (any value). */
+  | { readonly kind: 'present' }
+  /** The value is the Bool true. */
+  | { readonly kind: 'true' };
 
 interface Atom {
   readonly id: number;
   /** The value the conditions are on; with `each`, every element of it. */
   readonly source: IndexExpr;
   readonly each: boolean;
-  /** True when the atom holds exactly when the comparison does (not only when it may). */
+  /** True when the atom decides the comparison (not only is necessary for it). */
   readonly exact: boolean;
+  /**
+   * The atom decides the comparison inversely (`ne`): the comparison holds when the atom does
+   * not — and, where a missing value makes `ne` false, when the `presence` atom holds.
+   */
+  readonly negated: boolean;
+  readonly presence: number | undefined;
   /** The atom holds when any condition does. */
   readonly conditions: readonly Condition[];
 }
@@ -43,6 +50,8 @@ interface SourceGroup {
   readonly contains: Map<Bytes, number[]>;
   readonly folded: Map<Bytes, number[]>;
   readonly equals: Map<Bytes, number[]>;
+  readonly present: number[];
+  readonly truthy: number[];
   readonly ranges: Record<'int' | '4' | '6', { start: Bound; end: Bound; atom: number }[]>;
 }
 
@@ -55,6 +64,8 @@ interface Source {
   readonly folded: MultiSearch | undefined;
   readonly foldedAtoms: Int32Array[];
   readonly equals: Map<Bytes, Int32Array>;
+  readonly present: Int32Array;
+  readonly truthy: Int32Array;
   readonly int: RangeIndex | undefined;
   readonly ipv4: RangeIndex | undefined;
   readonly ipv6: RangeIndex | undefined;
@@ -64,29 +75,11 @@ export class Prefilter {
   readonly #atoms = new Map<string, Atom>();
   readonly #byId: Atom[] = [];
   readonly #nilNotEqual: boolean;
-  /** Rules with no requirement: always candidates. */
-  readonly #always: Int32Array;
-  /** The rules each atom is a requirement of. */
-  #atomRules: Int32Array[] = [];
   #sources: Source[] = [];
-  #ruleWords = 0;
 
   constructor(roots: readonly LogicalExpr[], nilNotEqual: boolean) {
     this.#nilNotEqual = nilNotEqual;
-    this.#ruleWords = Math.ceil(roots.length / 32) || 1;
-    this.#always = new Int32Array(this.#ruleWords);
-    const atomRules: number[][] = [];
-    roots.forEach((root, rule) => {
-      const found = this.#requirements(root, false);
-      if (found === undefined) {
-        this.#always[rule >>> 5] |= 1 << (rule & 31);
-        return;
-      }
-      for (const atom of new Set(found)) (atomRules[atom] ??= []).push(rule);
-    });
-    // Register every other comparison with literals too: rules read their results from the bitmap.
     roots.forEach((root) => this.#registerAll(root));
-    this.#atomRules = Array.from({ length: this.#atoms.size }, (_, atom) => Int32Array.from(atomRules[atom] ?? []));
   }
 
   /** Words of the per-request atom bitmap (ExecutionContext.atoms). */
@@ -102,7 +95,19 @@ export class Prefilter {
   /** The bit of an exact atom for this comparison (`each`: for `any(lhs op rhs)`), if there is one. */
   exactAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined {
     const atom = this.#atoms.get(atomKey(lhs, comparison, each));
-    return atom !== undefined && atom.exact ? atom.id : undefined;
+    return atom !== undefined && atom.exact && !atom.negated ? atom.id : undefined;
+  }
+
+  /** The atom that decides this comparison inversely (`x ne "a"`), with the presence atom it needs. */
+  negatedAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): { atom: number; presence: number | undefined } | undefined {
+    const atom = this.#atoms.get(atomKey(lhs, comparison, each));
+    return atom !== undefined && atom.negated ? { atom: atom.id, presence: atom.presence } : undefined;
+  }
+
+  /** The bit of an inexact atom for this comparison: when it does not hold, neither does the comparison. */
+  guardAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined {
+    const atom = this.#atoms.get(atomKey(lhs, comparison, each));
+    return atom !== undefined && !atom.exact ? atom.id : undefined;
   }
 
   /** Prepares the per-value tests, given how to compute each source value. */
@@ -111,7 +116,6 @@ export class Prefilter {
       const literals = (map: Map<Bytes, number[]>) => [...map.keys()];
       const containsLiterals = literals(group.contains);
       const foldedLiterals = literals(group.folded);
-      const words = this.atomWords;
       return {
         value: value(group.source),
         each: group.each,
@@ -120,18 +124,17 @@ export class Prefilter {
         folded: foldedLiterals.length > 0 ? new MultiSearch(foldedLiterals) : undefined,
         foldedAtoms: foldedLiterals.map((literal) => Int32Array.from(group.folded.get(literal)!)),
         equals: new Map([...group.equals].map(([literal, atoms]) => [literal, Int32Array.from(atoms)])),
-        int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int, words) : undefined,
-        ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4], words) : undefined,
-        ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6], words) : undefined,
+        present: Int32Array.from(group.present),
+        truthy: Int32Array.from(group.truthy),
+        int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int) : undefined,
+        ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4]) : undefined,
+        ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6]) : undefined,
       };
     });
   }
 
-  /**
-   * Decides every atom for this request into `ctx.atoms`, and returns the rules that may match
-   * as a bitmap (bit i = rule i).
-   */
-  candidates(ctx: ExecutionContext): Int32Array {
+  /** Decides every atom for this request into `ctx.atoms`. */
+  decide(ctx: ExecutionContext): void {
     const hits = ctx.atoms;
     hits.fill(0);
     for (const source of this.#sources) {
@@ -145,17 +148,6 @@ export class Prefilter {
         for (const element of (value as ByteMap).values()) test(source, element, hits);
       }
     }
-    const candidates = this.#always.slice();
-    for (let word = 0; word < hits.length; word++) {
-      let bits = hits[word];
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const rules = this.#atomRules[(word << 5) + 31 - Math.clz32(low)];
-        for (let i = 0; i < rules.length; i++) candidates[rules[i] >>> 5] |= 1 << (rules[i] & 31);
-      }
-    }
-    return candidates;
   }
 
   #groups(): Map<string, SourceGroup> {
@@ -164,11 +156,13 @@ export class Prefilter {
       const key = `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
       let group = groups.get(key);
       if (group === undefined) {
-        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), ranges: { int: [], 4: [], 6: [] } };
+        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] } };
         groups.set(key, group);
       }
       for (const condition of atom.conditions) {
         if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
+        else if (condition.kind === 'present') group.present.push(atom.id);
+        else if (condition.kind === 'true') group.truthy.push(atom.id);
         else append(condition.kind === 'equals' ? group.equals : condition.folded ? group.folded : group.contains, condition.literal, atom.id);
       }
     }
@@ -188,38 +182,25 @@ export class Prefilter {
     const key = atomKey(lhs, comparison, each);
     const known = this.#atoms.get(key);
     if (known !== undefined) return known;
-    const found = conditions(lhs, comparison, this.#nilNotEqual);
-    if (found === undefined) return undefined;
-    const atom: Atom = { id: this.#atoms.size, source: found.source ?? source, each, exact: found.exact, conditions: found.conditions };
-    this.#atoms.set(key, atom);
-    this.#byId.push(atom);
-    return atom;
+    const found = conditions(lhs, comparison);
+    // any(x[*] ne "a") is not the negation of any(x[*] eq "a").
+    if (found === undefined || (found.negated && each)) return undefined;
+    const negated = found.negated === true;
+    const presence = negated && !this.#nilNotEqual ? this.#presence(source) : undefined;
+    return this.#add(key, { source: found.source ?? source, each, exact: found.exact, negated, presence, conditions: found.conditions });
   }
 
-  /** Atom ids at least one of which holds whenever `expr` is true; undefined when unknown. */
-  #requirements(expr: LogicalExpr, inAny: boolean): number[] | undefined {
-    switch (expr.kind) {
-      case 'parenthesized':
-        return this.#requirements(expr.expr, inAny);
-      case 'comparison': {
-        const atom = this.#atom(expr.lhs, expr.comparison, inAny);
-        return atom === undefined ? undefined : [atom.id];
-      }
-      case 'quantifier':
-        return expr.op === 'Any' && expr.arg.kind === 'SimpleExpr' ? this.#requirements(expr.arg.value, true) : undefined;
-      case 'combining': {
-        const parts = expr.items.map((item) => this.#requirements(item, inAny));
-        if (expr.op === 'And') {
-          let best: number[] | undefined;
-          for (const part of parts) if (part !== undefined && (best === undefined || this.#selectivity(part) > this.#selectivity(best))) best = part;
-          return best;
-        }
-        if (expr.op === 'Or' && parts.every((part) => part !== undefined)) return (parts as number[][]).flat();
-        return undefined;
-      }
-      default:
-        return undefined;
-    }
+  /** The atom that holds when `source` has a value. */
+  #presence(source: IndexExpr): number {
+    const key = `present ${valueKey(source)}`;
+    return (this.#atoms.get(key) ?? this.#add(key, { source, each: false, exact: true, negated: false, presence: undefined, conditions: [{ kind: 'present' }] })).id;
+  }
+
+  #add(key: string, atom: Omit<Atom, 'id'>): Atom {
+    const added: Atom = { id: this.#atoms.size, ...atom };
+    this.#atoms.set(key, added);
+    this.#byId.push(added);
+    return added;
   }
 
   /** Walks everything (under `not` and `xor` too) so that every eligible comparison gets an atom. */
@@ -238,15 +219,6 @@ export class Prefilter {
         this.#atom(expr.lhs, expr.comparison, inAny);
     }
   }
-
-  /** Higher is more selective: few atoms with long literals (equality and ranges count as long). */
-  #selectivity(ids: readonly number[]): number {
-    let shortest = Infinity;
-    for (const id of ids) {
-      for (const c of this.#byId[id].conditions) shortest = Math.min(shortest, c.kind === 'contains' ? c.literal.length : 16);
-    }
-    return shortest / ids.length;
-  }
 }
 
 function atomKey(lhs: IndexExpr, comparison: Comparison, each: boolean): string {
@@ -264,7 +236,10 @@ function append(map: Map<Bytes, number[]>, literal: Bytes, atom: number): void {
 }
 
 function test(source: Source, value: Value, hits: Int32Array): void {
-  if (typeof value === 'string') {
+  if (source.present.length > 0) mark(hits, source.present);
+  if (value === true) {
+    mark(hits, source.truthy);
+  } else if (typeof value === 'string') {
     const exact = source.equals.get(value);
     if (exact !== undefined) mark(hits, exact);
     if (source.contains !== undefined) source.contains.mark(value, source.containsAtoms, hits);
@@ -282,28 +257,26 @@ function mark(bits: Int32Array, ids: Int32Array): void {
 }
 
 /**
- * Ranges cut the number line into segments at every start and end+1; each segment holds the
- * bitmap of the atoms whose ranges cover it, so a value costs one binary search and one OR.
+ * Ranges cut the number line into segments at every start and end+1; each segment lists the
+ * atoms whose ranges cover it, so a value costs one binary search and marking those atoms.
  */
 class RangeIndex {
   readonly #points: Bound[];
-  readonly #segments: (Int32Array | undefined)[];
+  readonly #segments: Int32Array[];
 
-  constructor(ranges: readonly { start: Bound; end: Bound; atom: number }[], words: number) {
+  constructor(ranges: readonly { start: Bound; end: Bound; atom: number }[]) {
     const points = new Set<Bound>();
     for (const { start, end } of ranges) {
       if (start !== -Infinity) points.add(start);
       if (end !== Infinity) points.add(typeof end === 'bigint' ? end + 1n : end + 1);
     }
     this.#points = [...points].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    this.#segments = new Array(this.#points.length + 1).fill(undefined);
+    const atoms: Set<number>[] = Array.from({ length: this.#points.length + 1 }, () => new Set());
     for (const { start, end, atom } of ranges) {
       const last = this.#segment(end);
-      for (let s = start === -Infinity ? 0 : this.#segment(start); s <= last; s++) {
-        const bits = (this.#segments[s] ??= new Int32Array(words));
-        bits[atom >>> 5] |= 1 << (atom & 31);
-      }
+      for (let s = start === -Infinity ? 0 : this.#segment(start); s <= last; s++) atoms[s].add(atom);
     }
+    this.#segments = atoms.map((set) => Int32Array.from(set));
   }
 
   /** The segment holding `value`: the number of points ≤ value. */
@@ -320,9 +293,7 @@ class RangeIndex {
   }
 
   add(value: Bound, hits: Int32Array): void {
-    const bits = this.#segments[this.#segment(value)];
-    if (bits === undefined) return;
-    for (let i = 0; i < hits.length; i++) hits[i] |= bits[i];
+    mark(hits, this.#segments[this.#segment(value)]);
   }
 }
 
@@ -330,9 +301,9 @@ class RangeIndex {
 function conditions(
   lhs: IndexExpr,
   comparison: Comparison,
-  nilNotEqual: boolean,
-): { conditions: Condition[]; exact: boolean; source?: IndexExpr } | undefined {
+): { conditions: Condition[]; exact: boolean; negated?: boolean; source?: IndexExpr } | undefined {
   const exact = (found: Condition[]) => ({ conditions: found, exact: true });
+  const negated = (found: Condition[]) => ({ conditions: found, exact: true, negated: true });
   const range = (family: 'int' | 4 | 6, start: Bound, end: Bound): Condition => ({ kind: 'range', family, start, end });
   if (lhs.type === 'Bytes') {
     switch (comparison.op) {
@@ -340,6 +311,8 @@ function conditions(
         return comparison.rhs.value.length === 0 ? undefined : exact([{ kind: 'contains', folded: false, literal: comparison.rhs.value }]);
       case 'Equal':
         return comparison.rhs.type === 'Bytes' ? exact([{ kind: 'equals', literal: comparison.rhs.value }]) : undefined;
+      case 'NotEqual':
+        return comparison.rhs.type === 'Bytes' ? negated([{ kind: 'equals', literal: comparison.rhs.value }]) : undefined;
       case 'OneOf':
         return exact(comparison.rhs.map((element) => ({ kind: 'equals', literal: (element as { value: Bytes }).value })));
       case 'Matches': {
@@ -379,8 +352,7 @@ function conditions(
       case 'LessThanEqual':
         return exact([range('int', -Infinity, v)]);
       case 'NotEqual':
-        // When a missing value makes `!=` true, the atom (which needs a value) cannot decide it.
-        return nilNotEqual ? undefined : exact([range('int', -Infinity, v - 1), range('int', v + 1, Infinity)]);
+        return negated([range('int', v, v)]);
       default:
         return undefined;
     }
@@ -392,11 +364,16 @@ function conditions(
         return range(e.start.family, e.start.value, e.end.value);
       }));
     }
-    if (comparison.op === 'Equal' && comparison.rhs.type === 'Ip') {
+    if ((comparison.op === 'Equal' || comparison.op === 'NotEqual') && comparison.rhs.type === 'Ip') {
       const ip = comparison.rhs.value;
-      return exact([range(ip.family, ip.value, ip.value)]);
+      const found = [range(ip.family, ip.value, ip.value)];
+      return comparison.op === 'Equal' ? exact(found) : negated(found);
     }
     return undefined;
+  }
+  if (lhs.type === 'Bool' && comparison.op === 'IsTrue' && lhs.mapEachCount === 0 && lhs.indexes.length === 0 && 'index' in lhs.base) {
+    // A Bool field: reading it is cheap, so it is decided with the others (a function call is not: it may never be needed).
+    return exact([{ kind: 'true' }]);
   }
   if (lhs.type === 'Bool' && comparison.op === 'IsTrue' && lhs.mapEachCount === 0 && lhs.indexes.length === 0 && !('index' in lhs.base)) {
     // starts_with(x, "a") / ends_with(x, "a") need x to contain "a".

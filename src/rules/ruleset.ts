@@ -3,13 +3,15 @@
 // - fields are read once per request (ExecutionContext), and so are derived values such as
 //   `lower(http.user_agent)` that several rules use, and comparisons that several rules repeat;
 // - a prefilter (prefilter.ts) tests every value that rules compare with literals against all
-//   those literals at once, and only rules whose literal conditions can hold are run.
+//   those literals at once; rules (rule-program.ts) read those results as bits, and a regex or
+//   wildcard whose required literal is absent is not run.
 import { comparisonKey, valueKey, type Comparison, type FilterAst, type IndexExpr, type LogicalExpr } from './ast.ts';
-import { Compiler, type BoolFn, type Sharing } from './compile.ts';
+import { Compiler, type Sharing } from './compile.ts';
 import { ExecutionContext, type FieldSource, type ListMatchers } from './context.ts';
 import { RuleParseError } from './errors.ts';
 import { Prefilter } from './prefilter.ts';
 import { parse, type ParserSettings } from './parser.ts';
+import { ruleWords, type RuleWord } from './rule-program.ts';
 import type { Scheme } from './scheme.ts';
 
 export type RuleAction =
@@ -63,8 +65,10 @@ export interface RuleSetOptions {
 export class RuleSet {
   readonly rules: readonly Rule[];
   readonly scheme: Scheme;
-  readonly #filters: BoolFn[];
+  readonly #words: RuleWord[];
   readonly #prefilter: Prefilter;
+  /** Per evaluation: rules switched off by a skip rule that matched (bit i = rule i). */
+  readonly #skipped: Int32Array;
   readonly #memoSlots: number;
   readonly #skipTargets: Map<string, number>;
 
@@ -100,11 +104,8 @@ export class RuleSet {
     const sharing = new SharedSlots(asts, this.#prefilter);
     this.#memoSlots = sharing.count;
     const compiler = new Compiler(scheme, { sharing, random: options.random });
-    this.#filters = asts.map((ast) => {
-      const compiled = compiler.logical(ast.root);
-      if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
-      return compiled.fn;
-    });
+    this.#words = ruleWords(asts.map((ast) => ast.root), compiler, this.#prefilter);
+    this.#skipped = new Int32Array(this.#words.length);
     this.#prefilter.bind((expr) => compiler.value(expr));
   }
 
@@ -113,38 +114,54 @@ export class RuleSet {
     return new ExecutionContext(this.scheme, { ...options, memoSlots: this.#memoSlots, atomWords: this.#prefilter.atomWords });
   }
 
-  /** Evaluates the rules in order against one request (a context from `newContext`). */
+  /**
+   * Evaluates the rules in order against one request (a context from `newContext`). Rules run 32
+   * at a time; a skip or a terminal action takes effect from the next rule on (evaluating a rule
+   * that ends up skipped changes nothing: expressions have no side effects).
+   */
   evaluate(ctx: ExecutionContext): Verdict {
-    const candidates = this.#prefilter.candidates(ctx);
-    const filters = this.#filters;
+    this.#prefilter.decide(ctx);
+    const words = this.#words;
     const rules = this.rules;
+    const skipped = this.#skipped;
+    let skipping = false;
     let matched: Rule[] | undefined;
     let skippedPhases: string[] | undefined;
-    for (let word = 0; word < candidates.length; word++) {
-      while (candidates[word] !== 0) {
-        const bits = candidates[word];
+    let verdict: Verdict | undefined;
+    for (let word = 0; word < words.length && verdict === undefined; word++) {
+      let bits = words[word](ctx);
+      if (skipping) bits &= ~skipped[word];
+      while (bits !== 0) {
         const low = bits & -bits;
-        candidates[word] = bits ^ low;
-        const index = (word << 5) + 31 - Math.clz32(low);
-        if (!filters[index](ctx)) continue;
-        const rule = rules[index];
+        bits ^= low;
+        const rule = rules[(word << 5) + 31 - Math.clz32(low)];
         (matched ??= []).push(rule);
         const action = rule.action;
-        if (action.type === 'block' || action.type === 'allow') return { terminal: rule, matched, skippedPhases: skippedPhases ?? [] };
+        if (action.type === 'block' || action.type === 'allow') {
+          verdict = { terminal: rule, matched, skippedPhases: skippedPhases ?? NO_PHASES };
+          break;
+        }
         if (action.type !== 'skip') continue;
         if (action.phases.length > 0) (skippedPhases ??= []).push(...action.phases);
-        if (action.remaining) return { terminal: undefined, matched, skippedPhases: skippedPhases ?? [] };
+        if (action.remaining) {
+          verdict = { terminal: undefined, matched, skippedPhases: skippedPhases ?? NO_PHASES };
+          break;
+        }
+        skipping = true;
         for (const target of action.rules) {
-          const skipped = this.#skipTargets.get(target)!;
-          candidates[skipped >>> 5] &= ~(1 << (skipped & 31));
+          const index = this.#skipTargets.get(target)!;
+          skipped[index >>> 5] |= 1 << (index & 31);
+          if (index >>> 5 === word) bits &= ~(1 << (index & 31));
         }
       }
     }
-    return { terminal: undefined, matched: matched ?? NONE, skippedPhases: skippedPhases ?? [] };
+    if (skipping) skipped.fill(0);
+    return verdict ?? { terminal: undefined, matched: matched ?? NONE, skippedPhases: skippedPhases ?? NO_PHASES };
   }
 }
 
 const NONE: readonly Rule[] = [];
+const NO_PHASES: readonly string[] = [];
 
 /** Memo slots for values and comparisons that occur more than once across the rule set. */
 class SharedSlots implements Sharing {
