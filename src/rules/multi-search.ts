@@ -81,8 +81,13 @@ export class MultiSearch {
     for (let s = 0; s < states; s++) this.#outputs.set(outputs[s], this.#outStart[s]);
   }
 
-  /** Sets, in the bitmap `hits`, the bits listed for every literal that occurs in `haystack`. */
-  mark(haystack: string, bitsById: readonly Int32Array[], hits: Int32Array): void {
+  /**
+   * Sets, in the bitmap `hits`, the bits listed for every literal that occurs in `haystack`.
+   * When `verify[id]` is a string, literal `id` counts only where `original` (the haystack before
+   * it was lowered, same length) holds that string at the same place: case-sensitive literals
+   * share the pass over a lowered haystack with case-insensitive ones.
+   */
+  mark(haystack: string, original: string, bitsById: readonly Int32Array[], verify: readonly (string | undefined)[], hits: Int32Array): void {
     const classOf = this.#classOf;
     const next = this.#next;
     const classes = this.#classes;
@@ -92,10 +97,12 @@ export class MultiSearch {
     for (let i = 0; i < haystack.length; i++) {
       const code = haystack.charCodeAt(i);
       state = next[state * classes + (code < 256 ? classOf[code] : 0)];
-      const from = outStart[state];
       const to = outStart[state + 1];
-      for (let k = from; k < to; k++) {
-        const bits = bitsById[outputs[k]];
+      for (let k = outStart[state]; k < to; k++) {
+        const id = outputs[k];
+        const exact = verify[id];
+        if (exact !== undefined && !original.startsWith(exact, i + 1 - exact.length)) continue;
+        const bits = bitsById[id];
         for (let b = 0; b < bits.length; b++) hits[bits[b] >>> 5] |= 1 << (bits[b] & 31);
       }
     }

@@ -19,8 +19,9 @@ import type { ByteMap, Bytes, Int, Ip, Value } from './values.ts';
 type Bound = number | bigint;
 
 type Condition =
+  /** `folded`: in the value's `toLowerCase()` (the literal is lower case). */
   | { readonly kind: 'contains'; readonly folded: boolean; readonly literal: Bytes }
-  | { readonly kind: 'equals'; readonly literal: Bytes }
+  | { readonly kind: 'equals'; readonly folded: boolean; readonly literal: Bytes }
   | { readonly kind: 'range'; readonly family: 'int' | 4 | 6; readonly start: Bound; readonly end: Bound }
   /** The value is there (any value). */
   | { readonly kind: 'present' }
@@ -50,6 +51,7 @@ interface SourceGroup {
   readonly contains: Map<Bytes, number[]>;
   readonly folded: Map<Bytes, number[]>;
   readonly equals: Map<Bytes, number[]>;
+  readonly foldedEquals: Map<Bytes, number[]>;
   readonly present: number[];
   readonly truthy: number[];
   readonly ranges: Record<'int' | '4' | '6', { start: Bound; end: Bound; atom: number }[]>;
@@ -59,11 +61,14 @@ interface SourceGroup {
 interface Source {
   readonly value: ValueFn;
   readonly each: boolean;
-  readonly contains: MultiSearch | undefined;
-  readonly containsAtoms: Int32Array[];
-  readonly folded: MultiSearch | undefined;
-  readonly foldedAtoms: Int32Array[];
-  readonly equals: Map<Bytes, Int32Array>;
+  /** The value's `toLowerCase()` is needed (folded literals). */
+  readonly lowered: boolean;
+  /** All substrings at once; over the lowered value when `lowered`, case-sensitive ones verified. */
+  readonly search: MultiSearch | undefined;
+  readonly searchAtoms: Int32Array[];
+  readonly searchVerify: (Bytes | undefined)[];
+  readonly equals: Map<Bytes, Int32Array> | undefined;
+  readonly foldedEquals: Map<Bytes, Int32Array> | undefined;
   readonly present: Int32Array;
   readonly truthy: Int32Array;
   readonly int: RangeIndex | undefined;
@@ -113,17 +118,30 @@ export class Prefilter {
   /** Prepares the per-value tests, given how to compute each source value. */
   bind(value: (expr: IndexExpr) => ValueFn): void {
     this.#sources = [...this.#groups().values()].map((group) => {
-      const literals = (map: Map<Bytes, number[]>) => [...map.keys()];
-      const containsLiterals = literals(group.contains);
-      const foldedLiterals = literals(group.folded);
+      const lowered = group.folded.size > 0 || group.foldedEquals.size > 0;
+      const literals: Bytes[] = [];
+      const searchAtoms: Int32Array[] = [];
+      const searchVerify: (Bytes | undefined)[] = [];
+      for (const [literal, atoms] of group.folded) {
+        literals.push(literal);
+        searchAtoms.push(Int32Array.from(atoms));
+        searchVerify.push(undefined);
+      }
+      for (const [literal, atoms] of group.contains) {
+        literals.push(lowered ? literal.toLowerCase() : literal);
+        searchAtoms.push(Int32Array.from(atoms));
+        searchVerify.push(lowered ? literal : undefined);
+      }
+      const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, Int32Array.from(atoms)])));
       return {
         value: value(group.source),
         each: group.each,
-        contains: containsLiterals.length > 0 ? new MultiSearch(containsLiterals) : undefined,
-        containsAtoms: containsLiterals.map((literal) => Int32Array.from(group.contains.get(literal)!)),
-        folded: foldedLiterals.length > 0 ? new MultiSearch(foldedLiterals) : undefined,
-        foldedAtoms: foldedLiterals.map((literal) => Int32Array.from(group.folded.get(literal)!)),
-        equals: new Map([...group.equals].map(([literal, atoms]) => [literal, Int32Array.from(atoms)])),
+        lowered,
+        search: literals.length > 0 ? new MultiSearch(literals) : undefined,
+        searchAtoms,
+        searchVerify,
+        equals: table(group.equals),
+        foldedEquals: table(group.foldedEquals),
         present: Int32Array.from(group.present),
         truthy: Int32Array.from(group.truthy),
         int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int) : undefined,
@@ -156,14 +174,15 @@ export class Prefilter {
       const key = `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
       let group = groups.get(key);
       if (group === undefined) {
-        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] } };
+        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), foldedEquals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] } };
         groups.set(key, group);
       }
       for (const condition of atom.conditions) {
         if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
         else if (condition.kind === 'present') group.present.push(atom.id);
         else if (condition.kind === 'true') group.truthy.push(atom.id);
-        else append(condition.kind === 'equals' ? group.equals : condition.folded ? group.folded : group.contains, condition.literal, atom.id);
+        else if (condition.kind === 'equals') append(condition.folded ? group.foldedEquals : group.equals, condition.literal, atom.id);
+        else append(condition.folded ? group.folded : group.contains, condition.literal, atom.id);
       }
     }
     return groups;
@@ -186,8 +205,11 @@ export class Prefilter {
     // any(x[*] ne "a") is not the negation of any(x[*] eq "a").
     if (found === undefined || (found.negated && each)) return undefined;
     const negated = found.negated === true;
-    const presence = negated && !this.#nilNotEqual ? this.#presence(source) : undefined;
-    return this.#add(key, { source: found.source ?? source, each, exact: found.exact, negated, presence, conditions: found.conditions });
+    const target = found.source ?? source;
+    const lowered = throughLower(target, each, found.conditions);
+    const on = lowered?.source ?? target;
+    const presence = negated && !this.#nilNotEqual ? this.#presence(on) : undefined;
+    return this.#add(key, { source: on, each, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
   }
 
   /** The atom that holds when `source` has a value. */
@@ -229,6 +251,39 @@ function unwrap(expr: LogicalExpr): LogicalExpr {
   return expr.kind === 'parenthesized' ? unwrap(expr.expr) : expr;
 }
 
+/**
+ * Conditions on `lower(x)` as conditions on x's `toLowerCase()`, so that they join x's other
+ * literals in one pass and `lower(x)` need not be computed for them. `lower` maps only A–Z while
+ * `toLowerCase` also maps Latin-1 letters; the two agree wherever a literal has neither.
+ */
+function throughLower(expr: IndexExpr, each: boolean, found: readonly Condition[]): { source: IndexExpr; conditions: Condition[] } | undefined {
+  if (expr.mapEachCount !== 0 || expr.indexes.length !== 0 || 'index' in expr.base || expr.base.definition.name !== 'lower') return undefined;
+  const arg = expr.base.args[0];
+  if (arg?.kind !== 'IndexExpr') return undefined;
+  // With `each`, lower(x[*]) is x's elements lowered one by one: the conditions go on x's elements.
+  const inner = arg.value;
+  let source: IndexExpr;
+  if (!each && inner.mapEachCount === 0) source = inner;
+  else if (each && inner.mapEachCount === 1 && inner.indexes[inner.indexes.length - 1]?.kind === 'MapEach') source = { ...inner, indexes: inner.indexes.slice(0, -1), mapEachCount: 0 };
+  else return undefined;
+  const conditions: Condition[] = [];
+  for (const condition of found) {
+    if (condition.kind !== 'contains' && condition.kind !== 'equals') return undefined;
+    if (!condition.folded && !foldsAlike(condition.literal)) return undefined;
+    conditions.push({ ...condition, folded: true });
+  }
+  return { source, conditions };
+}
+
+/** No ASCII upper-case letter and no Latin-1 letter. */
+function foldsAlike(literal: Bytes): boolean {
+  for (let i = 0; i < literal.length; i++) {
+    const c = literal.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || (c >= 0xc0 && c <= 0xfe && c !== 0xd7 && c !== 0xf7)) return false;
+  }
+  return true;
+}
+
 function append(map: Map<Bytes, number[]>, literal: Bytes, atom: number): void {
   const atoms = map.get(literal);
   if (atoms === undefined) map.set(literal, [atom]);
@@ -240,10 +295,12 @@ function test(source: Source, value: Value, hits: Int32Array): void {
   if (value === true) {
     mark(hits, source.truthy);
   } else if (typeof value === 'string') {
-    const exact = source.equals.get(value);
-    if (exact !== undefined) mark(hits, exact);
-    if (source.contains !== undefined) source.contains.mark(value, source.containsAtoms, hits);
-    if (source.folded !== undefined) source.folded.mark(value.toLowerCase(), source.foldedAtoms, hits);
+    const lowered = source.lowered ? value.toLowerCase() : value;
+    const equal = source.equals?.get(value);
+    if (equal !== undefined) mark(hits, equal);
+    const foldedEqual = source.foldedEquals?.get(lowered);
+    if (foldedEqual !== undefined) mark(hits, foldedEqual);
+    source.search?.mark(lowered, value, source.searchAtoms, source.searchVerify, hits);
   } else if (typeof value === 'number' || typeof value === 'bigint') {
     source.int?.add(value, hits);
   } else if (typeof value === 'object' && 'family' in value) {
@@ -310,11 +367,11 @@ function conditions(
       case 'Contains':
         return comparison.rhs.value.length === 0 ? undefined : exact([{ kind: 'contains', folded: false, literal: comparison.rhs.value }]);
       case 'Equal':
-        return comparison.rhs.type === 'Bytes' ? exact([{ kind: 'equals', literal: comparison.rhs.value }]) : undefined;
+        return comparison.rhs.type === 'Bytes' ? exact([{ kind: 'equals', folded: false, literal: comparison.rhs.value }]) : undefined;
       case 'NotEqual':
-        return comparison.rhs.type === 'Bytes' ? negated([{ kind: 'equals', literal: comparison.rhs.value }]) : undefined;
+        return comparison.rhs.type === 'Bytes' ? negated([{ kind: 'equals', folded: false, literal: comparison.rhs.value }]) : undefined;
       case 'OneOf':
-        return exact(comparison.rhs.map((element) => ({ kind: 'equals', literal: (element as { value: Bytes }).value })));
+        return exact(comparison.rhs.map((element) => ({ kind: 'equals', folded: false, literal: (element as { value: Bytes }).value })));
       case 'Matches': {
         const needle = comparison.rhs.mustContain;
         return needle === undefined ? undefined : { conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.text }], exact: false };

@@ -78,3 +78,53 @@ test('on the benchmark corpus the rule set matches exactly the rules that match 
   }
   assert.ok(matches > 0, 'some rules match some requests');
 });
+
+test('atoms decide ne, Bool fields and lower() comparisons exactly as the rules alone do, values present or missing', () => {
+  const expressions = [
+    'http.host ne "a.example"',
+    'not http.host ne "a.example"',
+    'ip.src ne 10.0.0.1',
+    'ip.src ne 2001:db8::1',
+    'cf.threat_score ne 10',
+    'ssl',
+    'not ssl and http.host eq "a.example"',
+    'lower(http.user_agent) contains "curl/"',
+    'lower(http.user_agent) contains "Curl/"',
+    'lower(http.user_agent) contains "\u00e0b"',
+    'lower(http.user_agent) eq "mozilla"',
+    'lower(http.user_agent) in {"curl" "wget"}',
+    'lower(http.user_agent) ne "curl"',
+    'lower(http.user_agent) matches "^cu"',
+    'http.user_agent contains "Curl" or lower(http.user_agent) contains "curl"',
+    'any(lower(http.request.headers.names[*])[*] eq "x-debug")',
+    'any(lower(http.request.headers.names[*])[*] contains "debug")',
+    'http.user_agent contains "Curl" and http.user_agent matches "(?i)curl"',
+    'starts_with(lower(http.request.uri.path), "/wp")',
+  ];
+  const rules = expressions.map((expression, i) => ({ id: `r${i}`, expression, action: log }));
+  const set = new RuleSet(httpScheme, rules);
+  const single = rules.map((rule) => compile(parse(httpScheme, rule.expression), httpScheme));
+  const userAgents = [undefined, 'curl/8', 'CURL/8', 'Curl/8', 'Mozilla', 'MOZILLA', '\u00c0b', '\u00e0b', 'wget'];
+  const cases: Record<string, unknown>[] = [];
+  for (const ua of userAgents) {
+    cases.push({ 'http.user_agent': ua, 'http.host': ua === undefined ? undefined : 'a.example', 'ip.src': ua === undefined ? undefined : '10.0.0.1', ssl: ua === 'curl/8', 'cf.threat_score': ua === undefined ? undefined : 10 });
+  }
+  cases.push({ 'http.host': 'b.example', 'ip.src': '2001:db8::1', 'cf.threat_score': 11, 'http.request.headers.names': ['X-Debug', 'Host'], 'http.request.uri.path': '/WP-admin' });
+  cases.push({ 'ip.src': '10.0.0.2', 'http.request.headers.names': ['X-DEBUGGER'], 'http.request.uri.path': '/x/wp' });
+  let matched = 0;
+  for (const values of cases) {
+    const fill = (context: ExecutionContext) => {
+      for (const [name, value] of Object.entries(values)) {
+        if (value !== undefined) context.set(name, decodeValue(value, httpScheme.field(name)!.type));
+      }
+    };
+    const ctx = set.newContext();
+    fill(ctx);
+    const alone = new ExecutionContext(httpScheme);
+    fill(alone);
+    const expected = rules.filter((_, i) => single[i].execute(alone)).map((rule) => rule.id);
+    assert.deepEqual(set.evaluate(ctx).matched.map((rule) => rule.id), expected, JSON.stringify(values));
+    matched += expected.length;
+  }
+  assert.ok(matched > cases.length, 'the cases make rules match');
+});

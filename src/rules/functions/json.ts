@@ -9,12 +9,24 @@ export type JsonTarget = 'string' | 'integer';
 
 /** The string (as UTF-8 bytes) or integer at `keys`; undefined when absent, of another type or the document is invalid. */
 export function lookupJson(document: Bytes, keys: readonly JsonKey[], target: JsonTarget): Bytes | Int | undefined {
+  // Most bodies are empty or not JSON: answer those without the parser, whose error path throws.
+  if (!startsLikeJson(document)) return undefined;
   try {
     return new JsonLookup(document, keys, target).run();
   } catch (error) {
     if (error === INVALID_DOCUMENT) return undefined;
     throw error;
   }
+}
+
+/** Whether the first byte after JSON whitespace can start a JSON value. */
+function startsLikeJson(document: Bytes): boolean {
+  for (let i = 0; i < document.length; i++) {
+    const code = document.charCodeAt(i);
+    if (code === 0x20 || code === 0x09 || code === 0x0a || code === 0x0d) continue;
+    return code === OPEN_BRACE || code === OPEN_BRACKET || code === QUOTE || code === MINUS || isDigit(code) || code === 0x74 || code === 0x66 || code === 0x6e;
+  }
+  return false;
 }
 
 const jsonKey = literal(['Bytes', 'Int'], (key) => typeof key === 'string' || (key as Int) >= 0);
