@@ -154,13 +154,29 @@ export function lookupWord(s: string, start: number, length: number): number {
   return lookupScratch(length);
 }
 
+// Folding asks about every pair of adjacent words; two necessary conditions for `a b` to be a
+// phrase reject most pairs without a lookup: some phrase has a space at offset len(a) with
+// len(b) bytes after it, and some phrase starts with a's first byte and has b's first byte right
+// after that space.
+const phraseShapes = new Uint8Array((MAX_LOOKUP_LENGTH + 1) * (MAX_LOOKUP_LENGTH + 1));
+const phraseInitials = new Uint8Array(256 * 256);
+for (const key of Object.keys(data.keywords)) {
+  for (let i = 1; i < key.length - 1; i++) {
+    if (key.charCodeAt(i) !== 0x20) continue;
+    phraseShapes[i * (MAX_LOOKUP_LENGTH + 1) + (key.length - i - 1)] = 1;
+    phraseInitials[key.charCodeAt(0) * 256 + key.charCodeAt(i + 1)] = 1;
+  }
+}
+
 /**
  * Keyword type of the phrase `a + " " + b` (ALGORITHM.md §1.6.2), or 0 when it is not a keyword or
  * longer than a token value can be.
  */
 export function lookupPhrase(a: string, aStart: number, aLength: number, b: string, bStart: number, bLength: number): number {
   const length = aLength + 1 + bLength;
-  if (length > MAX_LOOKUP_LENGTH) return 0;
+  if (length > MAX_LOOKUP_LENGTH || aLength === 0 || bLength === 0) return 0;
+  if (phraseShapes[aLength * (MAX_LOOKUP_LENGTH + 1) + bLength] === 0) return 0;
+  if (phraseInitials[upperAscii(a.charCodeAt(aStart)) * 256 + upperAscii(b.charCodeAt(bStart))] === 0) return 0;
   for (let i = 0; i < aLength; i++) scratch[i] = upperAscii(a.charCodeAt(aStart + i));
   scratch[aLength] = 0x20;
   for (let i = 0; i < bLength; i++) scratch[aLength + 1 + i] = upperAscii(b.charCodeAt(bStart + i));

@@ -32,8 +32,62 @@ function loadXssTables(): XssTables {
 const AttrKind = { NONE: 0, BLACK: 1, URL: 2, STYLE: 3, INDIRECT: 4 } as const;
 const ATTR_KIND_BY_NAME: Readonly<Record<string, number>> = { black: AttrKind.BLACK, url: AttrKind.URL, style: AttrKind.STYLE, indirect: AttrKind.INDIRECT };
 
+function upper(b: number): number {
+  return b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
+}
+
+/** Longer than every tag and attribute name. */
+const NAME_SCRATCH_SIZE = 32;
+const nameScratch = new Uint8Array(NAME_SCRATCH_SIZE);
+
+/**
+ * Names compared with whole tokens ignoring NUL bytes and ASCII case (equalIgnoringNul in
+ * ALGORITHM.md §2.4), bucketed by length so that a token meets only the names of its length.
+ */
+class NulBlindNameTable {
+  private readonly byLength: { name: string; value: number }[][] = [];
+
+  constructor(entries: readonly (readonly [name: string, value: number])[]) {
+    for (const [name, value] of entries) {
+      if (name.length >= NAME_SCRATCH_SIZE) throw new Error(`libinjection: name too long: ${name}`);
+      (this.byLength[name.length] ??= []).push({ name, value });
+    }
+  }
+
+  /**
+   * The value of the name that s[start .. start+length) spells once NULs are dropped, or -1.
+   * `hasNul` says whether the input has a NUL byte anywhere; without one, a token can only
+   * match a name of its own length.
+   */
+  find(s: string, start: number, length: number, hasNul: boolean): number {
+    if (!hasNul) {
+      const candidates = this.byLength[length];
+      if (candidates === undefined) return -1;
+      next: for (const { name, value } of candidates) {
+        for (let i = 0; i < length; i++) if (upper(s.charCodeAt(start + i)) !== name.charCodeAt(i)) continue next;
+        return value;
+      }
+      return -1;
+    }
+    let stripped = 0;
+    for (let i = start; i < start + length; i++) {
+      const b = s.charCodeAt(i);
+      if (b === 0) continue;
+      if (stripped === NAME_SCRATCH_SIZE) return -1;
+      nameScratch[stripped++] = upper(b);
+    }
+    const candidates = this.byLength[stripped];
+    if (candidates === undefined) return -1;
+    next: for (const { name, value } of candidates) {
+      for (let i = 0; i < stripped; i++) if (nameScratch[i] !== name.charCodeAt(i)) continue next;
+      return value;
+    }
+    return -1;
+  }
+}
+
 const tables = loadXssTables();
-const BLACKLISTED_TAGS = tables.blacklistedTags.exact;
+const BLACKLISTED_TAGS = new NulBlindNameTable(tables.blacklistedTags.exact.map((name) => [name, 1]));
 const BLACKLISTED_TAG_PREFIXES = tables.blacklistedTags.prefixes;
 /** Event names after `on`, bucketed by their first letter (A–Z → 0–25) to compare few. */
 const EVENT_NAMES_BY_LETTER: readonly (readonly string[])[] = (() => {
@@ -46,28 +100,14 @@ const EVENT_NAMES_BY_LETTER: readonly (readonly string[])[] = (() => {
   return buckets;
 })();
 const BLACK_ATTRIBUTE_PREFIXES = tables.attributePrefixes.names;
-const ATTRIBUTES: readonly { readonly name: string; readonly kind: number }[] = Object.entries(tables.attributes.entries).map(([name, kind]) => {
-  const code = ATTR_KIND_BY_NAME[kind];
-  if (code === undefined) throw new Error(`libinjection: unknown attribute kind ${kind}`);
-  return { name, kind: code };
-});
+const ATTRIBUTES = new NulBlindNameTable(
+  Object.entries(tables.attributes.entries).map(([name, kind]): [string, number] => {
+    const code = ATTR_KIND_BY_NAME[kind];
+    if (code === undefined) throw new Error(`libinjection: unknown attribute kind ${kind}`);
+    return [name, code];
+  }),
+);
 const URL_SCHEME_PREFIXES = tables.urlSchemePrefixes.names;
-
-function upper(b: number): number {
-  return b >= 0x61 && b <= 0x7a ? b - 0x20 : b;
-}
-
-/** s[start .. start+length) with every NUL removed, upper-cased, equals `name`. */
-function equalsIgnoringNul(name: string, s: string, start: number, length: number): boolean {
-  let k = 0;
-  for (let i = start; i < start + length; i++) {
-    const b = s.charCodeAt(i);
-    if (b === 0) continue;
-    if (k >= name.length || upper(b) !== name.charCodeAt(k)) return false;
-    k++;
-  }
-  return k === name.length;
-}
 
 /**
  * The `name.length` bytes at `at` contain no NUL and, upper-cased, equal `name`. Bytes past `end`
@@ -82,15 +122,15 @@ function startsWithName(name: string, s: string, at: number, end: number): boole
   return true;
 }
 
-function isBlacklistedTag(s: string, start: number, length: number): boolean {
+function isBlacklistedTag(s: string, start: number, length: number, hasNul: boolean): boolean {
   if (length < 3) return false;
-  for (const tag of BLACKLISTED_TAGS) if (equalsIgnoringNul(tag, s, start, length)) return true;
+  if (BLACKLISTED_TAGS.find(s, start, length, hasNul) !== -1) return true;
   // `<svg`, `<svg:x`, `<xslt`: the first three raw bytes
   for (const prefix of BLACKLISTED_TAG_PREFIXES) if (startsWithName(prefix, s, start, start + 3)) return true;
   return false;
 }
 
-function attributeKind(s: string, start: number, length: number): number {
+function attributeKind(s: string, start: number, length: number, hasNul: boolean): number {
   if (length < 2) return AttrKind.NONE;
   const end = start + length;
   if (length >= 5) {
@@ -103,8 +143,8 @@ function attributeKind(s: string, start: number, length: number): number {
     }
     for (const prefix of BLACK_ATTRIBUTE_PREFIXES) if (startsWithName(prefix, s, start, end)) return AttrKind.BLACK;
   }
-  for (const attribute of ATTRIBUTES) if (equalsIgnoringNul(attribute.name, s, start, length)) return attribute.kind;
-  return AttrKind.NONE;
+  const kind = ATTRIBUTES.find(s, start, length, hasNul);
+  return kind === -1 ? AttrKind.NONE : kind;
 }
 
 /** The minimal HTML character reference decoder (§2.6); sets decodedValue / decodedLength. */
@@ -217,6 +257,7 @@ const tokenizer = new Html5Tokenizer();
 export function isXssInContext(input: string, context: number): boolean {
   tokenizer.reset(input, context);
   const s = input;
+  const hasNul = input.includes('\0');
   let attr: number = AttrKind.NONE;
   while (tokenizer.next()) {
     const type = tokenizer.tokenType;
@@ -227,10 +268,10 @@ export function isXssInContext(input: string, context: number): boolean {
       case Html5TokenType.DOCTYPE:
         return true;
       case Html5TokenType.TAG_NAME_OPEN:
-        if (isBlacklistedTag(s, start, length)) return true;
+        if (isBlacklistedTag(s, start, length, hasNul)) return true;
         break;
       case Html5TokenType.ATTR_NAME:
-        attr = attributeKind(s, start, length);
+        attr = attributeKind(s, start, length, hasNul);
         break;
       case Html5TokenType.ATTR_VALUE:
         switch (attr) {
@@ -242,7 +283,7 @@ export function isXssInContext(input: string, context: number): boolean {
             break;
           case AttrKind.INDIRECT:
             // `attributeName="onclick"`: the value names an attribute
-            if (attributeKind(s, start, length) !== AttrKind.NONE) return true;
+            if (attributeKind(s, start, length, hasNul) !== AttrKind.NONE) return true;
             break;
         }
         attr = AttrKind.NONE;
