@@ -634,7 +634,8 @@ export class SqliTokenizer {
       return;
     }
     const contentStart = p + t + 2;
-    const end = this.indexOfTag(contentStart, p, t + 2);
+    // indexOf stays linear where a naive search would be quadratic on `$aaa…$` + `$aaa…` inputs.
+    const end = s.indexOf(s.substring(p, contentStart), contentStart);
     if (end === -1) {
       this.assign(tok, TokenType.STRING, contentStart, n - contentStart);
       tok.open = 0x24;
@@ -646,18 +647,5 @@ export class SqliTokenizer {
       tok.close = 0x24;
       this.p = end + t + 2;
     }
-  }
-
-  /** Offset of the bytes s[tagStart .. tagStart+tagLength) at or after `from`, or -1. */
-  private indexOfTag(from: number, tagStart: number, tagLength: number): number {
-    const s = this.s;
-    const last = this.n - tagLength;
-    outer: for (let i = from; i <= last; i++) {
-      for (let k = 0; k < tagLength; k++) {
-        if (s.charCodeAt(i + k) !== s.charCodeAt(tagStart + k)) continue outer;
-      }
-      return i;
-    }
-    return -1;
   }
 }
