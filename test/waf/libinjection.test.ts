@@ -8,7 +8,7 @@ import { detectSqli, detectXss } from '../../src/waf/libinjection/index.ts';
 import { checkVerdict, inputBytes, parseVerdictLine } from '../../src/waf/libinjection/conformance.ts';
 import { TOKEN_VECTOR_SIZE, foldTokens } from '../../src/waf/libinjection/sqli-fold.ts';
 import { SqliFingerprinter } from '../../src/waf/libinjection/sqli.ts';
-import { SqlToken, SqliFlags, SqliTokenizer, TokenType } from '../../src/waf/libinjection/sqli-tokenizer.ts';
+import { MAX_TOKEN_LENGTH, SqlToken, SqliFlags, SqliTokenizer, TokenType } from '../../src/waf/libinjection/sqli-tokenizer.ts';
 import { HTML5_TOKEN_TYPE_NAMES, Html5Context, Html5Tokenizer } from '../../src/waf/libinjection/html5-tokenizer.ts';
 import { isXssInContext } from '../../src/waf/libinjection/xss.ts';
 
@@ -203,14 +203,19 @@ test('SQLi: the input is bytes: a UTF-8 word is one bareword, high bytes are not
   assert.equal(detectSqli('1\xa1UNION\xa1SELECT\xa12--').sqli, false);
 });
 
-test('SQLi: token values are capped at 31 bytes and long words are never keywords', () => {
+test('SQLi: token values are capped at 31 bytes, and the cap shows in the verdicts', () => {
   const tokenizer = new SqliTokenizer();
   const tok = new SqlToken();
   tokenizer.reset(`'${'a'.repeat(40)}'`, SqliFlags.QUOTE_NONE | SqliFlags.SQL_ANSI);
   assert.ok(tokenizer.next(tok));
-  assert.equal(tok.len, 31);
+  assert.equal(MAX_TOKEN_LENGTH, 31);
+  assert.equal(tok.len, MAX_TOKEN_LENGTH);
   assert.equal(tok.close, 0x27);
   assert.equal(tokenizer.p, 42);
+  // `1234 --` is SQLi because the byte at index len(number) is a space; for a 35-digit number
+  // that index is 31 (the capped length), a digit, so the C library lets it through.
+  assert.equal(detectSqli(`${'1'.repeat(31)} --`).fingerprint, '1c');
+  assert.equal(detectSqli(`${'1'.repeat(35)} --`).sqli, false);
 });
 
 test('SQLi: repeated calls reuse state without leaking between inputs', () => {

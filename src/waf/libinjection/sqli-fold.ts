@@ -6,7 +6,7 @@ import { lookupPhrase } from './sqli-tables.ts';
 import { type SqlToken, type SqliTokenizer, TokenType } from './sqli-tokenizer.ts';
 
 /** Fingerprints hold at most this many tokens. */
-export const MAX_FOLDED_TOKENS = 5;
+const MAX_FOLDED_TOKENS = 5;
 /** Slots a token vector for foldTokens needs: a sixth token may be read to decide the fifth. */
 export const TOKEN_VECTOR_SIZE = MAX_FOLDED_TOKENS + 1;
 
@@ -23,7 +23,7 @@ function upper(b: number): number {
 }
 
 /** The token's whole value equals `word` (upper case), ASCII-case-insensitively. */
-export function valueEquals(tok: SqlToken, word: string): boolean {
+function valueEquals(tok: SqlToken, word: string): boolean {
   if (tok.len !== word.length) return false;
   for (let i = 0; i < word.length; i++) {
     if (upper(tok.src.charCodeAt(tok.start + i)) !== word.charCodeAt(i)) return false;
@@ -32,7 +32,7 @@ export function valueEquals(tok: SqlToken, word: string): boolean {
 }
 
 /** `+ - ! ~ !! NOT` (§1.6.1) */
-export function isUnaryOperator(tok: SqlToken): boolean {
+function isUnaryOperator(tok: SqlToken): boolean {
   if (tok.type !== TokenType.OPERATOR) return false;
   switch (tok.len) {
     case 1: {

@@ -90,7 +90,7 @@ for (let b = 0; b < 256; b++) {
 }
 
 /** Longest key a lookup can be asked for: token values are capped at 31 bytes. */
-export const MAX_LOOKUP_LENGTH = 31;
+const MAX_LOOKUP_LENGTH = 31;
 
 // Keyword hash: slot → offset of the key in KEY_BYTES (or -1), its length and its type (char code).
 const SLOT_COUNT = 4096;
