@@ -77,6 +77,19 @@ function isWhite(b: number): boolean {
   return b === 0x20 || (b >= 0x09 && b <= 0x0d) || b === 0;
 }
 
+// Bytes that end a tag name, an attribute name or an unquoted value: one table look-up per byte
+// in the scanning loops, which then sort out which one it was.
+const ENDS_TAG_NAME = 1;
+const ENDS_ATTR_NAME = 2;
+const ENDS_UNQUOTED_VALUE = 4;
+const ENDS = new Uint8Array(256);
+for (let b = 0; b < 256; b++) {
+  if (isWhite(b)) ENDS[b] |= ENDS_ATTR_NAME | ENDS_UNQUOTED_VALUE | (b === 0 ? 0 : ENDS_TAG_NAME);
+}
+ENDS[0x2f] |= ENDS_TAG_NAME | ENDS_ATTR_NAME; // /
+ENDS[0x3d] |= ENDS_ATTR_NAME; // =
+ENDS[0x3e] |= ENDS_TAG_NAME | ENDS_ATTR_NAME | ENDS_UNQUOTED_VALUE; // >
+
 function isAsciiLetter(b: number): boolean {
   return (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a);
 }
@@ -210,7 +223,7 @@ export class Html5Tokenizer {
           const p = this.p;
           for (let j = p; j < n; j++) {
             const b = s.charCodeAt(j);
-            if (b === 0) continue;
+            if ((ENDS[b] & ENDS_TAG_NAME) === 0) continue; // NUL too: it is part of the name
             if (isWhite(b)) {
               this.p = j + 1;
               return this.emit(Html5TokenType.TAG_NAME_OPEN, p, j, State.BEFORE_ATTR_NAME);
@@ -258,6 +271,7 @@ export class Html5Tokenizer {
           const p = this.p;
           for (let j = p + 1; j < n; j++) {
             const b = s.charCodeAt(j);
+            if ((ENDS[b] & ENDS_ATTR_NAME) === 0) continue;
             if (isWhite(b)) {
               this.p = j + 1;
               return this.emit(Html5TokenType.ATTR_NAME, p, j, State.AFTER_ATTR_NAME);
@@ -324,6 +338,7 @@ export class Html5Tokenizer {
           const p = this.p;
           for (let j = p; j < n; j++) {
             const b = s.charCodeAt(j);
+            if ((ENDS[b] & ENDS_UNQUOTED_VALUE) === 0) continue;
             if (isWhite(b)) {
               this.p = j + 1;
               return this.emit(Html5TokenType.ATTR_VALUE, p, j, State.BEFORE_ATTR_NAME);
