@@ -30,7 +30,8 @@ export class SqliFingerprinter {
     this.tokenizer.reset(input, flags);
     const tokens = this.tokens;
     let count = foldTokens(this.tokenizer, tokens, this.lastComment);
-    // PHP ignores an unterminated empty backtick name at the end: treat it as a comment.
+    // An unterminated empty backtick name at the end (the reference's "PHP backquote comment")
+    // counts as a comment.
     if (count > 2) {
       const last = tokens[count - 1];
       if (last.type === TokenType.BAREWORD && last.open === BACKTICK && last.len === 0 && last.close === 0) last.type = TokenType.COMMENT;
