@@ -10,14 +10,14 @@ export const SRC = join(ROOT, 'src');
 export const DIST = join(ROOT, 'dist');
 export const BUILD_STAMP = join(DIST, '.build-stamp');
 
-/** The newest modification time (ms) among the source files. */
+/** The newest modification time (ms) among the source files, data files included. */
 export function newestSource(): number {
   let newest = 0;
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+      else newest = Math.max(newest, statSync(path).mtimeMs);
     }
   };
   walk(SRC);
