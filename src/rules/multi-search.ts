@@ -13,13 +13,23 @@ export class MultiSearch {
   readonly #outStart: Int32Array;
   readonly #outputs: Int32Array;
 
-  /** `literals[i]` is reported as id i; empty literals are ignored. */
-  constructor(literals: readonly string[]) {
+  /**
+   * `literals[i]` is reported as id i; empty literals are ignored. With `foldAscii`, A–Z and a–z
+   * are one class, so lower-case literals are found in either case without lowering the haystack.
+   */
+  constructor(literals: readonly string[], options: { foldAscii?: boolean } = {}) {
     let classes = 1;
     for (const literal of literals) {
       for (let i = 0; i < literal.length; i++) {
         const byte = literal.charCodeAt(i);
         if (this.#classOf[byte] === 0) this.#classOf[byte] = classes++;
+      }
+    }
+    if (options.foldAscii === true) {
+      for (let upper = 0x41; upper <= 0x5a; upper++) {
+        const lower = upper + 0x20;
+        if (this.#classOf[lower] === 0 && this.#classOf[upper] !== 0) this.#classOf[lower] = classes++;
+        this.#classOf[upper] = this.#classOf[lower];
       }
     }
     this.#classes = classes;
@@ -106,5 +116,20 @@ export class MultiSearch {
         for (let b = 0; b < bits.length; b++) hits[bits[b] >>> 5] |= 1 << (bits[b] & 31);
       }
     }
+  }
+
+  /** The id of the literal whose first occurrence ends earliest in `haystack`, or -1. */
+  firstMatch(haystack: string): number {
+    const classOf = this.#classOf;
+    const next = this.#next;
+    const classes = this.#classes;
+    const outStart = this.#outStart;
+    let state = 0;
+    for (let i = 0; i < haystack.length; i++) {
+      const code = haystack.charCodeAt(i);
+      state = next[state * classes + (code < 256 ? classOf[code] : 0)];
+      if (outStart[state] !== outStart[state + 1]) return this.#outputs[outStart[state]];
+    }
+    return -1;
   }
 }

@@ -1,0 +1,288 @@
+// SecLang operators, compiled once per rule: each becomes `(value, state) => matched`. Arguments
+// with macros (`@eq %{tx.x}`, `@within %{tx.allowed_methods}`) are expanded per call; everything
+// else (regexes, phrase sets, IP ranges, byte ranges) is prepared at load time.
+import { MultiSearch } from '../rules/multi-search.ts';
+import { detectSqli, detectXss } from './libinjection/index.ts';
+import { compileMacro, type Macro, type MacroResolver } from './macro.ts';
+import { operatorRegex } from './regex.ts';
+
+/** What an operator may touch in the transaction while it runs. */
+export interface OperatorState {
+  /** The rule has `capture`: operators that capture set TX:0..9 through `capture`. */
+  readonly capturing: boolean;
+  capture(index: number, value: string): void;
+  readonly resolve: MacroResolver;
+}
+
+export type Operator = (value: string, state: OperatorState) => boolean;
+
+export interface OperatorContext {
+  /** Reads a data file (@pmFromFile, @ipMatchFromFile) named relative to the rule's file; latin1 text. */
+  readFile(name: string): string;
+}
+
+/** Compiles `@name argument`; throws Error with the reason for an unknown operator or a bad argument. */
+export function compileOperator(name: string, argument: string, context: OperatorContext): Operator {
+  switch (name) {
+    case 'rx':
+      return rx(argument);
+    case 'pm':
+      return phrases(argument.split(/[ \t]+/).filter((phrase) => phrase.length > 0));
+    case 'pmf':
+    case 'pmfromfile':
+      return phrases(argument.split(/[ \t]+/).filter((file) => file.length > 0).flatMap((file) => dataLines(context.readFile(file))));
+    case 'streq':
+      return withArgument(argument, (value, arg) => value === arg);
+    case 'contains':
+      return withArgument(argument, (value, arg) => value.includes(arg));
+    case 'containsword':
+      return withArgument(argument, containsWord);
+    case 'beginswith':
+      return withArgument(argument, (value, arg) => value.startsWith(arg));
+    case 'endswith':
+      return withArgument(argument, (value, arg) => value.endsWith(arg));
+    case 'within':
+      return withArgument(argument, (value, arg) => arg.includes(value));
+    case 'eq':
+      return numeric(argument, (a, b) => a === b);
+    case 'ge':
+      return numeric(argument, (a, b) => a >= b);
+    case 'gt':
+      return numeric(argument, (a, b) => a > b);
+    case 'le':
+      return numeric(argument, (a, b) => a <= b);
+    case 'lt':
+      return numeric(argument, (a, b) => a < b);
+    case 'ipmatch':
+      return ipMatch(argument.split(/[ \t,]+/).filter((item) => item.length > 0));
+    case 'ipmatchf':
+    case 'ipmatchfromfile':
+      return ipMatch(dataLines(context.readFile(argument)));
+    case 'validatebyterange':
+      return validateByteRange(argument);
+    case 'validateurlencoding':
+      return (value) => !validUrlEncoding(value);
+    case 'validateutf8encoding':
+      return (value) => !validUtf8(value);
+    case 'detectsqli':
+      return (value, state) => {
+        const result = detectSqli(value);
+        if (result.sqli && state.capturing && result.fingerprint !== null) state.capture(0, result.fingerprint);
+        return result.sqli;
+      };
+    case 'detectxss':
+      return (value) => detectXss(value);
+    case 'unconditionalmatch':
+      return () => true;
+    case 'nomatch':
+      return () => false;
+    default:
+      throw new Error(`unsupported operator @${name}`);
+  }
+}
+
+function rx(pattern: string): Operator {
+  if (pattern.includes('%{')) {
+    const macro = compileMacro(pattern);
+    return (value, state) => matchRegex(operatorRegex(macro.expand(state.resolve)), value, state);
+  }
+  const regex = operatorRegex(pattern);
+  return (value, state) => matchRegex(regex, value, state);
+}
+
+function matchRegex(regex: ReturnType<typeof operatorRegex>, value: string, state: OperatorState): boolean {
+  if (!state.capturing) return regex.test(value);
+  if (!regex.test(value)) return false;
+  const groups = regex.captures(value);
+  if (groups === null) return false;
+  // TX:0 is the whole match, TX:1..9 the groups; groups that did not take part are empty.
+  for (let i = 0; i <= 9 && i <= regex.groupCount; i++) {
+    const start = groups[2 * i];
+    state.capture(i, start === -1 ? '' : value.slice(start, groups[2 * i + 1]));
+  }
+  return true;
+}
+
+/** @pm: case-insensitive phrases anywhere in the value, all in one automaton pass. */
+function phrases(list: readonly string[]): Operator {
+  const lowered = list.map(asciiLower);
+  const search = new MultiSearch(lowered, { foldAscii: true });
+  return (value, state) => {
+    const found = search.firstMatch(value);
+    if (found === -1) return false;
+    if (state.capturing) state.capture(0, lowered[found]);
+    return true;
+  };
+}
+
+/** Lines of a data file: trimmed, without empty lines and `#` comments. */
+function dataLines(text: string): string[] {
+  const lines: string[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (line.length > 0 && !line.startsWith('#')) lines.push(line);
+  }
+  return lines;
+}
+
+function withArgument(argument: string, test: (value: string, argument: string) => boolean): Operator {
+  const macro: Macro = compileMacro(argument);
+  const constant = macro.constant;
+  if (constant !== undefined) return (value) => test(value, constant);
+  return (value, state) => test(value, macro.expand(state.resolve));
+}
+
+/** Numbers as ModSecurity reads them: a leading integer, else 0. */
+function toInteger(text: string): number {
+  const n = parseInt(text, 10);
+  return Number.isNaN(n) ? 0 : n;
+}
+
+function numeric(argument: string, compare: (value: number, argument: number) => boolean): Operator {
+  const macro = compileMacro(argument);
+  if (macro.constant !== undefined) {
+    const constant = toInteger(macro.constant);
+    return (value) => compare(toInteger(value), constant);
+  }
+  return (value, state) => compare(toInteger(value), toInteger(macro.expand(state.resolve)));
+}
+
+function isWordByte(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+}
+
+function containsWord(value: string, word: string): boolean {
+  if (word.length === 0) return true;
+  for (let at = value.indexOf(word); at !== -1; at = value.indexOf(word, at + 1)) {
+    const before = at === 0 ? -1 : value.charCodeAt(at - 1);
+    const after = at + word.length >= value.length ? -1 : value.charCodeAt(at + word.length);
+    if ((before === -1 || !isWordByte(before)) && (after === -1 || !isWordByte(after))) return true;
+  }
+  return false;
+}
+
+function asciiLower(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : text[i];
+  }
+  return out;
+}
+
+/** @validateByteRange 9,10,13,32-126: matches when a byte falls outside every range. */
+function validateByteRange(argument: string): Operator {
+  const allowed = new Uint8Array(256);
+  for (const part of argument.split(',')) {
+    const item = part.trim();
+    if (item.length === 0) continue;
+    const dash = item.indexOf('-');
+    const start = Number(dash === -1 ? item : item.slice(0, dash));
+    const end = Number(dash === -1 ? item : item.slice(dash + 1));
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > 255 || start > end) {
+      throw new Error(`@validateByteRange: "${item}" is not a byte or a range of bytes (0-255)`);
+    }
+    allowed.fill(1, start, end + 1);
+  }
+  return (value) => {
+    for (let i = 0; i < value.length; i++) if (allowed[value.charCodeAt(i) & 0xff] === 0) return true;
+    return false;
+  };
+}
+
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/** Every `%` is followed by two hex digits. */
+function validUrlEncoding(value: string): boolean {
+  for (let at = value.indexOf('%'); at !== -1; at = value.indexOf('%', at + 1)) {
+    if (at + 2 >= value.length || !isHex(value.charCodeAt(at + 1)) || !isHex(value.charCodeAt(at + 2))) return false;
+  }
+  return true;
+}
+
+/** Well-formed UTF-8: no stray continuation bytes, no truncated or overlong sequences, no surrogates, ≤ U+10FFFF. */
+function validUtf8(value: string): boolean {
+  for (let i = 0; i < value.length; ) {
+    const c = value.charCodeAt(i);
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    let cp: number;
+    if (c >= 0xc2 && c <= 0xdf) [need, min, cp] = [1, 0x80, c & 0x1f];
+    else if (c >= 0xe0 && c <= 0xef) [need, min, cp] = [2, 0x800, c & 0x0f];
+    else if (c >= 0xf0 && c <= 0xf4) [need, min, cp] = [3, 0x10000, c & 0x07];
+    else return false;
+    if (i + need >= value.length) return false;
+    for (let k = 1; k <= need; k++) {
+      const next = value.charCodeAt(i + k);
+      if ((next & 0xc0) !== 0x80) return false;
+      cp = (cp << 6) | (next & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += need + 1;
+  }
+  return true;
+}
+
+/** @ipMatch: IPv4/IPv6 addresses and CIDR blocks. */
+function ipMatch(items: readonly string[]): Operator {
+  const v4: [number, number][] = [];
+  const v6: [bigint, bigint][] = [];
+  for (const item of items) {
+    const [address, bitsText] = item.split('/');
+    if (address.includes(':')) {
+      const value = parseIpv6(address);
+      const bits = bitsText === undefined ? 128 : Number(bitsText);
+      if (value === undefined || !(bits >= 0 && bits <= 128)) throw new Error(`@ipMatch: "${item}" is not an IPv6 address or CIDR block`);
+      const mask = bits === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - bits)) - 1n);
+      v6.push([value & mask, (value & mask) | (((1n << 128n) - 1n) ^ mask)]);
+    } else {
+      const value = parseIpv4(address);
+      const bits = bitsText === undefined ? 32 : Number(bitsText);
+      if (value === undefined || !(bits >= 0 && bits <= 32)) throw new Error(`@ipMatch: "${item}" is not an IPv4 address or CIDR block`);
+      const size = 2 ** (32 - bits);
+      const start = Math.floor(value / size) * size;
+      v4.push([start, start + size - 1]);
+    }
+  }
+  return (value) => {
+    if (value.includes(':')) {
+      const ip = parseIpv6(value);
+      return ip !== undefined && v6.some(([start, end]) => ip >= start && ip <= end);
+    }
+    const ip = parseIpv4(value);
+    return ip !== undefined && v4.some(([start, end]) => ip >= start && ip <= end);
+  };
+}
+
+function parseIpv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    if (!/^[0-9]{1,3}$/.test(part) || Number(part) > 255) return undefined;
+    value = value * 256 + Number(part);
+  }
+  return value;
+}
+
+function parseIpv6(text: string): bigint | undefined {
+  const halves = text.split('::');
+  if (halves.length > 2) return undefined;
+  const groups = (half: string) => (half.length === 0 ? [] : half.split(':'));
+  const head = groups(halves[0]);
+  const tail = halves.length === 2 ? groups(halves[1]) : [];
+  const fill = 8 - head.length - tail.length;
+  if (halves.length === 1 ? head.length !== 8 : fill < 1) return undefined;
+  let value = 0n;
+  for (const group of [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail]) {
+    if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
+    value = (value << 16n) | BigInt(parseInt(group, 16));
+  }
+  return value;
+}

@@ -1,0 +1,685 @@
+// One request through the WAF: its variables, and the rules of each phase run against them with
+// ModSecurity/Coraza semantics:
+// - a rule's targets are collected (exclusions applied), each value transformed (results cached
+//   per transformation-chain prefix, since CRS runs the same chains on the same arguments in
+//   hundreds of rules) and given to the operator; `multiMatch` tries every stage of the chain;
+// - for every match, MATCHED_VAR(S) are set and the per-match actions run (setvar, ctl, ...),
+//   even if a later link of a chain then fails, as in ModSecurity;
+// - when the whole chain matched: skip/skipAfter, the disruptive action (enforced only with
+//   SecRuleEngine On; in DetectionOnly it is recorded), and the rule is logged if it logs.
+import { parseCookies } from './body/cookies.ts';
+import { parseJson } from './body/json.ts';
+import { parseMultipart } from './body/multipart.ts';
+import { parseUrlEncoded } from './body/urlencoded.ts';
+import { parseXml } from './body/xml.ts';
+import { KeyedValues } from './collections.ts';
+import type { MacroResolver } from './macro.ts';
+import type { OperatorState } from './operators.ts';
+import { severityName, type PerMatchAction, type WafRule } from './rule.ts';
+import type { EngineMode, WafRuleSet } from './ruleset.ts';
+import type { Exclusion, Match, VariableSource } from './targets.ts';
+
+export interface WafRequest {
+  /** UNIQUE_ID: the proxy's request id. */
+  readonly id: string;
+  readonly method: string;
+  /** The request target as received (REQUEST_URI_RAW). */
+  readonly target: string;
+  /** e.g. "HTTP/1.1". */
+  readonly protocol: string;
+  /** Header fields in arrival order, names and values as binary strings. */
+  readonly headers: readonly (readonly [string, string])[];
+  readonly remoteAddr: string;
+  readonly remotePort: number;
+  readonly serverAddr: string;
+  readonly serverPort: number;
+}
+
+export interface Interruption {
+  readonly action: 'deny' | 'drop' | 'redirect';
+  readonly status: number;
+  readonly ruleId: number;
+  /** For redirect. */
+  readonly location?: string;
+}
+
+export interface MatchedRule {
+  readonly id: number;
+  readonly msg: string;
+  readonly data: string;
+  readonly file: string;
+  readonly line: number;
+  readonly severity: string | undefined;
+  readonly tags: readonly string[];
+  readonly phase: number;
+  /** What the rule's disruptive action is (enforced or not). */
+  readonly action: string;
+  readonly log: boolean;
+  readonly auditlog: boolean;
+}
+
+/** Statuses for disruptive actions without `status:`. */
+export interface TransactionOptions {
+  readonly blockStatus?: number;
+  readonly now?: Date;
+}
+
+const EMPTY: readonly Exclusion[] = [];
+
+export class Transaction implements VariableSource {
+  readonly rules: WafRuleSet;
+  readonly request: WafRequest;
+  readonly singles = new Map<string, string>();
+  readonly collections = new Map<string, KeyedValues>();
+  engine: EngineMode;
+  requestBodyAccess: boolean;
+  responseBodyAccess: boolean;
+  forceRequestBodyVariable = false;
+  auditEngine: 'On' | 'Off' | 'RelevantOnly';
+  interruption: Interruption | undefined;
+  /** The interruption DetectionOnly did not enforce. */
+  wouldInterrupt: Interruption | undefined;
+  readonly matched: MatchedRule[] = [];
+  /** Free-text lines for the audit log (body processor errors, limits). */
+  readonly messages: string[] = [];
+  lastPhase = 0;
+  readonly #blockStatus: number;
+  #skip = 0;
+  #skipAfter: string | undefined;
+  #allow: 'none' | 'phase' | 'request' | 'all' = 'none';
+  readonly #removedIds: (readonly [number, number])[] = [];
+  readonly #removedTargets = new Map<number, Exclusion[]>();
+  #capturing = false;
+  /** Transformation results per chain-prefix id, for values other than TX (cleared per phase). */
+  readonly #transformCache: (Map<string, string> | undefined)[];
+  readonly #matchScratch: Match[] = [];
+  #rule: WafRule | undefined;
+  readonly #operatorState: OperatorState;
+  readonly resolve: MacroResolver;
+
+  constructor(rules: WafRuleSet, request: WafRequest, options: TransactionOptions = {}) {
+    this.rules = rules;
+    this.request = request;
+    const settings = rules.settings;
+    this.engine = settings.engine;
+    this.requestBodyAccess = settings.requestBodyAccess;
+    this.responseBodyAccess = settings.responseBodyAccess;
+    this.auditEngine = settings.auditEngine;
+    this.#blockStatus = options.blockStatus ?? 403;
+    this.#transformCache = new Array(rules.transformPrefixes).fill(undefined);
+    this.resolve = (variable, key) => this.#resolve(variable, key);
+    const tx = this;
+    this.#operatorState = {
+      get capturing() {
+        return tx.#capturing;
+      },
+      capture: (index, value) => this.collection('TX').set(String(index), value),
+      resolve: this.resolve,
+    };
+    this.#setRequestVariables(options.now ?? new Date());
+  }
+
+  // ---- VariableSource ----
+
+  single(name: string): string | undefined {
+    return this.singles.get(name);
+  }
+
+  keyed(name: string): KeyedValues | undefined {
+    return this.collections.get(name);
+  }
+
+  collection(name: string): KeyedValues {
+    let values = this.collections.get(name);
+    if (values === undefined) {
+      values = new KeyedValues();
+      this.collections.set(name, values);
+    }
+    return values;
+  }
+
+  // ---- phases ----
+
+  /** Phase 1. */
+  processRequestHeaders(): Interruption | undefined {
+    return this.#phase(1);
+  }
+
+  /**
+   * Phase 2, with the request body (binary string) when body access is on; `truncated` when it
+   * was longer than SecRequestBodyLimit and the limit action is ProcessPartial.
+   */
+  processRequestBody(body: string | undefined): Interruption | undefined {
+    if (this.interruption !== undefined || this.engine === 'Off') return this.interruption;
+    if (body !== undefined && body.length > 0 && this.requestBodyAccess) this.#processBody(body);
+    return this.#phase(2);
+  }
+
+  /** Phase 3. */
+  processResponseHeaders(status: number, protocol: string, headers: readonly (readonly [string, string])[]): Interruption | undefined {
+    this.singles.set('RESPONSE_STATUS', String(status));
+    this.singles.set('RESPONSE_PROTOCOL', protocol);
+    this.singles.set('STATUS_LINE', `${protocol} ${status}`);
+    const values = this.collection('RESPONSE_HEADERS');
+    for (const [name, value] of headers) {
+      values.add(name, value);
+      const lower = name.toLowerCase();
+      if (lower === 'content-type') this.singles.set('RESPONSE_CONTENT_TYPE', value.split(';')[0].trim());
+      else if (lower === 'content-length') this.singles.set('RESPONSE_CONTENT_LENGTH', value);
+    }
+    return this.#phase(3);
+  }
+
+  /** Whether phase 4 wants the response body: access on and a listed MIME type. */
+  wantsResponseBody(): boolean {
+    if (!this.responseBodyAccess || this.engine === 'Off') return false;
+    const type = (this.singles.get('RESPONSE_CONTENT_TYPE') ?? '').toLowerCase();
+    return this.rules.settings.responseBodyMimeTypes.has(type);
+  }
+
+  /** Phase 4, with the (possibly partial) response body when `wantsResponseBody()`. */
+  processResponseBody(body: string | undefined): Interruption | undefined {
+    if (body !== undefined) this.singles.set('RESPONSE_BODY', body);
+    return this.#phase(4);
+  }
+
+  /** Phase 5: runs even after an interruption. */
+  processLogging(): void {
+    this.#phase(5);
+  }
+
+  /** Whether the audit log records this transaction (SecAuditEngine, SecAuditLogRelevantStatus). */
+  auditRelevant(status: number): boolean {
+    if (this.auditEngine === 'On') return true;
+    if (this.auditEngine === 'Off') return false;
+    const relevantStatus = this.rules.settings.auditLogRelevantStatus;
+    if (relevantStatus !== undefined && relevantStatus.test(String(status))) return true;
+    return this.matched.some((rule) => rule.auditlog);
+  }
+
+  /** The inbound anomaly score CRS computed (0 without CRS). */
+  anomalyScore(): number {
+    const tx = this.collections.get('TX');
+    const score = tx?.first('blocking_inbound_anomaly_score') ?? tx?.first('anomaly_score') ?? '0';
+    return Number.parseInt(score, 10) || 0;
+  }
+
+  // ---- request variables ----
+
+  #setRequestVariables(now: Date): void {
+    const { request, singles } = this;
+    const target = request.target;
+    const hash = target.indexOf('#');
+    const uri = hash === -1 ? target : target.slice(0, hash);
+    const question = uri.indexOf('?');
+    const rawPath = question === -1 ? uri : uri.slice(0, question);
+    const path = percentDecode(rawPath);
+    singles.set('REQUEST_METHOD', request.method);
+    singles.set('REQUEST_PROTOCOL', request.protocol);
+    singles.set('REQUEST_LINE', `${request.method} ${target} ${request.protocol}`);
+    singles.set('REQUEST_URI_RAW', target);
+    singles.set('REQUEST_URI', stripOrigin(percentDecode(uri)));
+    singles.set('REQUEST_FILENAME', path);
+    singles.set('PATH_INFO', path);
+    const slash = Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\'));
+    if (slash !== -1 && slash + 1 < path.length) singles.set('REQUEST_BASENAME', path.slice(slash + 1));
+    else if (slash === -1) singles.set('REQUEST_BASENAME', path);
+    singles.set('QUERY_STRING', question === -1 ? '' : uri.slice(question + 1));
+    singles.set('REMOTE_ADDR', request.remoteAddr);
+    singles.set('REMOTE_HOST', request.remoteAddr);
+    singles.set('REMOTE_PORT', String(request.remotePort));
+    singles.set('SERVER_ADDR', request.serverAddr);
+    singles.set('SERVER_PORT', String(request.serverPort));
+    singles.set('UNIQUE_ID', request.id);
+    singles.set('REQBODY_ERROR', '0');
+    singles.set('REQBODY_PROCESSOR_ERROR', '0');
+    singles.set('INBOUND_DATA_ERROR', '0');
+    singles.set('OUTBOUND_DATA_ERROR', '0');
+    singles.set('HIGHEST_SEVERITY', '255');
+    singles.set('FILES_COMBINED_SIZE', '0');
+    for (const flag of MULTIPART_FLAGS) singles.set(flag, '0');
+    singles.set('TIME_EPOCH', String(Math.floor(now.getTime() / 1000)));
+    singles.set('TIME_YEAR', String(now.getFullYear()));
+    singles.set('TIME_MON', String(now.getMonth() + 1).padStart(2, '0'));
+    singles.set('TIME_DAY', String(now.getDate()).padStart(2, '0'));
+    singles.set('TIME_HOUR', String(now.getHours()).padStart(2, '0'));
+    singles.set('TIME_MIN', String(now.getMinutes()).padStart(2, '0'));
+    singles.set('TIME_SEC', String(now.getSeconds()).padStart(2, '0'));
+    singles.set('TIME_WDAY', String(now.getDay()));
+    singles.set('TIME', `${singles.get('TIME_HOUR')}:${singles.get('TIME_MIN')}:${singles.get('TIME_SEC')}`);
+
+    const headers = this.collection('REQUEST_HEADERS');
+    const cookieHeaders: string[] = [];
+    let headerBytes = 0;
+    for (const [name, value] of request.headers) {
+      headers.add(name, value);
+      headerBytes += name.length + value.length + 4;
+      const lower = name.toLowerCase();
+      if (lower === 'cookie') cookieHeaders.push(value);
+      else if (lower === 'host') singles.set('SERVER_NAME', value.replace(/:\d+$/, ''));
+      else if (lower === 'content-type') {
+        const type = value.toLowerCase();
+        if (type.startsWith('application/x-www-form-urlencoded')) singles.set('REQBODY_PROCESSOR', 'URLENCODED');
+        else if (type.startsWith('multipart/form-data')) singles.set('REQBODY_PROCESSOR', 'MULTIPART');
+      }
+    }
+    singles.set('FULL_REQUEST_LENGTH', String(singles.get('REQUEST_LINE')!.length + 2 + headerBytes + 2));
+    if (cookieHeaders.length > 0) {
+      const cookies = this.collection('REQUEST_COOKIES');
+      for (const [name, value] of parseCookies(cookieHeaders)) cookies.add(name, value);
+    }
+    if (question !== -1) {
+      const parsed = parseUrlEncoded(uri.slice(question + 1), { separator: this.rules.settings.argumentSeparator, argumentsLimit: this.rules.settings.argumentsLimit });
+      const args = this.collection('ARGS_GET');
+      for (const [name, value] of parsed.args) args.add(name, value);
+      if (parsed.invalidEncoding) singles.set('URLENCODED_ERROR', '1');
+    }
+    this.#updateArgsSize();
+  }
+
+  #updateArgsSize(): void {
+    let size = 0;
+    for (const name of ['ARGS_GET', 'ARGS_POST']) {
+      const args = this.collections.get(name);
+      if (args === undefined) continue;
+      for (let i = 0; i < args.size; i++) size += args.keys[i].length + args.values[i].length;
+    }
+    this.singles.set('ARGS_COMBINED_SIZE', String(size));
+  }
+
+  #processBody(body: string): void {
+    const { singles, rules } = this;
+    singles.set('REQUEST_BODY_LENGTH', String(body.length));
+    const processor = (singles.get('REQBODY_PROCESSOR') ?? (this.forceRequestBodyVariable ? 'URLENCODED' : '')).toUpperCase();
+    if (processor === 'URLENCODED' || this.forceRequestBodyVariable) singles.set('REQUEST_BODY', body);
+    const remaining = Math.max(0, rules.settings.argumentsLimit - (this.collections.get('ARGS_GET')?.size ?? 0));
+    const fail = (message: string) => {
+      singles.set('REQBODY_ERROR', '1');
+      singles.set('REQBODY_ERROR_MSG', message);
+      singles.set('REQBODY_PROCESSOR_ERROR', '1');
+      singles.set('REQBODY_PROCESSOR_ERROR_MSG', message);
+      this.messages.push(`Request body processor ${processor}: ${message}`);
+    };
+    const addArgs = (args: readonly (readonly [string, string])[]) => {
+      const post = this.collection('ARGS_POST');
+      for (const [name, value] of args) post.add(name, value);
+    };
+    switch (processor) {
+      case 'URLENCODED': {
+        const parsed = parseUrlEncoded(body, { separator: rules.settings.argumentSeparator, argumentsLimit: remaining });
+        addArgs(parsed.args);
+        if (parsed.invalidEncoding) singles.set('URLENCODED_ERROR', '1');
+        if (parsed.error !== undefined) fail(parsed.error);
+        break;
+      }
+      case 'MULTIPART': {
+        const contentType = this.collections.get('REQUEST_HEADERS')?.first('content-type') ?? '';
+        const parsed = parseMultipart(contentType, body, { argumentsLimit: remaining });
+        addArgs(parsed.args);
+        const files = this.collection('FILES');
+        const sizes = this.collection('FILES_SIZES');
+        const contents = this.collection('FILES_TMP_CONTENT');
+        for (const file of parsed.files) {
+          files.add(file.name, file.filename);
+          sizes.add(file.name, String(file.size));
+          if (file.content !== undefined) contents.add(file.name, file.content);
+        }
+        singles.set('FILES_COMBINED_SIZE', String(parsed.filesCombinedSize));
+        const headers = this.collection('MULTIPART_PART_HEADERS');
+        for (const [name, line] of parsed.partHeaders) headers.add(name, line);
+        if (parsed.name !== undefined) this.collection('MULTIPART_NAME').add(parsed.name, parsed.name);
+        if (parsed.filename !== undefined) this.collection('MULTIPART_FILENAME').add(parsed.filename, parsed.filename);
+        const flags = parsed.flags;
+        const set = (name: string, on: boolean) => singles.set(name, on ? '1' : '0');
+        set('MULTIPART_BOUNDARY_QUOTED', flags.boundaryQuoted);
+        set('MULTIPART_BOUNDARY_WHITESPACE', flags.boundaryWhitespace);
+        set('MULTIPART_DATA_BEFORE', flags.dataBefore);
+        set('MULTIPART_DATA_AFTER', flags.dataAfter);
+        set('MULTIPART_HEADER_FOLDING', flags.headerFolding);
+        set('MULTIPART_LF_LINE', flags.lfLine);
+        set('MULTIPART_CRLF_LF_LINES', flags.crlfLfLines);
+        set('MULTIPART_MISSING_SEMICOLON', flags.missingSemicolon);
+        set('MULTIPART_INVALID_QUOTING', flags.invalidQuoting);
+        set('MULTIPART_INVALID_PART', flags.invalidPart);
+        set('MULTIPART_INVALID_HEADER_FOLDING', flags.invalidHeaderFolding);
+        set('MULTIPART_FILE_LIMIT_EXCEEDED', flags.fileLimitExceeded);
+        set('MULTIPART_UNMATCHED_BOUNDARY', flags.unmatchedBoundary);
+        set('MULTIPART_STRICT_ERROR', flags.strictError);
+        if (parsed.error !== undefined) fail(parsed.error);
+        break;
+      }
+      case 'JSON': {
+        const parsed = parseJson(body, { depthLimit: rules.settings.requestBodyJsonDepthLimit, argumentsLimit: remaining });
+        addArgs(parsed.args);
+        if (parsed.error !== undefined) fail(parsed.error);
+        break;
+      }
+      case 'XML': {
+        const parsed = parseXml(body);
+        const xml = this.collection('XML');
+        if (parsed.rootText !== undefined) xml.add('/*', parsed.rootText);
+        for (const value of parsed.attributeValues) xml.add('//@*', value);
+        if (parsed.error !== undefined) fail(parsed.error);
+        break;
+      }
+      case '':
+        break;
+      default:
+        fail(`unknown request body processor "${processor}"`);
+    }
+    this.#updateArgsSize();
+  }
+
+  // ---- rule evaluation ----
+
+  #phase(phase: number): Interruption | undefined {
+    if (this.engine === 'Off') return undefined;
+    if (this.interruption !== undefined && phase !== 5) return this.interruption;
+    this.lastPhase = phase;
+    for (let i = 0; i < this.#transformCache.length; i++) this.#transformCache[i]?.clear();
+    const rules = this.rules.phases[phase];
+    for (let i = 0; i < rules.length; i++) {
+      if (this.interruption !== undefined && phase !== 5) break;
+      const rule = rules[i];
+      if (this.#skipAfter !== undefined) {
+        if (rule.marker === this.#skipAfter) this.#skipAfter = undefined;
+        continue;
+      }
+      if (rule.marker !== undefined) continue;
+      if (this.#removedIds.length > 0 && this.#isRemoved(rule.id)) continue;
+      if (this.#skip > 0) {
+        this.#skip--;
+        continue;
+      }
+      if (this.#allow === 'all' || this.#allow === 'phase' || (this.#allow === 'request' && phase <= 2)) break;
+      const matchedVars = this.collections.get('MATCHED_VARS');
+      if (matchedVars !== undefined && matchedVars.size > 0) matchedVars.clear();
+      this.#evaluate(rule, phase);
+      this.#capturing = false;
+    }
+    if (this.#allow === 'phase' || (this.#allow === 'request' && phase === 2)) this.#allow = 'none';
+    this.#skip = 0;
+    return this.interruption;
+  }
+
+  #isRemoved(id: number): boolean {
+    for (const [start, end] of this.#removedIds) if (id >= start && id <= end) return true;
+    return false;
+  }
+
+  /** Runs a rule (and its chain); true when the whole chain matched. */
+  #evaluate(rule: WafRule, phase: number): boolean {
+    const starter = rule.parent ?? rule;
+    this.#rule = starter;
+    this.#capturing = rule.capture;
+    let matched = 0;
+    if (rule.operator === undefined) {
+      matched = 1;
+      this.#runPerMatch(rule);
+    } else {
+      const extra = this.#removedTargets.get(starter.id);
+      const operator = rule.operator;
+      const negated = rule.negated;
+      const values = this.#matchScratch;
+      for (const target of rule.targets) {
+        values.length = 0;
+        target.collect(this, values, rule.exclusions, extra);
+        for (let i = 0; i < values.length; i++) {
+          const found = values[i];
+          if (rule.multiMatch) {
+            let value = found.value;
+            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+            for (const t of rule.transforms) {
+              const next = t(value);
+              if (next === value) continue;
+              value = next;
+              if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+            }
+          } else {
+            const value = this.#transform(rule, found);
+            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+          }
+        }
+      }
+    }
+    if (matched === 0) return false;
+    if (rule.parent !== undefined) return true;
+    for (let link = rule.chain; link !== undefined; link = link.chain) {
+      if (!this.#evaluate(link, phase)) {
+        this.#rule = starter;
+        return false;
+      }
+    }
+    this.#rule = starter;
+    if (rule.skip > 0) this.#skip = rule.skip;
+    if (rule.skipAfter !== undefined) this.#skipAfter = rule.skipAfter;
+    if (rule.id !== 0) this.#record(rule, phase);
+    this.#disrupt(rule);
+    return true;
+  }
+
+  #onMatch(rule: WafRule, found: Match, value: string): number {
+    const name = found.key === '' ? found.variable : `${found.variable}:${found.key}`;
+    this.collection('MATCHED_VARS').add(name, value);
+    this.singles.set('MATCHED_VAR', value);
+    this.singles.set('MATCHED_VAR_NAME', name);
+    this.#runPerMatch(rule);
+    return 1;
+  }
+
+  #transform(rule: WafRule, found: Match): string {
+    const transforms = rule.transforms;
+    if (transforms.length === 0) return found.value;
+    if (found.variable === 'TX') {
+      let value = found.value;
+      for (const t of transforms) value = t(value);
+      return value;
+    }
+    const ids = rule.transformIds;
+    const cache = this.#transformCache;
+    // Longest cached prefix first, then compute (and cache) the rest.
+    let start = 0;
+    let value = found.value;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      const hit = cache[ids[i]]?.get(found.value);
+      if (hit !== undefined) {
+        if (i === ids.length - 1) return hit;
+        value = hit;
+        start = i + 1;
+        break;
+      }
+    }
+    for (let i = start; i < transforms.length; i++) {
+      value = transforms[i](value);
+      let map = cache[ids[i]];
+      if (map === undefined) {
+        map = new Map();
+        cache[ids[i]] = map;
+      }
+      map.set(found.value, value);
+    }
+    return value;
+  }
+
+  #runPerMatch(rule: WafRule): void {
+    for (const action of rule.perMatch) this.#perform(action);
+  }
+
+  #perform(action: PerMatchAction): void {
+    switch (action.kind) {
+      case 'setvar': {
+        const key = action.key.expand(this.resolve).toLowerCase();
+        const values = this.collection(action.collection);
+        if (action.remove) {
+          values.delete(key);
+          return;
+        }
+        const value = action.value === undefined ? '' : action.value.expand(this.resolve);
+        const sign = value.charCodeAt(0);
+        if (sign === 0x2b || sign === 0x2d) {
+          const operand = value.length === 1 ? 0 : Number(value.slice(1));
+          if (!Number.isInteger(operand)) {
+            values.set(key, value);
+            return;
+          }
+          const current = Number.parseInt(values.first(key) ?? '0', 10) || 0;
+          values.set(key, String(sign === 0x2b ? current + operand : current - operand));
+          return;
+        }
+        values.set(key, value);
+        return;
+      }
+      case 'setenv':
+        this.collection('ENV').set(action.key.expand(this.resolve), action.value.expand(this.resolve));
+        return;
+      case 'ctl':
+        this.#control(action);
+    }
+  }
+
+  #control(action: Extract<PerMatchAction, { kind: 'ctl' }>): void {
+    const value = action.value;
+    switch (action.option) {
+      case 'ruleengine':
+        this.engine = value.toLowerCase() === 'on' ? 'On' : value.toLowerCase() === 'off' ? 'Off' : 'DetectionOnly';
+        return;
+      case 'ruleremovebyid':
+        this.#removedIds.push(...action.ids);
+        return;
+      case 'ruleremovebytag':
+        for (const rule of this.rules.rules()) if (rule.tags.includes(value)) this.#removedIds.push([rule.id, rule.id]);
+        return;
+      case 'ruleremovebymsg':
+        for (const rule of this.rules.rules()) if (rule.msg?.constant === value) this.#removedIds.push([rule.id, rule.id]);
+        return;
+      case 'ruleremovetargetbyid':
+        for (const [start, end] of action.ids) {
+          for (let id = start; id <= end && id - start < 100000; id++) if (this.rules.byId.has(id)) this.#removeTarget(id, action.target!);
+        }
+        return;
+      case 'ruleremovetargetbytag':
+        for (const rule of this.rules.rules()) if (rule.tags.includes(value)) this.#removeTarget(rule.id, action.target!);
+        return;
+      case 'ruleremovetargetbymsg':
+        for (const rule of this.rules.rules()) if (rule.msg?.constant === value) this.#removeTarget(rule.id, action.target!);
+        return;
+      case 'requestbodyprocessor':
+        if (this.lastPhase <= 1) this.singles.set('REQBODY_PROCESSOR', value.toUpperCase());
+        return;
+      case 'requestbodyaccess':
+        if (this.lastPhase <= 1) this.requestBodyAccess = value.toLowerCase() === 'on';
+        return;
+      case 'forcerequestbodyvariable':
+        this.forceRequestBodyVariable = value.toLowerCase() === 'on';
+        return;
+      case 'responsebodyaccess':
+        if (this.lastPhase <= 3) this.responseBodyAccess = value.toLowerCase() === 'on';
+        return;
+      case 'auditengine': {
+        const lower = value.toLowerCase();
+        this.auditEngine = lower === 'on' ? 'On' : lower === 'off' ? 'Off' : 'RelevantOnly';
+        return;
+      }
+      default:
+      // requestBodyLimit, auditLogParts, debugLogLevel, ...: limits are enforced by the proxy before the WAF runs.
+    }
+  }
+
+  #removeTarget(id: number, target: Exclusion): void {
+    let list = this.#removedTargets.get(id);
+    if (list === undefined) {
+      list = [];
+      this.#removedTargets.set(id, list);
+    }
+    list.push(target);
+  }
+
+  #record(rule: WafRule, phase: number): void {
+    if (rule.severity !== undefined) {
+      const highest = Number(this.singles.get('HIGHEST_SEVERITY'));
+      if (rule.severity < highest) this.singles.set('HIGHEST_SEVERITY', String(rule.severity));
+    }
+    this.matched.push({
+      id: rule.id,
+      msg: rule.msg?.expand(this.resolve) ?? '',
+      data: rule.logdata?.expand(this.resolve) ?? '',
+      file: rule.file,
+      line: rule.line,
+      severity: rule.severity === undefined ? undefined : severityName(rule.severity),
+      tags: rule.tags,
+      phase,
+      action: rule.disruptive,
+      log: rule.log,
+      auditlog: rule.auditlog,
+    });
+  }
+
+  #disrupt(rule: WafRule): void {
+    const disruptive = rule.disruptive;
+    if (disruptive === 'pass') return;
+    if (disruptive === 'allow' || disruptive === 'allow:phase' || disruptive === 'allow:request') {
+      if (this.engine === 'On') this.#allow = disruptive === 'allow' ? 'all' : disruptive === 'allow:phase' ? 'phase' : 'request';
+      return;
+    }
+    const interruption: Interruption = {
+      action: disruptive === 'drop' ? 'drop' : disruptive === 'redirect' ? 'redirect' : 'deny',
+      status: rule.status ?? (disruptive === 'redirect' ? 302 : this.#blockStatus),
+      ruleId: rule.id,
+      location: rule.redirect?.expand(this.resolve),
+    };
+    if (this.engine === 'On') this.interruption = interruption;
+    else this.wouldInterrupt ??= interruption;
+  }
+
+  // ---- macros ----
+
+  #resolve(variable: string, key: string | undefined): string | undefined {
+    if (variable === 'RULE') {
+      const rule = this.#rule;
+      if (rule === undefined || key === undefined) return undefined;
+      switch (key.toLowerCase()) {
+        case 'id':
+          return String(rule.id);
+        case 'msg':
+          return rule.msg?.expand(this.resolve);
+        case 'logdata':
+          return rule.logdata?.expand(this.resolve);
+        case 'severity':
+          return rule.severity === undefined ? undefined : String(rule.severity);
+        case 'ver':
+          return rule.ver;
+        default:
+          return undefined;
+      }
+    }
+    if (key === undefined) {
+      const single = this.singles.get(variable);
+      if (single !== undefined) return single;
+      return this.collections.get(variable)?.values[0];
+    }
+    return this.collections.get(variable)?.first(key.toLowerCase());
+  }
+}
+
+const MULTIPART_FLAGS = [
+  'MULTIPART_BOUNDARY_QUOTED', 'MULTIPART_BOUNDARY_WHITESPACE', 'MULTIPART_DATA_AFTER', 'MULTIPART_DATA_BEFORE',
+  'MULTIPART_FILE_LIMIT_EXCEEDED', 'MULTIPART_HEADER_FOLDING', 'MULTIPART_INVALID_HEADER_FOLDING', 'MULTIPART_INVALID_PART',
+  'MULTIPART_INVALID_QUOTING', 'MULTIPART_LF_LINE', 'MULTIPART_CRLF_LF_LINES', 'MULTIPART_MISSING_SEMICOLON',
+  'MULTIPART_STRICT_ERROR', 'MULTIPART_UNMATCHED_BOUNDARY',
+];
+
+/** %XX → byte (valid hex only; `+` stays), as libmodsecurity3 decodes the path for REQUEST_FILENAME. */
+function percentDecode(text: string): string {
+  if (!text.includes('%')) return text;
+  return text.replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/** An absolute-form target's path: `http://host/p?q` → `/p?q`. */
+function stripOrigin(uri: string): string {
+  if (uri.length === 0 || uri[0] === '/') return uri;
+  const scheme = uri.indexOf('://');
+  if (scheme === -1) return uri;
+  const path = uri.indexOf('/', scheme + 3);
+  return path === -1 ? uri : uri.slice(path);
+}
+
