@@ -7,6 +7,7 @@ import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { normalizePath } from '../proxy/normalize-path.ts';
 import { resolveFirewall } from './firewall.ts';
+import { resolveWaf } from './waf.ts';
 import { ConfigSchema, UpstreamSchema, type ConfigFile } from './schema.ts';
 import type { Config, ListenerConfig, RouteConfig, UpstreamConfig } from './types.ts';
 
@@ -227,6 +228,10 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     problems.push(at === undefined ? { path: formatPath(segments), ...locate(segments), message } : { file: at.file, path: formatPath(segments.slice(1)), line: at.line, column: at.column, message }),
   );
 
+  const waf = resolveWaf(file.waf, baseDir, (segments, message, at) =>
+    problems.push(at === undefined ? { path: formatPath(segments), ...locate(segments), message } : { file: at.file, path: formatPath(segments), line: at.line, message }),
+  );
+
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(file.upstreams)) {
     u.servers.forEach((s, i) => {
@@ -352,6 +357,7 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     requestId: { header: file.request_id.header.toLowerCase(), trustIncoming: file.request_id.trust_incoming },
     plugins,
     firewall,
+    waf,
     logging: { level: file.logging.level, access: { ...file.logging.access } },
     metrics: { ...file.metrics },
   };

@@ -194,6 +194,24 @@ const Firewall = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const Waf = Type.Object(
+  {
+    enabled: Type.Boolean({ default: false }),
+    files: Type.Array(Type.String(), {
+      default: [],
+      description: 'SecLang files or globs (relative to this file), loaded in order; for CRS: its crs-setup.conf, then rules/*.conf',
+    }),
+    directives: Type.String({ default: '', description: 'SecLang loaded after `files` (exclusions, settings)' }),
+    engine: Type.Optional(Enum(['On', 'Off', 'DetectionOnly'] as const, 'Overrides SecRuleEngine: block, do nothing, or log only')),
+    paranoia_level: Type.Optional(Type.Integer({ minimum: 1, maximum: 4, description: "CRS: tx.blocking_paranoia_level (set before `files`; a crs-setup.conf that sets it wins)" })),
+    inbound_anomaly_threshold: Type.Optional(Type.Integer({ minimum: 1, description: 'CRS: tx.inbound_anomaly_score_threshold' })),
+    outbound_anomaly_threshold: Type.Optional(Type.Integer({ minimum: 1, description: 'CRS: tx.outbound_anomaly_score_threshold' })),
+    block_status: Type.Integer({ minimum: 400, maximum: 599, default: 403, description: 'Status of a blocked request when the rule sets none' }),
+    audit_log: Type.Optional(Type.String({ description: 'Path of the audit log (JSON lines); relative to this file' })),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export type FirewallRuleFile = Type.Static<typeof FirewallRule>;
 export const FirewallRuleSchema = FirewallRule;
 
@@ -250,6 +268,7 @@ export const ConfigSchema = Type.Object(
     ),
     plugins: Type.Array(Plugin, { default: [] }),
     firewall: Firewall,
+    waf: Waf,
     logging: Type.Object(
       {
         level: Enum(['fatal', 'error', 'warn', 'info', 'debug'] as const, 'Level of the process log (stderr)', 'info'),

@@ -1,6 +1,7 @@
 // The resolved configuration the rest of frontline reads: defaults filled in, durations in
 // milliseconds, sizes in bytes, names cross-checked. Produced only by `resolveConfig`.
 import type { FirewallConfig } from './firewall.ts';
+import type { WafConfig } from './waf.ts';
 import type { BALANCE_POLICIES } from './schema.ts';
 
 export type BalancePolicy = (typeof BALANCE_POLICIES)[number];
@@ -79,6 +80,7 @@ export interface Config {
   requestId: { header: string; trustIncoming: boolean };
   plugins: PluginConfig[];
   firewall: FirewallConfig;
+  waf: WafConfig;
   logging: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
     access: { enabled: boolean; format: 'json' | 'combined'; path: string };

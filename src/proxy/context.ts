@@ -26,6 +26,14 @@ export interface Timings {
   totalMs: number;
 }
 
+/** The start of a request body, read for inspection (the whole body still goes upstream). */
+export interface BodyPrefix {
+  /** At most the limit asked for. */
+  readonly data: Buffer;
+  /** The body ended within the limit: `data` is all of it. */
+  readonly complete: boolean;
+}
+
 export class RequestContext {
   readonly id: string;
   /** performance.now() at request start. */
@@ -55,6 +63,15 @@ export class RequestContext {
   }
   #rawHeaders: readonly string[] | undefined;
   readonly #rawHeadersSource: (() => readonly string[]) | undefined;
+  readonly #bodySource: ((limit: number) => Promise<BodyPrefix>) | undefined;
+  #body: Promise<BodyPrefix> | undefined;
+  /**
+   * Reads the request body, up to `limit` bytes, for an access-phase hook to inspect (a WAF). The
+   * bytes read are still sent upstream, followed by the rest. Every call gets the first reading.
+   */
+  readBody(limit: number): Promise<BodyPrefix> {
+    return (this.#body ??= this.#bodySource?.(limit) ?? Promise.resolve(NO_BODY));
+  }
   route: RouteConfig | undefined;
   /** The headers that will be sent upstream, built before the request phase; any request-phase hook may change them. */
   upstreamHeaders: Record<string, string | string[]>;
@@ -90,6 +107,8 @@ export class RequestContext {
     headers: IncomingHttpHeaders;
     /** Gives the raw header list when first asked for (building it costs a scan of the head). */
     rawHeaders?: () => readonly string[];
+    /** Reads the start of the body (see readBody). */
+    body?: (limit: number) => Promise<BodyPrefix>;
   }) {
     this.id = init.id;
     this.start = init.start;
@@ -105,6 +124,8 @@ export class RequestContext {
     this.path = normalizePath(q === -1 ? init.url : init.url.slice(0, q));
     this.headers = init.headers;
     this.#rawHeadersSource = init.rawHeaders;
+    this.#bodySource = init.body;
+    this.#body = undefined;
     this.route = undefined;
     this.upstreamHeaders = {};
     this.upstreamUrl = init.url;
@@ -127,3 +148,5 @@ export class RequestContext {
     (this.#state ??= new Map()).set(key, value);
   }
 }
+
+const NO_BODY: BodyPrefix = { data: Buffer.alloc(0), complete: true };

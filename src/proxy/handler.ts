@@ -3,12 +3,12 @@
 // transforms → log. One ProxyHandler serves one configuration; a reload builds a new one. It sees
 // requests only as Downstreams, so HTTP/1 and HTTP/2 run exactly the same path.
 import { randomBytes } from 'node:crypto';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import type { Config, RouteConfig } from '../config/types.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { WorkerMetrics } from '../observability/metrics.ts';
-import { RequestContext } from './context.ts';
+import { RequestContext, type BodyPrefix } from './context.ts';
 import type { Downstream, DownstreamListener } from './downstream.ts';
 import { errorReply } from './error-page.ts';
 import { classifyUpstreamError, ClientGoneError, Exchange, HookFailure, type ExchangeOwner } from './forward.ts';
@@ -67,6 +67,8 @@ class Flight implements DownstreamListener {
   limit: BodyLimit | undefined = undefined;
   /** The attempt at the origin in progress. */
   exchange: Exchange<Peer> | undefined = undefined;
+  /** Body bytes already read for inspection (ctx.readBody): they go upstream before the rest. */
+  bodyRead: Buffer | undefined = undefined;
 
   constructor(handler: ProxyHandler, ctx: RequestContext, down: Downstream) {
     this.handler = handler;
@@ -184,6 +186,43 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink 
       url: down.url,
       headers,
       rawHeaders: () => down.rawHeaders(),
+      body: (limit) => this.#readBody(down, limit),
+    });
+  }
+
+  /** Reads the body until it ends or passes `limit`; what was read is kept for upstream (see #dispatch). */
+  #readBody(down: Downstream, limit: number): Promise<BodyPrefix> {
+    const flight = down.listener as Flight;
+    const source = down.body;
+    if (!down.hasBody || source === null) return Promise.resolve({ data: Buffer.alloc(0), complete: true });
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = (complete: boolean) => {
+        source.off('data', onData);
+        source.off('end', onEnd);
+        source.off('error', onError);
+        const data = Buffer.concat(chunks, size);
+        flight.bodyRead = data;
+        resolve({ data: data.length > limit ? data.subarray(0, limit) : data, complete });
+      };
+      const onData = (chunk: Buffer) => {
+        chunks.push(chunk);
+        size += chunk.length;
+        if (size > limit) {
+          source.pause();
+          finish(false);
+        }
+      };
+      const onEnd = () => finish(true);
+      const onError = (err: Error) => {
+        source.off('data', onData);
+        source.off('end', onEnd);
+        reject(err);
+      };
+      source.on('data', onData);
+      source.once('end', onEnd);
+      source.once('error', onError);
     });
   }
 
@@ -230,7 +269,8 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink 
     let body: Readable | null = null;
     if (flight.hasBody && down.body !== null) {
       const max = this.#config.limits.maxBodySize;
-      body = max > 0 && ctx.headers['content-length'] === undefined ? down.body.pipe((flight.limit = new BodyLimit(max))) : down.body;
+      const source = flight.bodyRead === undefined ? down.body : Readable.from(replay(flight.bodyRead, down.body), { objectMode: false });
+      body = max > 0 && ctx.headers['content-length'] === undefined ? source.pipe((flight.limit = new BodyLimit(max))) : source;
     }
     const exchange = new Exchange<Peer>(this, ctx, down, peer);
     flight.exchange = exchange;
@@ -500,6 +540,13 @@ function bodyTransforms(ctx: RequestContext, head: ResponseHead, hooks: PhaseHoo
     if (t !== undefined) (out ??= []).push(t);
   }
   return out ?? NO_TRANSFORMS;
+}
+
+/** The body bytes read for inspection, then the rest of the body as it arrives. */
+async function* replay(read: Buffer, rest: Readable): AsyncGenerator<Buffer> {
+  if (read.length > 0) yield read;
+  if (rest.readableEnded) return;
+  for await (const chunk of rest) yield chunk as Buffer;
 }
 
 export class BodyLimitError extends Error {

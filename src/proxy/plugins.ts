@@ -51,7 +51,8 @@ export class PluginSet {
     }
     const byRoute = new Map<RouteConfig, PhaseHooks>();
     for (const route of routes) {
-      const plugins: Plugin[] = [...builtins];
+      // A route switches a built-in feature off by its name too (`plugins: { waf: false }`).
+      const plugins: Plugin[] = builtins.filter((b) => route.plugins[b.name] !== false);
       for (const m of loaded) {
         const setting = route.plugins[m.name];
         if (setting === false) continue;

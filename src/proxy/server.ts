@@ -13,6 +13,7 @@ import { createAccessLog } from '../observability/access-log.ts';
 import { createLogger } from '../observability/log.ts';
 import { WorkerMetrics } from '../observability/metrics.ts';
 import { firewallPlugin } from '../features/firewall/plugin.ts';
+import { wafPlugin } from '../features/waf/plugin.ts';
 import { ProxyHandler, type CompiledRoute } from './handler.ts';
 import { Http1Server } from './http1/connection.ts';
 import { acceptHttp2, createHttp2Server } from './http2.ts';
@@ -41,8 +42,8 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   let plugins: PluginSet;
   try {
     // Built-in features run first, in the order of the request path, then the given extras.
-    const firewall = firewallPlugin(config.firewall, metrics);
-    plugins = await PluginSet.load(config.plugins, config.routes, firewall === undefined ? builtins : [firewall, ...builtins]);
+    const features = [firewallPlugin(config.firewall, metrics), wafPlugin(config.waf, log)].filter((p): p is Plugin => p !== undefined);
+    plugins = await PluginSet.load(config.plugins, config.routes, [...features, ...builtins]);
   } catch (err) {
     await upstreams.close();
     throw err;

@@ -59,6 +59,8 @@ export class WafRuleSet {
   /** Rules (and markers) of phases 1–5, in file order; index 0 is unused. */
   readonly phases: WafRule[][];
   readonly byId: ReadonlyMap<number, WafRule>;
+  /** Ids of the rules carrying each tag (ctl:ruleRemoveByTag and friends look here per request). */
+  readonly idsByTag: ReadonlyMap<string, readonly number[]>;
   /** Distinct transformation-chain prefixes (size of the per-transaction cache). */
   readonly transformPrefixes: number;
 
@@ -67,6 +69,15 @@ export class WafRuleSet {
     this.phases = phases;
     this.byId = byId;
     this.transformPrefixes = transformPrefixes;
+    const idsByTag = new Map<string, number[]>();
+    for (const rule of byId.values()) {
+      for (const tag of rule.tags) {
+        const ids = idsByTag.get(tag);
+        if (ids === undefined) idsByTag.set(tag, [rule.id]);
+        else if (ids.at(-1) !== rule.id) ids.push(rule.id);
+      }
+    }
+    this.idsByTag = idsByTag;
   }
 
   /** Loads files (paths or globs, relative to `baseDir`), in order. Throws SecLangError. */
@@ -88,10 +99,6 @@ export class WafRuleSet {
     return builder.finish();
   }
 
-  /** Every rule that starts a chain (or stands alone), in order. */
-  *rules(): Iterable<WafRule> {
-    for (let phase = 1; phase <= 5; phase++) for (const rule of this.phases[phase]) if (rule.marker === undefined) yield rule;
-  }
 }
 
 class Builder {

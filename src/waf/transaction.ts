@@ -88,7 +88,8 @@ export class Transaction implements VariableSource {
   #skipAfter: string | undefined;
   #allow: 'none' | 'phase' | 'request' | 'all' = 'none';
   readonly #removedIds: (readonly [number, number])[] = [];
-  readonly #removedTargets = new Map<number, Exclusion[]>();
+  /** ctl:ruleRemoveTarget*: targets removed from the rules with ids in [start, end]. */
+  readonly #removedTargets: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
   /** Transformation results per chain-prefix id, for values other than TX (cleared per phase). */
   readonly #transformCache: (Map<string, string> | undefined)[];
@@ -417,7 +418,7 @@ export class Transaction implements VariableSource {
       matched = 1;
       this.#runPerMatch(rule);
     } else {
-      const extra = this.#removedTargets.get(starter.id);
+      const extra = this.#removedTargets.length === 0 ? undefined : this.#removedTargetsOf(starter.id);
       const operator = rule.operator;
       const negated = rule.negated;
       const values = this.#matchScratch;
@@ -547,21 +548,19 @@ export class Transaction implements VariableSource {
         this.#removedIds.push(...action.ids);
         return;
       case 'ruleremovebytag':
-        for (const rule of this.rules.rules()) if (rule.tags.includes(value)) this.#removedIds.push([rule.id, rule.id]);
+        for (const id of this.rules.idsByTag.get(value) ?? []) this.#removedIds.push([id, id]);
         return;
       case 'ruleremovebymsg':
-        for (const rule of this.rules.rules()) if (rule.msg?.constant === value) this.#removedIds.push([rule.id, rule.id]);
+        for (const rule of this.rules.byId.values()) if (rule.msg?.constant === value) this.#removedIds.push([rule.id, rule.id]);
         return;
       case 'ruleremovetargetbyid':
-        for (const [start, end] of action.ids) {
-          for (let id = start; id <= end && id - start < 100000; id++) if (this.rules.byId.has(id)) this.#removeTarget(id, action.target!);
-        }
+        for (const [start, end] of action.ids) this.#removedTargets.push({ start, end, target: action.target! });
         return;
       case 'ruleremovetargetbytag':
-        for (const rule of this.rules.rules()) if (rule.tags.includes(value)) this.#removeTarget(rule.id, action.target!);
+        for (const id of this.rules.idsByTag.get(value) ?? []) this.#removedTargets.push({ start: id, end: id, target: action.target! });
         return;
       case 'ruleremovetargetbymsg':
-        for (const rule of this.rules.rules()) if (rule.msg?.constant === value) this.#removeTarget(rule.id, action.target!);
+        for (const rule of this.rules.byId.values()) if (rule.msg?.constant === value) this.#removedTargets.push({ start: rule.id, end: rule.id, target: action.target! });
         return;
       case 'requestbodyprocessor':
         if (this.lastPhase <= 1) this.singles.set('REQBODY_PROCESSOR', value.toUpperCase());
@@ -585,13 +584,10 @@ export class Transaction implements VariableSource {
     }
   }
 
-  #removeTarget(id: number, target: Exclusion): void {
-    let list = this.#removedTargets.get(id);
-    if (list === undefined) {
-      list = [];
-      this.#removedTargets.set(id, list);
-    }
-    list.push(target);
+  #removedTargetsOf(id: number): Exclusion[] | undefined {
+    let found: Exclusion[] | undefined;
+    for (const { start, end, target } of this.#removedTargets) if (id >= start && id <= end) (found ??= []).push(target);
+    return found;
   }
 
   #record(rule: WafRule, phase: number): void {
