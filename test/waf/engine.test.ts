@@ -1,0 +1,165 @@
+// The SecLang engine: directives, rule flow (chain, skip, skipAfter, ctl), variables, macros,
+// captures, engine modes — and CRS v4 itself loading and catching real attacks.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { test } from 'node:test';
+import { parseDirectives, SecLangError } from '../../src/waf/seclang/directives.ts';
+import { parseActions, parseTargets } from '../../src/waf/seclang/rule-syntax.ts';
+import { WafRuleSet } from '../../src/waf/ruleset.ts';
+import { Transaction, type WafRequest } from '../../src/waf/transaction.ts';
+
+const CRS = new URL('../../../shared/crs/', import.meta.url).pathname;
+
+function rules(text: string): WafRuleSet {
+  return WafRuleSet.fromDirectives(parseDirectives(text, 'test.conf'));
+}
+
+function request(target: string, headers: [string, string][] = [], method = 'GET'): WafRequest {
+  return {
+    id: 'req-1',
+    method,
+    target,
+    protocol: 'HTTP/1.1',
+    headers: [['Host', 'example.com'], ['User-Agent', 'Mozilla/5.0 (X11; Linux x86_64)'], ['Accept', 'text/html'], ...headers],
+    remoteAddr: '192.0.2.10',
+    remotePort: 40000,
+    serverAddr: '192.0.2.1',
+    serverPort: 80,
+  };
+}
+
+function run(set: WafRuleSet, req: WafRequest, body?: string): Transaction {
+  const tx = new Transaction(set, req);
+  tx.processRequestHeaders();
+  tx.processRequestBody(body);
+  return tx;
+}
+
+/** The rules that matched and log. */
+const ids = (tx: Transaction) => tx.matched.filter((rule) => rule.log).map((rule) => rule.id);
+
+test('directive files: continuation lines, quoting, comments; errors name the file and line', () => {
+  const directives = parseDirectives('# comment\nSecRule ARGS "@rx a\\"b" \\\n  "id:1,\\\n  phase:2,pass"\n', 'f.conf');
+  assert.equal(directives.length, 1);
+  assert.deepEqual(directives[0].args, ['ARGS', '@rx a"b', 'id:1,  phase:2,pass']);
+  assert.equal(directives[0].line, 2);
+  assert.throws(() => rules('SecRuleEngine On\nSecRule ARGS "@rx x" "id:2,phase:2,t:nosuch,pass"'), (error: unknown) => error instanceof SecLangError && error.line === 2 && /t:nosuch/.test(error.message));
+  assert.throws(() => rules('SecRule ARGS "@rx x" "phase:2,pass"'), /no id/);
+  assert.throws(() => rules('SecRule NOSUCHVAR "@rx x" "id:3,pass"'), /unknown variable NOSUCHVAR/);
+  assert.throws(() => rules('SecRule ARGS "@rx x" "id:4,pass"\nSecRule ARGS "@rx y" "id:4,pass"'), /already used/);
+  assert.throws(() => rules('SecRule ARGS "@rx x" "id:5,pass,chain"'), /chain/);
+});
+
+test('targets and actions parse like ModSecurity: regex keys with pipes, exclusions, counts, quoted values', () => {
+  assert.deepEqual(parseTargets('ARGS|!ARGS:foo|&TX:x|REQUEST_COOKIES:/^(a|b)$/|XML:/*').map((t) => [t.variable, t.key, t.keyIsRegex, t.count, t.exclude]), [
+    ['ARGS', undefined, false, false, false],
+    ['ARGS', 'foo', false, false, true],
+    ['TX', 'x', false, true, false],
+    ['REQUEST_COOKIES', '^(a|b)$', true, false, false],
+    ['XML', '/*', false, false, false],
+  ]);
+  assert.deepEqual(parseActions("id:1,msg:'a, b: c',t:none,setvar:'tx.x=+%{tx.y}'"), [
+    { name: 'id', value: '1' },
+    { name: 'msg', value: 'a, b: c' },
+    { name: 't', value: 'none' },
+    { name: 'setvar', value: 'tx.x=+%{tx.y}' },
+  ]);
+});
+
+test('setvar arithmetic, macros, chains whose per-match actions run even when the chain fails, and logging', () => {
+  const set = rules(`
+SecDefaultAction "phase:2,log,auditlog,pass"
+SecAction "id:10,phase:1,pass,nolog,setvar:tx.score=0,setvar:tx.weight=5"
+SecRule ARGS "@contains attack" "id:11,phase:2,pass,msg:'attack in %{MATCHED_VAR_NAME}',logdata:'%{MATCHED_VAR}',setvar:tx.score=+%{tx.weight}"
+SecRule ARGS:a "@streq x" "id:12,phase:2,pass,setvar:tx.chained=1,chain"
+  SecRule ARGS:b "@streq never" "setvar:tx.chain_end=1"
+SecRule TX:score "@ge 10" "id:13,phase:2,deny,status:406,msg:'score %{tx.score}'"
+`);
+  const tx = run(set, request('/p?a=x&q1=attack1&q2=attack2'));
+  assert.deepEqual(ids(tx), [11, 13]);
+  assert.equal(tx.collection('TX').first('score'), '10', 'added once per matching argument');
+  assert.equal(tx.collection('TX').first('chained'), '1', 'the first link ran its setvar');
+  assert.equal(tx.collection('TX').first('chain_end'), undefined);
+  const logged = tx.matched.find((rule) => rule.id === 11)!;
+  assert.equal(logged.msg, 'attack in ARGS:q2');
+  assert.equal(tx.interruption?.status, 406);
+  assert.equal(tx.matched.find((rule) => rule.id === 13)!.msg, 'score 10');
+});
+
+test('skip, skipAfter markers, ctl:ruleRemoveById and ctl:ruleRemoveTargetById change later rules of the transaction', () => {
+  const set = rules(`
+SecRule ARGS:skip "@streq 1" "id:20,phase:1,pass,nolog,skipAfter:END"
+SecRule ARGS "@rx ." "id:21,phase:1,pass,log"
+SecMarker END
+SecRule ARGS:one "@streq 1" "id:22,phase:1,pass,nolog,skip:1"
+SecRule ARGS "@rx ." "id:23,phase:1,pass,log"
+SecRule ARGS "@rx ." "id:24,phase:1,pass,log"
+SecRule REQUEST_FILENAME "@beginsWith /api/" "id:25,phase:1,pass,nolog,ctl:ruleRemoveById=26-27,ctl:ruleRemoveTargetById=28;ARGS:token"
+SecRule ARGS "@rx ." "id:26,phase:2,pass,log"
+SecRule ARGS "@rx ." "id:27,phase:2,pass,log"
+SecRule ARGS "@rx secret" "id:28,phase:2,pass,log"
+`);
+  assert.deepEqual(ids(run(set, request('/x?skip=1&one=1'))), [24, 26, 27]);
+  assert.deepEqual(ids(run(set, request('/x?v=secret'))), [21, 23, 24, 26, 27, 28]);
+  assert.deepEqual(ids(run(set, request('/api/x?token=secret'))), [21, 23, 24]);
+  assert.deepEqual(ids(run(set, request('/api/x?token=secret&other=secret'))), [21, 23, 24, 28]);
+});
+
+test('counting, exclusions, key regexes, names collections, transformations and captures', () => {
+  const set = rules(`
+SecRule &ARGS "@eq 3" "id:30,phase:2,pass,log"
+SecRule ARGS|!ARGS:safe "@rx <script" "id:31,phase:2,pass,log,t:none,t:urlDecodeUni,t:lowercase"
+SecRule ARGS_NAMES "@rx ^debug$" "id:32,phase:2,pass,log"
+SecRule REQUEST_HEADERS:/^x-(a|b)$/ "@streq yes" "id:33,phase:1,pass,log"
+SecRule ARGS:id "@rx ^(\\d+)-(\\w+)$" "id:34,phase:2,pass,log,capture,setvar:tx.num=%{tx.1},setvar:tx.word=%{TX.2}"
+`);
+  const tx = run(set, request('/?safe=%3Cscript&debug=%253CSCRIPT&id=42-abc', [['X-B', 'yes']]));
+  assert.deepEqual(ids(tx), [33, 30, 31, 32, 34]);
+  assert.equal(tx.collection('TX').first('num'), '42');
+  assert.equal(tx.collection('TX').first('word'), 'abc');
+  assert.equal(tx.collection('TX').first('0'), '42-abc');
+});
+
+test('request bodies: urlencoded, JSON (through ctl:requestBodyProcessor) and multipart reach ARGS and FILES', () => {
+  const set = rules(`
+SecRequestBodyAccess On
+SecRule REQUEST_HEADERS:Content-Type "^application/json" "id:40,phase:1,pass,nolog,ctl:requestBodyProcessor=JSON"
+SecRule ARGS:json.user.name "@streq alice" "id:41,phase:2,pass,log"
+SecRule ARGS_POST:field "@streq value" "id:42,phase:2,pass,log"
+SecRule FILES "@endsWith .php" "id:43,phase:2,pass,log"
+SecRule REQBODY_ERROR "!@eq 0" "id:44,phase:2,pass,log"
+`);
+  assert.deepEqual(ids(run(set, request('/', [['Content-Type', 'application/json']], 'POST'), '{"user":{"name":"alice"}}')), [41]);
+  assert.deepEqual(ids(run(set, request('/', [['Content-Type', 'application/x-www-form-urlencoded']], 'POST'), 'field=value')), [42]);
+  const multipart = ['--B', 'Content-Disposition: form-data; name="up"; filename="shell.php"', '', '<?php ?>', '--B--', ''].join('\r\n');
+  assert.deepEqual(ids(run(set, request('/', [['Content-Type', 'multipart/form-data; boundary=B']], 'POST'), multipart)), [43]);
+  assert.deepEqual(ids(run(set, request('/', [['Content-Type', 'application/json']], 'POST'), '{"user":')), [44]);
+});
+
+test('DetectionOnly records what On would have blocked; Off runs nothing; allow stops the rules', () => {
+  const text = (mode: string) => `SecRuleEngine ${mode}\nSecRule ARGS "@contains bad" "id:50,phase:1,deny,status:403,log"\nSecRule ARGS "@contains bad" "id:51,phase:1,pass,log"`;
+  const on = run(rules(text('On')), request('/?x=bad'));
+  assert.equal(on.interruption?.ruleId, 50);
+  assert.deepEqual(ids(on), [50]);
+  const detect = run(rules(text('DetectionOnly')), request('/?x=bad'));
+  assert.equal(detect.interruption, undefined);
+  assert.equal(detect.wouldInterrupt?.ruleId, 50);
+  assert.deepEqual(ids(detect), [50, 51]);
+  assert.deepEqual(ids(run(rules(text('Off')), request('/?x=bad'))), []);
+  const allow = run(rules('SecRule REMOTE_ADDR "@ipMatch 192.0.2.0/24" "id:52,phase:1,allow,nolog"\nSecRule ARGS "@contains bad" "id:53,phase:1,deny,log"'), request('/?x=bad'));
+  assert.equal(allow.interruption, undefined);
+});
+
+test('OWASP CRS v4 loads unmodified and scores real attacks, not ordinary requests', { skip: existsSync(`${CRS}rules`) ? false : 'the shared CRS is not beside the project' }, () => {
+  const crs = WafRuleSet.fromFiles([`${CRS}crs-setup.conf.example`, `${CRS}rules/*.conf`]);
+  assert.ok([...crs.byId.keys()].length > 500);
+  const blocked = (target: string) => run(crs, request(target)).interruption?.ruleId;
+  assert.equal(blocked('/index.html?page=2&sort=price'), undefined);
+  assert.equal(blocked('/search?q=running+shoes'), undefined);
+  assert.equal(blocked("/item?id=1'%20OR%20'1'='1"), 949110);
+  assert.equal(blocked('/?q=%3Cscript%3Ealert(document.cookie)%3C/script%3E'), 949110);
+  assert.equal(blocked('/download?file=../../../../etc/passwd'), 949110);
+  assert.equal(blocked('/?cmd=%3Bcat%20/etc/passwd'), 949110);
+  const sqli = run(crs, request("/item?id=1'%20UNION%20SELECT%20password%20FROM%20users--"));
+  assert.ok(ids(sqli).includes(942100), 'libinjection finds the SQL injection');
+});
