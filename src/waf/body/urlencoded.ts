@@ -64,28 +64,32 @@ export function parseUrlEncoded(data: string, options: UrlEncodedOptions = {}): 
   return result;
 }
 
+/** Reused room for the decoded bytes of a typical value (decoded is never longer than encoded). */
+const scratch = Buffer.allocUnsafe(4096);
+
 /** `data[start, end)` with '+' as space and %XX decoded; a bad '%' stays and is noted in `result`. */
 function decode(data: string, start: number, end: number, result: UrlEncodedResult): string {
-  let out = '';
-  let run = start;
+  const out = end - start <= scratch.length ? scratch : Buffer.allocUnsafe(end - start);
+  let length = 0;
   for (let i = start; i < end; i++) {
     const c = data.charCodeAt(i);
     if (c === 0x2b) {
-      out += data.slice(run, i) + ' ';
-      run = i + 1;
+      out[length++] = 0x20;
     } else if (c === 0x25) {
       if (i + 2 < end) {
         const high = hexValue(data.charCodeAt(i + 1));
         const low = hexValue(data.charCodeAt(i + 2));
         if (high >= 0 && low >= 0) {
-          out += data.slice(run, i) + String.fromCharCode((high << 4) | low);
+          out[length++] = (high << 4) | low;
           i += 2;
-          run = i + 1;
           continue;
         }
       }
       result.invalidEncoding = true;
+      out[length++] = c;
+    } else {
+      out[length++] = c;
     }
   }
-  return run === start ? data.slice(start, end) : out + data.slice(run, end);
+  return out.toString('latin1', 0, length);
 }
