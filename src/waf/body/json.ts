@@ -12,7 +12,7 @@
 // - a top-level scalar is "json" (ModSecurity v3's name; Coraza would say json.0 and json = 1).
 // The grammar is strict JSON (RFC 8259) with valid UTF-8 in strings, as yajl checks it for
 // ModSecurity. An empty body is no error (ModSecurity v2 skips it); anything else malformed is,
-// with yajl's message. Arguments read before an error are kept, as ModSecurity keeps them.
+// with ModSecurity v2's message (yajl's, without its trailing newline). Arguments read before an error are kept, as ModSecurity keeps them.
 // The parse is iterative (an explicit stack), so deep nesting cannot exhaust the JS stack.
 import { ARGUMENTS_LIMIT_EXCEEDED, type NameValue } from './types.ts';
 

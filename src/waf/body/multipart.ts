@@ -54,7 +54,8 @@ export interface MultipartFlags {
   fileLimitExceeded: boolean;
   unmatchedBoundary: boolean;
   /** MULTIPART_STRICT_ERROR: any flag above but crlfLine, crlfLfLines and unmatchedBoundary, or
-   * a parse error; ModSecurity's definition. */
+   * a malformed Content-Type or body; not a body that merely ends too early ("Final boundary
+   * missing", "No boundaries found"), which ModSecurity leaves out of it. */
   strictError: boolean;
 }
 
@@ -73,7 +74,9 @@ export interface MultipartResult {
   /** MULTIPART_FILENAME: the last filename parameter read from a Content-Disposition header. */
   filename: string | undefined;
   flags: MultipartFlags;
-  /** REQBODY_ERROR_MSG (REQBODY_ERROR is 1) when the Content-Type or the body is malformed. */
+  /** REQBODY_ERROR_MSG (REQBODY_ERROR is 1) when the Content-Type or the body is malformed.
+   * ModSecurity v2 answers 500 without running phase 2 for a body that ends too early; v3 and
+   * Coraza, like every other error here, go on with REQBODY_ERROR set. */
   error: string | undefined;
 }
 

@@ -145,6 +145,12 @@ function readDocument(data: string, depthLimit: number, result: XmlResult): void
   let i = 0;
   let sawDoctype = false;
   const open: string[] = [];
+  // The next '&' at or after i, found once and moved forward only when passed: linear scans.
+  let nextAmpersand = data.indexOf('&');
+  const ampersandFrom = (from: number): number => {
+    if (nextAmpersand !== -1 && nextAmpersand < from) nextAmpersand = data.indexOf('&', from);
+    return nextAmpersand;
+  };
 
   const skipSpace = (): void => {
     while (i < n && isSpace(data.charCodeAt(i))) i++;
@@ -300,7 +306,7 @@ function readDocument(data: string, depthLimit: number, result: XmlResult): void
   const readStartTag = (): void => {
     i++;
     const name = readName();
-    const attributeNames: string[] = [];
+    let attributeNames: Set<string> | undefined;
     for (;;) {
       const spaced = i < n && isSpace(data.charCodeAt(i));
       skipSpace();
@@ -319,8 +325,9 @@ function readDocument(data: string, depthLimit: number, result: XmlResult): void
       }
       if (!spaced) fail();
       const attribute = readName();
-      if (attributeNames.includes(attribute)) fail();
-      attributeNames.push(attribute);
+      attributeNames ??= new Set();
+      if (attributeNames.has(attribute)) fail();
+      attributeNames.add(attribute);
       skipSpace();
       if (data.charCodeAt(i) !== 0x3d) fail();
       i++;
@@ -332,7 +339,7 @@ function readDocument(data: string, depthLimit: number, result: XmlResult): void
       let value = '';
       i++;
       while (i < end) {
-        const amp = data.indexOf('&', i);
+        const amp = ampersandFrom(i);
         const runEnd = amp === -1 || amp > end ? end : amp;
         const run = data.slice(i, runEnd);
         if (run.includes('<')) fail();
@@ -374,7 +381,7 @@ function readDocument(data: string, depthLimit: number, result: XmlResult): void
     const lt = data.indexOf('<', i);
     const textEnd = lt === -1 ? n : lt;
     while (i < textEnd) {
-      const amp = data.indexOf('&', i);
+      const amp = ampersandFrom(i);
       const runEnd = amp === -1 || amp > textEnd ? textEnd : amp;
       const run = data.slice(i, runEnd);
       if (run.includes(']]>')) fail();
