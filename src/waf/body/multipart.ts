@@ -241,8 +241,11 @@ interface Parse {
   inHeaders: boolean;
   /** Some data was read since the part's headers ended. */
   dataRead: boolean;
+  /** Boundary lines read so far. */
   boundaries: number;
+  /** The final boundary was read. */
   complete: boolean;
+  /** Files counted against `options.fileLimit`. */
   storedFiles: number;
 }
 
