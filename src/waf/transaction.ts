@@ -299,7 +299,8 @@ export class Transaction implements VariableSource {
       singles.set('REQBODY_ERROR_MSG', message);
       singles.set('REQBODY_PROCESSOR_ERROR', '1');
       singles.set('REQBODY_PROCESSOR_ERROR_MSG', message);
-      this.messages.push(`Request body processor ${processor}: ${message}`);
+      // Worded as ModSecurity's error log words it (CRS regression tests look for these lines).
+      this.messages.push(`${PROCESSOR_NAMES[processor] ?? processor} parsing error: ${message}`);
     };
     const addArgs = (args: readonly (readonly [string, string])[]) => {
       const post = this.collection('ARGS_POST');
@@ -656,6 +657,8 @@ export class Transaction implements VariableSource {
     return this.collections.get(variable)?.first(key.toLowerCase());
   }
 }
+
+const PROCESSOR_NAMES: Record<string, string> = { MULTIPART: 'Multipart', JSON: 'JSON', XML: 'XML', URLENCODED: 'URL-encoded' };
 
 const MULTIPART_FLAGS = [
   'MULTIPART_BOUNDARY_QUOTED', 'MULTIPART_BOUNDARY_WHITESPACE', 'MULTIPART_DATA_AFTER', 'MULTIPART_DATA_BEFORE',
