@@ -6,12 +6,17 @@ import type { KeyedValues } from './collections.ts';
 import { keyRegex } from './regex.ts';
 import type { TargetSpec } from './seclang/rule-syntax.ts';
 
-export interface Match {
-  /** The variable as the rule names it (`ARGS`, not `ARGS_GET`). */
-  readonly variable: string;
-  /** The key as it arrived ('' for a single-valued variable). */
-  readonly key: string;
-  readonly value: string;
+/** A target's values, reused from rule to rule: keys as they arrived ('' for a single-valued variable). */
+export class Matches {
+  readonly keys: string[] = [];
+  readonly values: string[] = [];
+  size = 0;
+
+  push(key: string, value: string): void {
+    this.keys[this.size] = key;
+    this.values[this.size] = value;
+    this.size++;
+  }
 }
 
 /** The transaction's variables as targets read them. */
@@ -28,10 +33,11 @@ export interface Exclusion {
 }
 
 export interface Target {
+  /** The variable as the rule names it (`ARGS`, not `ARGS_GET`). */
   readonly variable: string;
   readonly count: boolean;
-  /** Appends this target's matches, less those the rule's exclusions and `extra` (decided at run time) remove. */
-  collect(source: VariableSource, out: Match[], exclusions: readonly Exclusion[], extra: readonly Exclusion[] | undefined): void;
+  /** Fills `out` with this target's values, less those the rule's exclusions and `extra` (decided at run time) remove. */
+  collect(source: VariableSource, out: Matches, exclusions: readonly Exclusion[], extra: readonly Exclusion[] | undefined): void;
 }
 
 /** Variables with one value. */
@@ -104,9 +110,10 @@ export function compileTarget(spec: TargetSpec): Target {
       variable,
       count,
       collect(source, out) {
+        out.size = 0;
         const value = source.single(variable);
-        if (count) out.push({ variable, key: '', value: value === undefined ? '0' : '1' });
-        else if (value !== undefined) out.push({ variable, key: '', value });
+        if (count) out.push('', value === undefined ? '0' : '1');
+        else if (value !== undefined) out.push('', value);
       },
     };
   }
@@ -119,24 +126,31 @@ export function compileTarget(spec: TargetSpec): Target {
     variable,
     count,
     collect(source, out, exclusions, extra) {
-      const start = out.length;
+      out.size = 0;
       for (const part of parts) {
         const values = source.keyed(part);
-        if (values === undefined) continue;
+        if (values === undefined || values.size === 0) continue;
         const keys = values.keys;
         const lowerKeys = values.lowerKeys;
-        for (let i = 0; i < keys.length; i++) {
+        let i = 0;
+        if (lowerKey !== undefined) {
+          // A named key: straight to its first entry (the only one, unless keys repeat).
+          i = values.indexOf(lowerKey);
+          if (i === -1) continue;
+        }
+        const end = lowerKey !== undefined && !values.repeated ? i + 1 : keys.length;
+        for (; i < end; i++) {
           const lower = lowerKeys[i];
           if (lowerKey !== undefined ? lower !== lowerKey : regex !== undefined && !regex.test(keys[i])) continue;
           if (exclusions.length > 0 && excluded(exclusions, variable, lower)) continue;
           if (extra !== undefined && excluded(extra, variable, lower)) continue;
-          out.push({ variable, key: keys[i], value: names ? keys[i] : values.values[i] });
+          out.push(keys[i], names ? keys[i] : values.values[i]);
         }
       }
       if (count) {
-        const found = out.length - start;
-        out.length = start;
-        out.push({ variable, key: spec.key ?? '', value: String(found) });
+        const found = out.size;
+        out.size = 0;
+        out.push(spec.key ?? '', String(found));
       }
     },
   };

@@ -17,7 +17,7 @@ import type { MacroResolver } from './macro.ts';
 import type { OperatorState } from './operators.ts';
 import { severityName, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
-import type { Exclusion, Match, VariableSource } from './targets.ts';
+import { Matches, type Exclusion, type VariableSource } from './targets.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -88,12 +88,13 @@ export class Transaction implements VariableSource {
   #skipAfter: string | undefined;
   #allow: 'none' | 'phase' | 'request' | 'all' = 'none';
   readonly #removedIds: (readonly [number, number])[] = [];
-  /** ctl:ruleRemoveTarget*: targets removed from the rules with ids in [start, end]. */
-  readonly #removedTargets: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
+  /** ctl:ruleRemoveTarget*: targets removed from one rule (by id), or from the rules with ids in [start, end]. */
+  readonly #removedTargets = new Map<number, Exclusion[]>();
+  readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
   /** Transformation results per chain-prefix id, for values other than TX (cleared per phase). */
   readonly #transformCache: (Map<string, string> | undefined)[];
-  readonly #matchScratch: Match[] = [];
+  readonly #matches = new Matches();
   #rule: WafRule | undefined;
   readonly #operatorState: OperatorState;
   readonly resolve: MacroResolver;
@@ -419,27 +420,29 @@ export class Transaction implements VariableSource {
       matched = 1;
       this.#runPerMatch(rule);
     } else {
-      const extra = this.#removedTargets.length === 0 ? undefined : this.#removedTargetsOf(starter.id);
+      const extra = this.#removedTargets.size === 0 && this.#removedTargetRanges.length === 0 ? undefined : this.#removedTargetsOf(starter.id);
       const operator = rule.operator;
       const negated = rule.negated;
-      const values = this.#matchScratch;
+      const found = this.#matches;
       for (const target of rule.targets) {
-        values.length = 0;
-        target.collect(this, values, rule.exclusions, extra);
-        for (let i = 0; i < values.length; i++) {
-          const found = values[i];
+        target.collect(this, found, rule.exclusions, extra);
+        const variable = target.variable;
+        const size = found.size;
+        for (let i = 0; i < size; i++) {
+          const key = found.keys[i];
+          const original = found.values[i];
           if (rule.multiMatch) {
-            let value = found.value;
-            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+            let value = original;
+            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
             for (const t of rule.transforms) {
               const next = t(value);
               if (next === value) continue;
               value = next;
-              if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+              if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
             }
           } else {
-            const value = this.#transform(rule, found);
-            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, found, value);
+            const value = this.#transform(rule, variable, original);
+            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
           }
         }
       }
@@ -460,8 +463,8 @@ export class Transaction implements VariableSource {
     return true;
   }
 
-  #onMatch(rule: WafRule, found: Match, value: string): number {
-    const name = found.key === '' ? found.variable : `${found.variable}:${found.key}`;
+  #onMatch(rule: WafRule, variable: string, key: string, value: string): number {
+    const name = key === '' ? variable : `${variable}:${key}`;
     this.collection('MATCHED_VARS').add(name, value);
     this.singles.set('MATCHED_VAR', value);
     this.singles.set('MATCHED_VAR_NAME', name);
@@ -469,11 +472,11 @@ export class Transaction implements VariableSource {
     return 1;
   }
 
-  #transform(rule: WafRule, found: Match): string {
+  #transform(rule: WafRule, variable: string, original: string): string {
     const transforms = rule.transforms;
-    if (transforms.length === 0) return found.value;
-    if (found.variable === 'TX') {
-      let value = found.value;
+    if (transforms.length === 0) return original;
+    if (variable === 'TX') {
+      let value = original;
       for (const t of transforms) value = t(value);
       return value;
     }
@@ -481,9 +484,9 @@ export class Transaction implements VariableSource {
     const cache = this.#transformCache;
     // Longest cached prefix first, then compute (and cache) the rest.
     let start = 0;
-    let value = found.value;
+    let value = original;
     for (let i = ids.length - 1; i >= 0; i--) {
-      const hit = cache[ids[i]]?.get(found.value);
+      const hit = cache[ids[i]]?.get(original);
       if (hit !== undefined) {
         if (i === ids.length - 1) return hit;
         value = hit;
@@ -498,7 +501,7 @@ export class Transaction implements VariableSource {
         map = new Map();
         cache[ids[i]] = map;
       }
-      map.set(found.value, value);
+      map.set(original, value);
     }
     return value;
   }
@@ -555,13 +558,16 @@ export class Transaction implements VariableSource {
         for (const rule of this.rules.byId.values()) if (rule.msg?.constant === value) this.#removedIds.push([rule.id, rule.id]);
         return;
       case 'ruleremovetargetbyid':
-        for (const [start, end] of action.ids) this.#removedTargets.push({ start, end, target: action.target! });
+        for (const [start, end] of action.ids) {
+          if (start === end) this.#removeTarget(start, action.target!);
+          else this.#removedTargetRanges.push({ start, end, target: action.target! });
+        }
         return;
       case 'ruleremovetargetbytag':
-        for (const id of this.rules.idsByTag.get(value) ?? []) this.#removedTargets.push({ start: id, end: id, target: action.target! });
+        for (const id of this.rules.idsByTag.get(value) ?? []) this.#removeTarget(id, action.target!);
         return;
       case 'ruleremovetargetbymsg':
-        for (const rule of this.rules.byId.values()) if (rule.msg?.constant === value) this.#removedTargets.push({ start: rule.id, end: rule.id, target: action.target! });
+        for (const rule of this.rules.byId.values()) if (rule.msg?.constant === value) this.#removeTarget(rule.id, action.target!);
         return;
       case 'requestbodyprocessor':
         if (this.lastPhase <= 1) this.singles.set('REQBODY_PROCESSOR', value.toUpperCase());
@@ -585,9 +591,17 @@ export class Transaction implements VariableSource {
     }
   }
 
-  #removedTargetsOf(id: number): Exclusion[] | undefined {
-    let found: Exclusion[] | undefined;
-    for (const { start, end, target } of this.#removedTargets) if (id >= start && id <= end) (found ??= []).push(target);
+  #removeTarget(id: number, target: Exclusion): void {
+    const list = this.#removedTargets.get(id);
+    if (list === undefined) this.#removedTargets.set(id, [target]);
+    else list.push(target);
+  }
+
+  #removedTargetsOf(id: number): readonly Exclusion[] | undefined {
+    const own = this.#removedTargets.get(id);
+    if (this.#removedTargetRanges.length === 0) return own;
+    let found = own === undefined ? undefined : [...own];
+    for (const { start, end, target } of this.#removedTargetRanges) if (id >= start && id <= end) (found ??= []).push(target);
     return found;
   }
 
