@@ -219,6 +219,9 @@ export function parseSize(value: string | number): number {
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2]]);
 }
 
+/** Built-in features a route can switch off by name in its `plugins`. */
+const BUILTIN_FEATURES = new Set(['firewall', 'waf']);
+
 function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate: Locate): Config {
   const problems: ConfigProblem[] = [];
   const problem = (segments: (string | number)[], message: string) =>
@@ -300,8 +303,12 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     if (!upstreams.has(r.upstream)) {
       problem(['routes', i, 'upstream'], `no upstream named "${r.upstream}" (defined: ${[...upstreams.keys()].join(', ') || 'none'})`);
     }
-    for (const name of Object.keys(r.plugins ?? {})) {
-      if (!pluginNames.has(name)) problem(['routes', i, 'plugins', name], `no plugin with module "${name}" in the top-level plugins list`);
+    for (const [name, setting] of Object.entries(r.plugins ?? {})) {
+      if (BUILTIN_FEATURES.has(name)) {
+        if (setting !== false && setting !== true) problem(['routes', i, 'plugins', name], `the built-in ${name} is switched on or off per route (true or false); its settings are in the top-level "${name}" section`);
+        continue;
+      }
+      if (!pluginNames.has(name)) problem(['routes', i, 'plugins', name], `no plugin with module "${name}" in the top-level plugins list (built-in features: ${[...BUILTIN_FEATURES].join(', ')})`);
     }
     return {
       host: r.host?.toLowerCase(),

@@ -11,6 +11,7 @@ import { ContextKey, type RequestContext } from '../../proxy/context.ts';
 import type { Plugin, Reply, ResponseHead } from '../../proxy/plugin.ts';
 import { Transaction, type Interruption } from '../../waf/transaction.ts';
 import type { WafRuleSet } from '../../waf/ruleset.ts';
+import { FIREWALL_VERDICT } from '../firewall/plugin.ts';
 import { AuditLog } from './audit-log.ts';
 
 interface WafState {
@@ -37,6 +38,8 @@ export function wafPlugin(config: WafConfig, log: Logger): Plugin | undefined {
   return {
     name: 'waf',
     async access(ctx): Promise<Reply | void> {
+      // A firewall skip rule can switch the WAF off for this request.
+      if (ctx.get(FIREWALL_VERDICT)?.skippedPhases.includes('waf') === true) return;
       const tx = new Transaction(rules, wafRequest(ctx), { blockStatus });
       const state: WafState = { tx, finished: false };
       ctx.set(WAF_STATE, state);
