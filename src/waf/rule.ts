@@ -79,9 +79,6 @@ export class TransformIds {
     }
     return out;
   }
-  get count(): number {
-    return this.#ids.size;
-  }
 }
 
 export interface CompileRuleInput {

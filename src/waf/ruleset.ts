@@ -61,14 +61,11 @@ export class WafRuleSet {
   readonly byId: ReadonlyMap<number, WafRule>;
   /** Ids of the rules carrying each tag (ctl:ruleRemoveByTag and friends look here per request). */
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
-  /** Distinct transformation-chain prefixes (size of the per-transaction cache). */
-  readonly transformPrefixes: number;
 
-  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformPrefixes: number) {
+  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>) {
     this.settings = settings;
     this.phases = phases;
     this.byId = byId;
-    this.transformPrefixes = transformPrefixes;
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {
@@ -233,7 +230,7 @@ class Builder {
 
   finish(): WafRuleSet {
     if (this.#open !== undefined) throw new SecLangError(this.#openDirective!.file, this.#openDirective!.line, 'the rule ends with `chain` but no SecRule follows it');
-    return new WafRuleSet(this.settings, this.#phases, this.#byId, this.#transformIds.count);
+    return new WafRuleSet(this.settings, this.#phases, this.#byId);
   }
 
   #rule(d: Directive, targetText: string | undefined, operatorText: string | undefined, actionText: string): void {

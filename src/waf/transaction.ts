@@ -92,8 +92,11 @@ export class Transaction implements VariableSource {
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
-  /** Transformation results per chain-prefix id, for values other than TX (cleared per phase). */
-  readonly #transformCache: (Map<string, string> | undefined)[];
+  /**
+   * Transformation results of values other than TX: value → result per chain-prefix id. A chain's
+   * result depends only on the value, so entries stay valid for the whole transaction.
+   */
+  readonly #transformCache = new Map<string, (string | undefined)[]>();
   readonly #matches = new Matches();
   #rule: WafRule | undefined;
   readonly #operatorState: OperatorState;
@@ -108,7 +111,6 @@ export class Transaction implements VariableSource {
     this.responseBodyAccess = settings.responseBodyAccess;
     this.auditEngine = settings.auditEngine;
     this.#blockStatus = options.blockStatus ?? 403;
-    this.#transformCache = new Array(rules.transformPrefixes).fill(undefined);
     this.resolve = (variable, key) => this.#resolve(variable, key);
     const tx = this;
     this.#operatorState = {
@@ -379,7 +381,6 @@ export class Transaction implements VariableSource {
     if (this.engine === 'Off') return undefined;
     if (this.interruption !== undefined && phase !== 5) return this.interruption;
     this.lastPhase = phase;
-    for (let i = 0; i < this.#transformCache.length; i++) this.#transformCache[i]?.clear();
     const rules = this.rules.phases[phase];
     for (let i = 0; i < rules.length; i++) {
       if (this.interruption !== undefined && phase !== 5) break;
@@ -481,12 +482,16 @@ export class Transaction implements VariableSource {
       return value;
     }
     const ids = rule.transformIds;
-    const cache = this.#transformCache;
+    let results = this.#transformCache.get(original);
+    if (results === undefined) {
+      results = [];
+      this.#transformCache.set(original, results);
+    }
     // Longest cached prefix first, then compute (and cache) the rest.
     let start = 0;
     let value = original;
     for (let i = ids.length - 1; i >= 0; i--) {
-      const hit = cache[ids[i]]?.get(original);
+      const hit = results[ids[i]];
       if (hit !== undefined) {
         if (i === ids.length - 1) return hit;
         value = hit;
@@ -496,12 +501,7 @@ export class Transaction implements VariableSource {
     }
     for (let i = start; i < transforms.length; i++) {
       value = transforms[i](value);
-      let map = cache[ids[i]];
-      if (map === undefined) {
-        map = new Map();
-        cache[ids[i]] = map;
-      }
-      map.set(original, value);
+      results[ids[i]] = value;
     }
     return value;
   }
@@ -610,10 +610,12 @@ export class Transaction implements VariableSource {
       const highest = Number(this.singles.get('HIGHEST_SEVERITY'));
       if (rule.severity < highest) this.singles.set('HIGHEST_SEVERITY', String(rule.severity));
     }
+    // Messages are expanded only for rules whose match is written anywhere.
+    const logged = rule.log || rule.auditlog;
     this.matched.push({
       id: rule.id,
-      msg: rule.msg?.expand(this.resolve) ?? '',
-      data: rule.logdata?.expand(this.resolve) ?? '',
+      msg: logged ? (rule.msg?.expand(this.resolve) ?? '') : '',
+      data: logged ? (rule.logdata?.expand(this.resolve) ?? '') : '',
       file: rule.file,
       line: rule.line,
       severity: rule.severity === undefined ? undefined : severityName(rule.severity),
