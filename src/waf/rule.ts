@@ -26,6 +26,10 @@ export interface WafRule {
   targets: Target[];
   /** The rule's own exclusions; SecRuleUpdateTargetById adds more. */
   exclusions: Exclusion[];
+  /** See targetSetKey (set once the rule set is complete). */
+  targetSetKey: string | undefined;
+  /** The chain's last prefix id (-1 without transformations): names the transformed values of a target set. */
+  readonly transformKey: number;
   readonly transforms: readonly Transformation[];
   /** Per prefix of the chain, an id shared by every rule with the same prefix (transformation cache keys). */
   readonly transformIds: readonly number[];
@@ -225,6 +229,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
   const operator = input.operator === undefined ? undefined : compileOperatorFor(input.operator, input.operatorContext);
   const exclusions = input.targets.filter((t) => t.exclude).map(exclusionOf);
   const targets = input.targets.filter((t) => !t.exclude).map(compileTarget);
+  const transformIds = input.transformIds.idsFor(transformNames);
   for (const t of input.targets) if (t.exclude && variableKind(t.variable) === undefined) throw new Error(`unknown variable ${t.variable}`);
   // `block` (and no disruptive action at all) is what SecDefaultAction says for the phase; chain links never disrupt.
   const resolved: Disruptive = parent !== undefined ? 'pass' : disruptive === undefined || disruptive === 'block' ? input.blockAs(phase) : disruptive;
@@ -236,8 +241,10 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     marker: undefined,
     targets,
     exclusions,
+    targetSetKey: undefined,
+    transformKey: transformIds.at(-1) ?? -1,
     transforms: transformNames.map((n) => transformation(n)!),
-    transformIds: input.transformIds.idsFor(transformNames),
+    transformIds,
     operator,
     negated: input.operator?.negated ?? false,
     multiMatch,
@@ -263,7 +270,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
-    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], transforms: [], transformIds: [],
+    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transforms: [], transformIds: [],
     operator: undefined, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,

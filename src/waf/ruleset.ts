@@ -9,7 +9,7 @@ import { readDirectiveFiles, SecLangError, type Directive } from './seclang/dire
 import { parseActions, parseOperator, parseTargets, type ActionSpec } from './seclang/rule-syntax.ts';
 import { compileRule, markerRule, parseIdRanges, parsePhase, TransformIds, type Disruptive, type WafRule } from './rule.ts';
 import { operatorRegex } from './regex.ts';
-import { compileTarget, exclusionOf } from './targets.ts';
+import { compileTarget, exclusionOf, targetSetKey } from './targets.ts';
 
 export type EngineMode = 'On' | 'Off' | 'DetectionOnly';
 export type AuditEngine = 'On' | 'Off' | 'RelevantOnly';
@@ -66,6 +66,13 @@ export class WafRuleSet {
     this.settings = settings;
     this.phases = phases;
     this.byId = byId;
+    for (let phase = 1; phase <= 5; phase++) {
+      for (const rule of phases[phase]) {
+        for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) {
+          link.targetSetKey = link.operator === undefined ? undefined : targetSetKey(link.targets, link.exclusions);
+        }
+      }
+    }
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {

@@ -36,6 +36,7 @@ export interface Target {
   /** The variable as the rule names it (`ARGS`, not `ARGS_GET`). */
   readonly variable: string;
   readonly count: boolean;
+  readonly spec: TargetSpec;
   /** Fills `out` with this target's values, less those the rule's exclusions and `extra` (decided at run time) remove. */
   collect(source: VariableSource, out: Matches, exclusions: readonly Exclusion[], extra: readonly Exclusion[] | undefined): void;
 }
@@ -76,6 +77,24 @@ const DERIVED: Record<string, { readonly parts: readonly string[]; readonly name
   MATCHED_VARS_NAMES: { parts: ['MATCHED_VARS'], names: true },
 };
 
+/** Variables whose values change while rules run (setvar, matches, ctl): never cached between rules. */
+const CHANGING = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'RULE', 'ENV', 'IP', 'GLOBAL', 'SESSION', 'USER', 'RESOURCE', 'HIGHEST_SEVERITY', 'REQBODY_PROCESSOR']);
+
+/**
+ * A key naming what a rule's targets collect, equal for rules that read the same values (CRS
+ * reads `REQUEST_COOKIES|REQUEST_COOKIES_NAMES|ARGS_NAMES|ARGS|XML:/*` in hundreds of rules), so a
+ * transaction collects them once; undefined when a target reads a variable that rules change.
+ */
+export function targetSetKey(targets: readonly Target[], exclusions: readonly Exclusion[]): string | undefined {
+  let key = '';
+  for (const { spec } of targets) {
+    if (CHANGING.has(spec.variable)) return undefined;
+    key += `${spec.count ? '&' : ''}${spec.variable}${spec.key === undefined ? '' : spec.keyIsRegex ? `:/${spec.key}/` : `:${spec.key.toLowerCase()}`}|`;
+  }
+  for (const ex of exclusions) key += `!${ex.variable}:${ex.regex !== undefined ? `/${ex.regex.source}/` : (ex.key ?? '')}|`;
+  return key;
+}
+
 /** Whether a variable name exists, and whether it takes keys. */
 export function variableKind(name: string): 'single' | 'keyed' | undefined {
   if (SINGLE.has(name)) return 'single';
@@ -109,6 +128,7 @@ export function compileTarget(spec: TargetSpec): Target {
     return {
       variable,
       count,
+      spec,
       collect(source, out) {
         out.size = 0;
         const value = source.single(variable);
@@ -125,6 +145,7 @@ export function compileTarget(spec: TargetSpec): Target {
   return {
     variable,
     count,
+    spec,
     collect(source, out, exclusions, extra) {
       out.size = 0;
       for (const part of parts) {

@@ -98,6 +98,10 @@ export class Transaction implements VariableSource {
    */
   readonly #transformCache = new Map<string, (string | undefined)[]>();
   readonly #matches = new Matches();
+  /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
+  readonly #targetSets = new Map<string, TargetSet>();
+  /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
+  #generation = 0;
   #rule: WafRule | undefined;
   readonly #operatorState: OperatorState;
   readonly resolve: MacroResolver;
@@ -171,6 +175,7 @@ export class Transaction implements VariableSource {
       if (lower === 'content-type') this.singles.set('RESPONSE_CONTENT_TYPE', value.split(';')[0].trim());
       else if (lower === 'content-length') this.singles.set('RESPONSE_CONTENT_LENGTH', value);
     }
+    this.#generation++;
     return this.#phase(3);
   }
 
@@ -184,6 +189,7 @@ export class Transaction implements VariableSource {
   /** Phase 4, with the (possibly partial) response body when `wantsResponseBody()`. */
   processResponseBody(body: string | undefined): Interruption | undefined {
     if (body !== undefined) this.singles.set('RESPONSE_BODY', body);
+    this.#generation++;
     return this.#phase(4);
   }
 
@@ -279,6 +285,7 @@ export class Transaction implements VariableSource {
       if (parsed.invalidEncoding) singles.set('URLENCODED_ERROR', '1');
     }
     this.#updateArgsSize();
+    this.#generation++;
   }
 
   #updateArgsSize(): void {
@@ -373,6 +380,7 @@ export class Transaction implements VariableSource {
         fail(`unknown request body processor "${processor}"`);
     }
     this.#updateArgsSize();
+    this.#generation++;
   }
 
   // ---- rule evaluation ----
@@ -424,6 +432,13 @@ export class Transaction implements VariableSource {
       const extra = this.#removedTargets.size === 0 && this.#removedTargetRanges.length === 0 ? undefined : this.#removedTargetsOf(starter.id);
       const operator = rule.operator;
       const negated = rule.negated;
+      if (rule.targetSetKey !== undefined && extra === undefined && !rule.multiMatch) {
+        const set = this.#targetSet(rule, rule.targetSetKey);
+        const values = this.#transformedValues(rule, set);
+        for (let i = 0; i < values.length; i++) {
+          if (operator(values[i], this.#operatorState) !== negated) matched += this.#onMatch(rule, set.variables[i], set.keys[i], values[i]);
+        }
+      } else {
       const found = this.#matches;
       for (const target of rule.targets) {
         target.collect(this, found, rule.exclusions, extra);
@@ -447,6 +462,7 @@ export class Transaction implements VariableSource {
           }
         }
       }
+      }
     }
     if (matched === 0) return false;
     if (rule.parent !== undefined) return true;
@@ -462,6 +478,34 @@ export class Transaction implements VariableSource {
     if (rule.id !== 0) this.#record(rule, phase);
     this.#disrupt(rule);
     return true;
+  }
+
+  #targetSet(rule: WafRule, key: string): TargetSet {
+    const known = this.#targetSets.get(key);
+    if (known !== undefined && known.generation === this.#generation) return known;
+    const set: TargetSet = { generation: this.#generation, variables: [], keys: [], values: [], transformed: new Map() };
+    const found = this.#matches;
+    for (const target of rule.targets) {
+      target.collect(this, found, rule.exclusions, undefined);
+      for (let i = 0; i < found.size; i++) {
+        set.variables.push(target.variable);
+        set.keys.push(found.keys[i]);
+        set.values.push(found.values[i]);
+      }
+    }
+    this.#targetSets.set(key, set);
+    return set;
+  }
+
+  /** A target set's values through the rule's transformation chain, computed once per chain. */
+  #transformedValues(rule: WafRule, set: TargetSet): string[] {
+    let values = set.transformed.get(rule.transformKey);
+    if (values === undefined) {
+      values = new Array<string>(set.values.length);
+      for (let i = 0; i < values.length; i++) values[i] = this.#transform(rule, set.variables[i], set.values[i]);
+      set.transformed.set(rule.transformKey, values);
+    }
+    return values;
   }
 
   #onMatch(rule: WafRule, variable: string, key: string, value: string): number {
@@ -672,6 +716,16 @@ export class Transaction implements VariableSource {
     }
     return this.collections.get(variable)?.first(key.toLowerCase());
   }
+}
+
+/** The values of one set of targets, and of each transformation chain applied to them. */
+interface TargetSet {
+  readonly generation: number;
+  readonly variables: string[];
+  readonly keys: string[];
+  readonly values: string[];
+  /** By the chain's transformKey. */
+  readonly transformed: Map<number, string[]>;
 }
 
 const PROCESSOR_NAMES: Record<string, string> = { MULTIPART: 'Multipart', JSON: 'JSON', XML: 'XML', URLENCODED: 'URL-encoded' };
