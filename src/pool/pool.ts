@@ -266,7 +266,11 @@ export class Pool<Input, Output> {
     this.#initData = initData;
     this.#idle.length = 0;
     for (const thread of this.#threads) if (thread.generation < generation) this.#retire(thread);
-    for (const thread of incoming) if (this.#threads.has(thread)) this.#release(thread, performance.now());
+    for (const thread of incoming) {
+      if (!this.#threads.has(thread)) continue;
+      this.#starved = false;
+      this.#release(thread, performance.now());
+    }
     // One that died between being ready and now is made up for.
     this.#topUp();
   }

@@ -5,7 +5,10 @@ import { registerPoolMetrics } from '../../src/observability/pool-metrics.ts';
 import { Pool } from '../../src/pool/pool.ts';
 import type { WaitInput, WaitOutput } from '../fixtures/pool/wait.ts';
 
-test("a pool's metrics appear on the worker's registry, labelled with the pool's name", async () => {
+/** Each test ends within this even if the pool hangs, instead of holding up the run. */
+const BOUNDED = { timeout: 5000 };
+
+test("a pool's metrics appear on the worker's registry, labelled with the pool's name", BOUNDED, async () => {
   const metrics = new WorkerMetrics(1);
   const pool = await Pool.create<WaitInput, WaitOutput, string>({
     name: 'waf',

@@ -8,10 +8,13 @@ import { Pool } from '../../src/pool/pool.ts';
 import { withSpooledBody } from '../../src/pool/spool.ts';
 import type { HashInput, HashOutput } from '../fixtures/pool/hash.ts';
 
+/** Each test ends within this even if the pool hangs, instead of holding up the run. */
+const BOUNDED = { timeout: 5000 };
+
 const dir = mkdtempSync(join(tmpdir(), 'frontline-spool-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('a spooled body reaches the thread as a path and is removed once the task settles', async () => {
+test('a spooled body reaches the thread as a path and is removed once the task settles', BOUNDED, async () => {
   const pool = await Pool.create<HashInput, HashOutput, string>({
     name: 'spool',
     module: new URL('../fixtures/pool/hash.ts', import.meta.url),
