@@ -1,8 +1,9 @@
 // What handing a task to a thread pool costs: round-trip latency (one task in flight) and
 // throughput (several in flight) of an empty task through frontline's pool with 0, 1 and 2
 // threads, beside calling the handler directly; the CPU time each task costs the event loop's
-// thread; and the latency of a 50 µs CPU task. Each figure is the median over the rounds. With --piscina DIR (a Piscina package directory, e.g. from
-// `npm install piscina` in a scratch folder) Piscina's pool is measured beside it.
+// thread; and the latency of a 50 µs CPU task. Each figure is the median over the rounds.
+// With --piscina DIR (a Piscina package directory, e.g. from `npm install piscina` in a scratch
+// folder) Piscina's pool is measured beside it.
 //
 //   node bench/pool/overhead.ts [--rounds 3] [--samples 5000] [--duration-ms 1000] [--piscina DIR]
 import { readFileSync } from 'node:fs';
@@ -92,6 +93,11 @@ async function measure(label: string, runner: Runner): Promise<Row> {
   return { label, emptyP50, emptyP99, perSecond, loopUs, cpuP50, cpuP99 };
 }
 
+interface Config {
+  label: string;
+  start(): Promise<Runner>;
+}
+
 async function poolRunner(threads: number): Promise<Runner> {
   const pool = await Pool.create<number, number, undefined>({
     name: 'bench',
@@ -133,18 +139,13 @@ async function piscinaConfigs(dir: string): Promise<Config[]> {
 const handler = init();
 const runDirect = (spinUs: number): Promise<number> => Promise.resolve(handler(spinUs));
 
-interface Config {
-  label: string;
-  start(): Promise<Runner>;
-}
-
 const configs: Config[] = [0, 1, 2].map((threads) => ({
   label: threads === 0 ? 'frontline pool, 0 threads (inline)' : `frontline pool, ${threads} thread${threads > 1 ? 's' : ''}`,
   start: () => poolRunner(threads),
 }));
 if (args.piscina !== undefined) configs.push(...(await piscinaConfigs(args.piscina)));
 
-/** The handler alone, timed without a promise around it for latency. */
+/** The handler alone: its latency is timed around the plain call, with no promise made. */
 async function measureDirect(): Promise<Row> {
   const [emptyP50, emptyP99] = await latency(handler, 0, SAMPLES);
   const [perSecond, loopUs] = await throughput(runDirect);
