@@ -233,12 +233,15 @@ export class Pool<Input, Output> {
 
   async #start(): Promise<void> {
     // Only these two ever run a task inline.
-    const inline = this.#threadCount === 0 || this.#overflowPolicy === 'fallback' ? this.#loadInline(this.#initData) : null;
+    const needsInline = this.#threadCount === 0 || this.#overflowPolicy === 'fallback';
     try {
-      if (this.#threadCount > 0) await this.#startGeneration(this.#generation, this.#initData);
-      this.#inline = await inline;
+      // Awaited together: whichever fails first is reported, and the other's failure is handled.
+      const [, inline] = await Promise.all([
+        this.#startGeneration(this.#generation, this.#initData),
+        needsInline ? this.#loadInline(this.#initData) : null,
+      ]);
+      this.#inline = inline;
     } catch (err) {
-      await inline?.catch(() => {});
       await this.close();
       throw err;
     } finally {
@@ -249,14 +252,15 @@ export class Pool<Input, Output> {
   async #rollTo(initData: unknown): Promise<void> {
     if (this.#closing) throw new PoolClosedError(this.name);
     const generation = this.#generation + 1;
-    const inline = this.#inline !== null ? this.#loadInline(initData) : null;
-    let incoming: PoolThread<Input, Output>[] = [];
+    let incoming: PoolThread<Input, Output>[];
     try {
-      if (this.#threadCount > 0) incoming = await this.#startGeneration(generation, initData);
-      const handler = await inline;
-      if (handler !== null) this.#inline = handler;
+      const [threads, inline] = await Promise.all([
+        this.#startGeneration(generation, initData),
+        this.#inline !== null ? this.#loadInline(initData) : null,
+      ]);
+      incoming = threads;
+      if (inline !== null) this.#inline = inline;
     } catch (err) {
-      await inline?.catch(() => {});
       for (const thread of this.#threads) if (thread.generation === generation) this.#retire(thread);
       throw err;
     } finally {
@@ -285,6 +289,7 @@ export class Pool<Input, Output> {
 
   /** Starts threadCount threads with this init data; resolves when all are ready. */
   async #startGeneration(generation: number, initData: unknown): Promise<PoolThread<Input, Output>[]> {
+    if (this.#threadCount === 0) return [];
     const rollout: Rollout<Input, Output> = { generation, threads: [], starting: this.#threadCount, done: Promise.withResolvers() };
     this.#rollout = rollout;
     for (let i = 0; i < this.#threadCount; i++) rollout.threads.push(this.#spawn(generation, initData));

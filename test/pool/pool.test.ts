@@ -188,7 +188,7 @@ test('reinit rolls the threads to new state without losing queued or running tas
 });
 
 test('a reinit that does not initialise rejects and the old state stays in service', BOUNDED, async () => {
-  await withPool<WaitInput, WaitOutput, string>({ module: WAIT, initData: 'v1', threads: 2 }, async (pool) => {
+  await withPool<WaitInput, WaitOutput, string>({ module: WAIT, initData: 'v1', threads: 2, overflow: 'fallback' }, async (pool) => {
     const running = pool.run({ sleepMs: 100 });
     await assert.rejects(pool.reinit('broken'), PoolInitError);
     assert.equal((await running).state, 'v1');
@@ -206,14 +206,17 @@ test('reinit of an inline pool rebuilds the inline handler', BOUNDED, async () =
 });
 
 test('a pool whose module does not initialise is not created', BOUNDED, async () => {
-  await assert.rejects(
-    Pool.create({ name: 'broken', module: WAIT, initData: 'broken', threads: 1, queueLimit: 1, overflow: 'reject' }),
-    PoolInitError,
-  );
-  await assert.rejects(
-    Pool.create({ name: 'missing', module: new URL('./nope.ts', WAIT), initData: '', threads: 1, queueLimit: 1, overflow: 'reject' }),
-    PoolInitError,
-  );
+  // Under fallback the module is loaded inline too, and fails there first.
+  for (const overflow of ['reject', 'fallback'] as const) {
+    await assert.rejects(
+      Pool.create({ name: 'broken', module: WAIT, initData: 'broken', threads: 1, queueLimit: 1, overflow }),
+      PoolInitError,
+    );
+    await assert.rejects(
+      Pool.create({ name: 'missing', module: new URL('./nope.ts', WAIT), initData: '', threads: 1, queueLimit: 1, overflow }),
+      PoolInitError,
+    );
+  }
 });
 
 test('when a replacement thread cannot start, waiting and new tasks take the overflow path', BOUNDED, async () => {
