@@ -92,9 +92,8 @@ class PoolThread<Input, Output> {
   retiring = false;
   /** The error it died of, reported by the worker's 'error' event before 'exit'. */
   error: unknown = undefined;
-  /** Armed (refreshed) at each dispatch, for the task it was armed for. */
+  /** Re-armed (refreshed) at each dispatch: when it fires, a task still running is overdue. */
   deadline: NodeJS.Timeout | undefined = undefined;
-  timedTask: Task<Input, Output> | null = null;
 
   constructor(worker: Worker, generation: number) {
     this.worker = worker;
@@ -335,10 +334,7 @@ export class Pool<Input, Output> {
       this.#release(thread, now);
       return;
     }
-    if (thread.deadline !== undefined) {
-      thread.timedTask = task;
-      thread.deadline.refresh();
-    }
+    thread.deadline?.refresh();
     // An idle thread does not keep the process alive; one with a task does, as any pending I/O.
     thread.worker.ref();
   }
@@ -406,8 +402,8 @@ export class Pool<Input, Output> {
 
   #onDeadline(thread: PoolThread<Input, Output>): void {
     const task = thread.task;
-    // Armed for a task that finished in time: nothing to do.
-    if (task === null || task !== thread.timedTask) return;
+    // Fired after the task it was armed for finished (every dispatch re-arms it).
+    if (task === null) return;
     thread.task = null;
     this.#running--;
     this.#timedOut++;
