@@ -6,7 +6,7 @@ import { Pool } from '../../src/pool/pool.ts';
 import type { WaitInput, WaitOutput } from '../fixtures/pool/wait.ts';
 
 /** Each test ends within this even if the pool hangs, instead of holding up the run. */
-const BOUNDED = { timeout: 5000 };
+const BOUNDED = { timeout: 10_000 };
 
 test("a pool's metrics appear on the worker's registry, labelled with the pool's name", BOUNDED, async () => {
   const metrics = new WorkerMetrics(1);
@@ -30,7 +30,7 @@ test("a pool's metrics appear on the worker's registry, labelled with the pool's
   });
   registerPoolMetrics(metrics.registry, other);
   try {
-    const tasks = [pool.run({ sleepMs: 50 }), pool.run({}), pool.run({}), other.run({})];
+    const tasks = [pool.run({ sleepMs: 300 }), pool.run({}), pool.run({}), other.run({})];
     let text = await metrics.registry.metrics();
     assert.match(text, /^frontline_pool_queue_depth\{pool="waf"\} 1$/m);
     assert.match(text, /^frontline_pool_running\{pool="waf"\} 1$/m);
@@ -49,8 +49,8 @@ test("a pool's metrics appear on the worker's registry, labelled with the pool's
     assert.match(text, /^frontline_pool_wait_seconds_count\{pool="waf"\} 2$/m);
     assert.match(text, /^frontline_pool_wait_seconds_bucket\{pool="waf",le="\+Inf"\} 2$/m);
     assert.match(text, /^frontline_pool_run_seconds_count\{pool="waf"\} 3$/m);
-    // The task that slept 50 ms is above the 25 ms bound, the two others below.
-    assert.match(text, /^frontline_pool_run_seconds_bucket\{pool="waf",le="0.025"\} 2$/m);
+    // The task that slept 300 ms is above the 250 ms bound, the two others below.
+    assert.match(text, /^frontline_pool_run_seconds_bucket\{pool="waf",le="0.25"\} 2$/m);
     assert.match(text, /^frontline_pool_run_seconds_bucket\{pool="waf",le="2.5"\} 3$/m);
 
     unregister();

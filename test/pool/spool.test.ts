@@ -9,7 +9,7 @@ import { withSpooledBody } from '../../src/pool/spool.ts';
 import type { HashInput, HashOutput } from '../fixtures/pool/hash.ts';
 
 /** Each test ends within this even if the pool hangs, instead of holding up the run. */
-const BOUNDED = { timeout: 5000 };
+const BOUNDED = { timeout: 10_000 };
 
 const dir = mkdtempSync(join(tmpdir(), 'frontline-spool-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
