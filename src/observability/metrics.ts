@@ -25,13 +25,13 @@ const POOL_STATES = ['connected', 'free', 'pending', 'running'] as const;
 type Labels = Record<string, string>;
 
 /** One value of a metric in prom-client's JSON form (what getMetricsAsJSON yields). */
-interface MetricValue {
+export interface MetricValue {
   labels: Record<string, string | number>;
   value: number;
   metricName?: string;
 }
 
-interface MetricJSON {
+export interface MetricJSON {
   name: string;
   help: string;
   type: 'counter' | 'gauge' | 'histogram';
@@ -44,7 +44,7 @@ interface MetricJSON {
  * AggregatorRegistry registers plain objects the same way. The cast is for its declared type,
  * which names only its own classes.
  */
-function register(registry: Registry, metric: { name: string; get(): Promise<MetricJSON> }): void {
+export function register(registry: Registry, metric: { name: string; get(): Promise<MetricJSON> }): void {
   registry.registerMetric(metric as unknown as Metric);
 }
 
@@ -111,6 +111,26 @@ class HistogramSeries {
   }
 }
 
+/** A histogram's counts (per bucket, not cumulative) as prom-client's cumulative bucket, sum and count values. */
+export function pushHistogramValues(
+  values: MetricValue[],
+  name: string,
+  labels: Labels,
+  histogram: { bounds: readonly number[]; counts: readonly number[]; sum: number; count: number },
+): void {
+  const bucket = name + '_bucket';
+  let cumulative = 0;
+  histogram.bounds.forEach((le, i) => {
+    cumulative += histogram.counts[i];
+    values.push({ labels: { ...labels, le }, value: cumulative, metricName: bucket });
+  });
+  values.push(
+    { labels: { ...labels, le: '+Inf' }, value: histogram.count, metricName: bucket },
+    { labels, value: histogram.sum, metricName: name + '_sum' },
+    { labels, value: histogram.count, metricName: name + '_count' },
+  );
+}
+
 class HistogramFamily {
   readonly name: string;
   readonly help: string;
@@ -137,19 +157,7 @@ class HistogramFamily {
 
   async get(): Promise<MetricJSON> {
     const values: MetricValue[] = [];
-    const bucket = this.name + '_bucket';
-    for (const s of this.#series.values()) {
-      let cumulative = 0;
-      s.bounds.forEach((le, i) => {
-        cumulative += s.counts[i];
-        values.push({ labels: { ...s.labels, le }, value: cumulative, metricName: bucket });
-      });
-      values.push(
-        { labels: { ...s.labels, le: '+Inf' }, value: s.count, metricName: bucket },
-        { labels: s.labels, value: s.sum, metricName: this.name + '_sum' },
-        { labels: s.labels, value: s.count, metricName: this.name + '_count' },
-      );
-    }
+    for (const s of this.#series.values()) pushHistogramValues(values, this.name, s.labels, s);
     return { name: this.name, help: this.help, type: this.type, aggregator: 'sum', values };
   }
 }
