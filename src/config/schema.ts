@@ -208,6 +208,9 @@ const Waf = Type.Object(
     outbound_anomaly_threshold: Type.Optional(Type.Integer({ minimum: 1, description: 'CRS: tx.outbound_anomaly_score_threshold' })),
     block_status: Type.Integer({ minimum: 400, maximum: 599, default: 403, description: 'Status of a blocked request when the rule sets none' }),
     audit_log: Type.Optional(Type.String({ description: 'Path of the audit log (JSON lines); relative to this file' })),
+    threads: Type.Integer({ minimum: 0, maximum: 64, default: 1, description: 'Threads per worker process that run phases 1-2; 0 runs them on the event loop' }),
+    queue_limit: Type.Integer({ minimum: 0, default: 64, description: 'Requests waiting for a WAF thread before `overflow` applies' }),
+    overflow: Enum(['fallback', 'reject'] as const, 'When the queue is full: run the WAF on the event loop, or answer 503', 'fallback'),
   },
   { additionalProperties: false, default: {} },
 );

@@ -17,6 +17,9 @@ export interface WafConfig {
   readonly epilogue: string;
   readonly blockStatus: number;
   readonly auditLog: string | undefined;
+  readonly threads: number;
+  readonly queueLimit: number;
+  readonly overflow: 'fallback' | 'reject';
 }
 
 type Problem = (segments: (string | number)[], message: string, at?: { file: string; line?: number }) => void;
@@ -37,6 +40,9 @@ export function resolveWaf(section: ConfigFile['waf'], baseDir: string, problem:
     epilogue: epilogue.join('\n'),
     blockStatus: section.block_status,
     auditLog: section.audit_log === undefined ? undefined : isAbsolute(section.audit_log) ? section.audit_log : resolve(baseDir, section.audit_log),
+    threads: section.threads,
+    queueLimit: section.queue_limit,
+    overflow: section.overflow,
   };
   if (!config.enabled) return config;
   if (config.files.length === 0 && section.directives.trim() === '') problem(['waf', 'files'], 'the WAF is enabled but has no rules: list SecLang files (e.g. CRS) or write `directives`');

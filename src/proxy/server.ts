@@ -42,7 +42,7 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   let plugins: PluginSet;
   try {
     // Built-in features run first, in the order of the request path, then the given extras.
-    const features = [firewallPlugin(config.firewall, metrics), wafPlugin(config.waf, log)].filter((p): p is Plugin => p !== undefined);
+    const features = [firewallPlugin(config.firewall, metrics), await wafPlugin(config.waf, log, metrics)].filter((p): p is Plugin => p !== undefined);
     plugins = await PluginSet.load(config.plugins, config.routes, [...features, ...builtins]);
   } catch (err) {
     await upstreams.close();

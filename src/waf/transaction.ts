@@ -17,7 +17,7 @@ import type { MacroResolver } from './macro.ts';
 import type { OperatorState } from './operators.ts';
 import { severityName, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
-import { Matches, type Exclusion, type VariableSource } from './targets.ts';
+import { exclusionOf, Matches, type Exclusion, type VariableSource } from './targets.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -64,7 +64,25 @@ export interface TransactionOptions {
   readonly now?: Date;
 }
 
-const EMPTY: readonly Exclusion[] = [];
+/**
+ * What phases 1–2 leave for the later phases, as plain data: the request phases may run on a
+ * pool thread and the response phases on the event loop (see features/waf).
+ */
+export interface TransactionState {
+  readonly tx: readonly (readonly [string, string])[];
+  readonly engine: EngineMode;
+  readonly responseBodyAccess: boolean;
+  readonly auditEngine: 'On' | 'Off' | 'RelevantOnly';
+  readonly interruption: Interruption | undefined;
+  readonly wouldInterrupt: Interruption | undefined;
+  readonly matched: readonly MatchedRule[];
+  readonly messages: readonly string[];
+  readonly highestSeverity: string;
+  readonly removedIds: readonly (readonly [number, number])[];
+  readonly removedTargets: readonly { readonly start: number; readonly end: number; readonly variable: string; readonly key: string | undefined; readonly regex: string | undefined }[];
+  readonly skipAfter: string | undefined;
+  readonly allow: 'none' | 'phase' | 'request' | 'all';
+}
 
 export class Transaction implements VariableSource {
   readonly rules: WafRuleSet;
@@ -125,6 +143,55 @@ export class Transaction implements VariableSource {
       resolve: this.resolve,
     };
     this.#setRequestVariables(options.now ?? new Date());
+  }
+
+  /** The state the response phases need (see TransactionState). */
+  snapshot(): TransactionState {
+    const tx = this.collections.get('TX');
+    const removedTargets: TransactionState['removedTargets'][number][] = [];
+    const plain = (start: number, end: number, t: Exclusion) => removedTargets.push({ start, end, variable: t.variable, key: t.key, regex: t.regex?.source });
+    for (const [id, targets] of this.#removedTargets) for (const t of targets) plain(id, id, t);
+    for (const { start, end, target } of this.#removedTargetRanges) plain(start, end, target);
+    return {
+      tx: tx === undefined ? [] : tx.keys.map((key, i) => [key, tx.values[i]] as const),
+      engine: this.engine,
+      responseBodyAccess: this.responseBodyAccess,
+      auditEngine: this.auditEngine,
+      interruption: this.interruption,
+      wouldInterrupt: this.wouldInterrupt,
+      matched: this.matched,
+      messages: this.messages,
+      highestSeverity: this.singles.get('HIGHEST_SEVERITY') ?? '255',
+      removedIds: this.#removedIds,
+      removedTargets,
+      skipAfter: this.#skipAfter,
+      allow: this.#allow,
+    };
+  }
+
+  /** A transaction for the same request that carries on from `state` (the request phases ran elsewhere). */
+  static resume(rules: WafRuleSet, request: WafRequest, state: TransactionState, options: TransactionOptions = {}): Transaction {
+    const t = new Transaction(rules, request, options);
+    const tx = t.collection('TX');
+    for (const [key, value] of state.tx) tx.add(key, value);
+    t.engine = state.engine;
+    t.responseBodyAccess = state.responseBodyAccess;
+    t.auditEngine = state.auditEngine;
+    t.interruption = state.interruption;
+    t.wouldInterrupt = state.wouldInterrupt;
+    t.matched.push(...state.matched);
+    t.messages.push(...state.messages);
+    t.singles.set('HIGHEST_SEVERITY', state.highestSeverity);
+    t.#removedIds.push(...state.removedIds);
+    for (const r of state.removedTargets) {
+      const target = exclusionOf({ variable: r.variable, key: r.regex ?? r.key, keyIsRegex: r.regex !== undefined });
+      if (r.start === r.end) t.#removeTarget(r.start, target);
+      else t.#removedTargetRanges.push({ start: r.start, end: r.end, target });
+    }
+    t.#skipAfter = state.skipAfter;
+    t.#allow = state.allow;
+    t.lastPhase = 2;
+    return t;
   }
 
   // ---- VariableSource ----

@@ -97,6 +97,14 @@ describe('WAF with OWASP CRS', { skip: haveCrs ? false : 'the shared CRS is not 
     assert.ok(rules.every((rule) => rule.file.endsWith('.conf') && rule.line > 0));
   });
 
+  test('the scans ran on the worker\'s waf thread pool, whose metrics count them', async () => {
+    const metrics = (await request(`http://127.0.0.1:${fl.metricsPort}/metrics`)).body.toString();
+    const completed = /^frontline_pool_tasks_completed_total\{[^}]*pool="waf"[^}]*\} (\d+)/m.exec(metrics);
+    assert.ok(completed !== null, 'the waf pool has metrics');
+    assert.ok(Number(completed[1]) >= 5, `tasks completed: ${completed[1]}`);
+    assert.match(metrics, /^frontline_pool_threads\{[^}]*pool="waf"[^}]*\} 1$/m);
+  });
+
   test('a route with plugins.waf false is not inspected', async () => {
     const res = await request(`http://127.0.0.1:${fl.port}` + '/unguarded/?q=%3Cscript%3Ealert(1)%3C/script%3E', { headers: { host: 'shop.example' } });
     assert.equal(res.status, 200);

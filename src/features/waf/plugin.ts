@@ -1,18 +1,27 @@
 // The WAF in the request path: SecLang rules (OWASP CRS) with phases 1–2 in the access phase —
-// the request body read up to SecRequestBodyLimit first, never more — phase 3 on the response
-// head, phase 4 on the response body (held up to SecResponseBodyLimit when the rules want it),
-// phase 5 and the audit log line before the response finishes. A route turns it off with
-// `plugins: { waf: false }`; finer exclusions are SecLang (ctl:ruleRemoveById, ...).
+// the request body read up to SecRequestBodyLimit first, never more, and the scan handed to the
+// worker's `waf` thread pool (a full queue runs it on the event loop, or answers 503) — phase 3 on
+// the response head, phase 4 on the response body (held up to SecResponseBodyLimit when the rules
+// want it), phase 5 and the audit log line before the response finishes. A route turns it off
+// with `plugins: { waf: false }`; finer exclusions are SecLang (ctl:ruleRemoveById, ...).
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import type { WafConfig } from '../../config/waf.ts';
-import { loadWafRules } from '../../config/waf.ts';
+import { registerPoolMetrics } from '../../observability/pool-metrics.ts';
+import type { WorkerMetrics } from '../../observability/metrics.ts';
+import { Pool } from '../../pool/pool.ts';
+import { withSpooledBody } from '../../pool/spool.ts';
+import { siblingModule } from '../../pool/task-module.ts';
 import { ContextKey, type RequestContext } from '../../proxy/context.ts';
 import type { Plugin, Reply, ResponseHead } from '../../proxy/plugin.ts';
-import { Transaction, type Interruption } from '../../waf/transaction.ts';
 import type { WafRuleSet } from '../../waf/ruleset.ts';
+import { Transaction, type Interruption, type TransactionState, type WafRequest } from '../../waf/transaction.ts';
+import { wafRules, type RequestTask } from './request-task.ts';
 import { FIREWALL_VERDICT } from '../firewall/plugin.ts';
 import { AuditLog } from './audit-log.ts';
+
+/** Bodies larger than this go to the pool through a temp file instead of a message copy. */
+const SPOOL_ABOVE = 256 * 1024;
 
 interface WafState {
   readonly tx: Transaction;
@@ -22,11 +31,33 @@ interface WafState {
 
 const WAF_STATE = new ContextKey<WafState>('waf transaction');
 
-export function wafPlugin(config: WafConfig, log: Logger): Plugin | undefined {
+export async function wafPlugin(config: WafConfig, log: Logger, metrics: WorkerMetrics | undefined): Promise<Plugin | undefined> {
   if (!config.enabled) return undefined;
-  const rules = loadWafRules(config);
+  const rules = wafRules(config);
+  const pool = await Pool.create<RequestTask, TransactionState, WafConfig>({
+    name: 'waf',
+    module: siblingModule(import.meta.url, 'request-task'),
+    initData: config,
+    threads: config.threads,
+    queueLimit: config.queueLimit,
+    overflow: config.overflow,
+  });
+  const unregister = metrics === undefined ? undefined : registerPoolMetrics(metrics.registry, pool);
   const audit = config.auditLog === undefined ? undefined : new AuditLog(config.auditLog);
   const blockStatus = config.blockStatus;
+
+  /** Phases 1–2 in the pool; a request the pool cannot take is answered 503 (overflow: reject, a crashed thread). */
+  const scan = async (ctx: RequestContext, request: WafRequest, body: Buffer | undefined): Promise<TransactionState | Reply> => {
+    try {
+      if (body !== undefined && body.length > SPOOL_ABOVE) return await withSpooledBody(body, (bodyPath) => pool.run({ request, bodyPath }));
+      return await pool.run({ request, body: body?.toString('latin1') });
+    } catch (error) {
+      log.error({ request_id: ctx.id, err: error }, `waf: request not inspected (${(error as Error).message}); answered 503`);
+      ctx.error = `waf unavailable: ${(error as Error).message}`;
+      ctx.answeredBy = 'waf:unavailable';
+      return blockReply(503, 'The request could not be inspected; try again later.');
+    }
+  };
 
   const finish = (ctx: RequestContext, state: WafState, status: number): void => {
     if (state.finished) return;
@@ -40,27 +71,24 @@ export function wafPlugin(config: WafConfig, log: Logger): Plugin | undefined {
     async access(ctx): Promise<Reply | void> {
       // A firewall skip rule can switch the WAF off for this request.
       if (ctx.get(FIREWALL_VERDICT)?.skippedPhases.includes('waf') === true) return;
-      const tx = new Transaction(rules, wafRequest(ctx), { blockStatus });
-      const state: WafState = { tx, finished: false };
-      ctx.set(WAF_STATE, state);
-      let interruption = tx.processRequestHeaders();
-      if (interruption === undefined && tx.engine !== 'Off') {
-        let body: string | undefined;
-        if (tx.requestBodyAccess) {
-          const settings = rules.settings;
-          const prefix = await ctx.readBody(settings.requestBodyLimit);
-          if (!prefix.complete && settings.requestBodyLimitAction === 'Reject') {
-            tx.messages.push(`Request body is larger than SecRequestBodyLimit (${settings.requestBodyLimit} bytes)`);
-            noteMatches(ctx, tx);
-            ctx.answeredBy = 'waf:body-limit';
-            return blockReply(413, 'The request body is larger than this server inspects.');
-          }
-          body = prefix.data.toString('latin1');
+      const settings = rules.settings;
+      if (settings.engine === 'Off') return;
+      const request = wafRequest(ctx);
+      let body: Buffer | undefined;
+      if (settings.requestBodyAccess) {
+        const prefix = await ctx.readBody(settings.requestBodyLimit);
+        if (!prefix.complete && settings.requestBodyLimitAction === 'Reject') {
+          ctx.answeredBy = 'waf:body-limit';
+          return blockReply(413, 'The request body is larger than this server inspects.');
         }
-        interruption = tx.processRequestBody(body);
+        body = prefix.data;
       }
+      const scanned = await scan(ctx, request, body);
+      if (!('tx' in scanned)) return scanned;
+      const tx = Transaction.resume(rules, request, scanned, { blockStatus });
+      ctx.set(WAF_STATE, { tx, finished: false });
       noteMatches(ctx, tx);
-      if (interruption !== undefined) return interrupt(ctx, interruption);
+      if (tx.interruption !== undefined) return interrupt(ctx, tx.interruption);
     },
     responseHeaders(ctx, head): void {
       const state = ctx.get(WAF_STATE);
@@ -88,15 +116,16 @@ export function wafPlugin(config: WafConfig, log: Logger): Plugin | undefined {
       const state = ctx.get(WAF_STATE);
       if (state !== undefined) finish(ctx, state, ctx.status);
     },
-    close(): void {
+    async close(): Promise<void> {
+      unregister?.();
+      await pool.close();
       audit?.close();
-      log.debug('waf: configuration retired');
     },
   };
 }
 
 /** The request as the WAF reads it. */
-function wafRequest(ctx: RequestContext) {
+function wafRequest(ctx: RequestContext): WafRequest {
   const raw = ctx.rawHeaders;
   const headers: [string, string][] = [];
   for (let i = 0; i + 1 < raw.length; i += 2) headers.push([raw[i], raw[i + 1]]);
