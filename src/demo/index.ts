@@ -1,6 +1,9 @@
 // `frontline demo` (what `npm start` runs): the embedded default — the demo origin, and frontline
 // in front of it on 127.0.0.1:8080 with metrics on 127.0.0.1:9090. Capabilities are switched on
 // here as they land, so the demo always shows everything frontline does.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { validateConfig } from '../config/load.ts';
 import type { Config } from '../config/types.ts';
 import { runPrimary } from '../process/primary.ts';
@@ -8,6 +11,18 @@ import { startDemoOrigin } from './origin.ts';
 
 export const DEMO_LISTEN = { address: '127.0.0.1', port: 8080 };
 export const DEMO_METRICS = { address: '127.0.0.1', port: 9090 };
+
+/**
+ * The demo's WAF rules: the OWASP Core Rule Set from the directory in FRONTLINE_CRS (its
+ * crs-setup.conf, or the .example, then rules/*.conf), else frontline's starter rules.
+ */
+export function demoWafFiles(crs = process.env.FRONTLINE_CRS): { files: string[]; description: string } {
+  if (crs !== undefined && crs !== '') {
+    const setup = existsSync(join(crs, 'crs-setup.conf')) ? join(crs, 'crs-setup.conf') : join(crs, 'crs-setup.conf.example');
+    return { files: [fileURLToPath(new URL('./waf-crs-base.conf', import.meta.url)), setup, join(crs, 'rules', '*.conf')], description: `OWASP CRS from ${crs}` };
+  }
+  return { files: [fileURLToPath(new URL('./waf-starter.conf', import.meta.url))], description: 'starter rules (set FRONTLINE_CRS to a CRS directory for the Core Rule Set)' };
+}
 
 /** The embedded default configuration, for an origin at `originUrl`. */
 export function demoConfig(originUrl: string): Config {
@@ -44,6 +59,7 @@ export function demoConfig(originUrl: string): Config {
           },
         ],
       },
+      waf: { enabled: true, files: demoWafFiles().files },
       logging: { access: { format: 'combined' } },
       metrics: DEMO_METRICS,
     },
@@ -65,6 +81,7 @@ export async function startDemo(): Promise<void> {
           `\nfrontline demo is running\n` +
             `  proxy:        ${proxy}/  (try ${proxy}/contact and ${proxy}/api/echo)\n` +
             `  firewall:     3 rules; ${proxy}/wp-admin/ is blocked (403)\n` +
+            `  waf:          ${demoWafFiles().description}; ${proxy}/?q=1'%20or%201=1-- is blocked (403)\n` +
             `  demo origin:  ${origin.url}\n` +
             `  metrics:      http://${DEMO_METRICS.address}:${DEMO_METRICS.port}/metrics\n` +
             `  status:       npx frontline status --socket ${controlSocket}\n` +
