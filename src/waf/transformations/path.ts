@@ -24,8 +24,11 @@ function normalize(input: string, windows: boolean): string {
   // with no separator, only a value ending in `.` can change
   if (input.indexOf('/') < 0 && (!windows || input.indexOf('\\') < 0) && input.charCodeAt(length - 1) !== DOT) return input;
   const path = inputBytes(input);
-  const normalized = bytesString(path, normalizeInPlace(path, length, windows));
-  return normalized === input ? input : normalized;
+  const written = normalizeInPlace(path, length, windows);
+  // the output never gets ahead of the input again once behind, so a full-length output is the
+  // input itself, unless backslashes became slashes
+  if (written === length && !(windows && input.indexOf('\\') >= 0)) return input;
+  return bytesString(path, written);
 }
 
 /** Normalises path[0, length) in place (output never outruns input); returns the new length. */

@@ -1,7 +1,7 @@
 // Percent-encoding: urlDecode, urlDecodeUni, urlEncode, and utf8toUnicode, which writes UTF-8
 // characters as the %uXXXX escapes urlDecodeUni reads (CRS chains the two).
 import { BEST_FIT } from './unicode-best-fit.ts';
-import { bytesString, HEX_DIGITS, HEX_VALUE, inputBytes, LONG_RUN, moveRun, outputBuffer } from './bytes.ts';
+import { bytesString, HEX_DIGITS, HEX_VALUE, inputBytes, isAscii, LONG_RUN, moveRun, outputBuffer } from './bytes.ts';
 import { decodeEscapes, type Escape, nextTrigger } from './escape-decoding.ts';
 
 const PERCENT = 0x25;
@@ -138,8 +138,8 @@ const OVERLONG_BELOW = [0, 0, 0x80, 0x800, 0x10000];
  * continuation bytes and F8–FF stay, and NUL bytes are dropped.
  */
 export function utf8toUnicode(input: string): string {
+  if (isAscii(input) && input.indexOf('\0') < 0) return input;
   const first = input.search(NOT_PLAIN_ASCII);
-  if (first < 0) return input;
   const length = input.length;
   const bytes = inputBytes(input);
   // at most 7 bytes out of 2 in (an overlong 2-byte sequence)
