@@ -33,6 +33,6 @@ const SQL_HEX_LITERAL = /0[xX]((?:[0-9A-Fa-f]{2})+)/g;
  */
 export function sqlHexDecode(input: string): string {
   if (input.indexOf('0x') < 0 && input.indexOf('0X') < 0) return input;
-  const decoded = input.replace(SQL_HEX_LITERAL, (literal, digits: string) => Buffer.from(digits, 'hex').toString('latin1'));
+  const decoded = input.replace(SQL_HEX_LITERAL, (_literal, digits: string) => Buffer.from(digits, 'hex').toString('latin1'));
   return decoded === input ? input : decoded;
 }

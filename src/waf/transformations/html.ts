@@ -3,26 +3,30 @@
 // each with or without the closing semicolon. Other named entities stay as they are (Coraza
 // decodes every HTML5 entity, to UTF-8; CRS's rules match the others literally, e.g. `&colon;`).
 import { bytesString, HEX_VALUE, isAlnum, isDigit, LONG_RUN, moveRun } from './bytes.ts';
+import { decodeEscapes, type Escape } from './escape-decoding.ts';
 
 const AMPERSAND = 0x26;
-import { decodeEscapes, type Escape } from './escape-decoding.ts';
 
 /**
  * The byte a named entity decodes to, for bytes[from, to) an ASCII letters-and-digits name: one
  * of quot, amp, lt, gt, nbsp in any case, or -1.
  */
 function namedEntityByte(bytes: Buffer, from: number, to: number): number {
-  // letters are compared lower-cased; a digit never equals a letter either way
-  const at = (k: number) => bytes[from + k] | 0x20;
+  // letters are compared lower-cased (a digit never equals a letter either way); bytes read past
+  // a short name are not looked at
+  const c0 = bytes[from] | 0x20;
+  const c1 = bytes[from + 1] | 0x20;
+  const c2 = bytes[from + 2] | 0x20;
+  const c3 = bytes[from + 3] | 0x20;
   switch (to - from) {
     case 2:
-      if (at(1) !== 0x74) return -1;
-      return at(0) === 0x6c ? 0x3c : at(0) === 0x67 ? 0x3e : -1;
+      if (c1 !== 0x74) return -1;
+      return c0 === 0x6c ? 0x3c : c0 === 0x67 ? 0x3e : -1;
     case 3:
-      return at(0) === 0x61 && at(1) === 0x6d && at(2) === 0x70 ? 0x26 : -1;
+      return c0 === 0x61 && c1 === 0x6d && c2 === 0x70 ? 0x26 : -1;
     case 4:
-      if (at(0) === 0x71 && at(1) === 0x75 && at(2) === 0x6f && at(3) === 0x74) return 0x22;
-      return at(0) === 0x6e && at(1) === 0x62 && at(2) === 0x73 && at(3) === 0x70 ? 0xa0 : -1;
+      if (c0 === 0x71 && c1 === 0x75 && c2 === 0x6f && c3 === 0x74) return 0x22;
+      return c0 === 0x6e && c1 === 0x62 && c2 === 0x73 && c3 === 0x70 ? 0xa0 : -1;
     default:
       return -1;
   }
