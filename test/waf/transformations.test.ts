@@ -737,6 +737,15 @@ describe('every transformation, on arbitrary bytes', () => {
     );
   });
 
+  it('decodes the same whether escapes are sparse, dense or among long plain runs', () => {
+    // sparse escapes are joined as slices, dense ones decoded in place, where long plain runs move at once
+    const value = (escape: string) => ('x'.repeat(200) + escape).repeat(3) + escape.repeat(5) + 'y'.repeat(300) + escape + 'z';
+    const decoded = 'x'.repeat(200) + 'A' + 'x'.repeat(200) + 'A' + 'x'.repeat(200) + 'A' + 'AAAAA' + 'y'.repeat(300) + 'Az';
+    for (const [name, escape] of [['urlDecode', '%41'], ['urlDecodeUni', '%u0041'], ['htmlEntityDecode', '&#65;'], ['jsDecode', '\\x41'], ['cssDecode', '\\41 '], ['escapeSeqDecode', '\\101']]) {
+      assert.equal(named(name)(value(escape)), decoded, name);
+    }
+  });
+
   it('decodes values longer than the kept output buffer', () => {
     const long = '%41'.repeat(400_000) + '&lt;'.repeat(100_000);
     assert.equal(named('urlDecode')(long), 'A'.repeat(400_000) + '&lt;'.repeat(100_000));

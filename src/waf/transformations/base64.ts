@@ -1,5 +1,5 @@
 // base64Decode, base64DecodeExt, base64Encode.
-import { outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes } from './bytes.ts';
 
 /** A base64 digit's value (standard alphabet), or -1; indexed by byte. */
 const BASE64_VALUE: Int8Array = (() => {
@@ -32,14 +32,15 @@ export function base64Decode(input: string): string {
 export function base64DecodeExt(input: string): string {
   const length = input.length;
   if (length === 0) return input;
-  const out = outputBuffer((length >> 2) * 3 + 3);
+  // decoded in place: 4 digits give 3 bytes
+  const bytes = inputBytes(input);
   let written = 0;
   let digits = 0;
   let partial = 0;
   for (let i = 0; i < length; i++) {
-    const c = input.charCodeAt(i);
+    const c = bytes[i];
     if (c === 0x3d) {
-      if (digits % 4 === 1 && input.charCodeAt(i + 1) !== 0x3d) return '';
+      if (digits % 4 === 1 && bytes[i + 1] !== 0x3d) return '';
       continue;
     }
     const value = BASE64_VALUE[c];
@@ -49,19 +50,19 @@ export function base64DecodeExt(input: string): string {
         partial = value << 2;
         break;
       case 1:
-        out[written++] = partial | (value >> 4);
+        bytes[written++] = partial | (value >> 4);
         partial = (value & 0x0f) << 4;
         break;
       case 2:
-        out[written++] = partial | (value >> 2);
+        bytes[written++] = partial | (value >> 2);
         partial = (value & 0x03) << 6;
         break;
       default:
-        out[written++] = partial | value;
+        bytes[written++] = partial | value;
     }
     digits++;
   }
-  return outputString(out, written);
+  return bytesString(bytes, written);
 }
 
 export function base64Encode(input: string): string {

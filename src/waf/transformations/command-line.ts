@@ -1,5 +1,5 @@
 // cmdLine: normalises a command line the way shells and cmd.exe read past evasions.
-import { outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes } from './bytes.ts';
 
 /** Where cmdLine changes something: a byte it deletes, replaces or lower-cases, or a space it drops. */
 const CHANGED_BY_CMDLINE = /["'\\^,;\t\r\nA-Z]| [ /(]/;
@@ -11,13 +11,16 @@ const CHANGED_BY_CMDLINE = /["'\\^,;\t\r\nA-Z]| [ /(]/;
  * and Coraza read on, and so does this: a NUL byte is kept, so a leading one cannot hide the rest.
  */
 export function cmdLine(input: string): string {
-  if (!CHANGED_BY_CMDLINE.test(input)) return input;
+  const first = input.search(CHANGED_BY_CMDLINE);
+  if (first < 0) return input;
   const length = input.length;
-  const out = outputBuffer(length);
-  let written = 0;
+  const bytes = inputBytes(input);
+  // bytes before the first change stay, but a space just before it may start the run it extends
+  const start = first > 0 && bytes[first - 1] === 0x20 ? first - 1 : first;
+  let written = start;
   let inSpace = false;
-  for (let i = 0; i < length; i++) {
-    const c = input.charCodeAt(i);
+  for (let read = start; read < length; read++) {
+    const c = bytes[read];
     switch (c) {
       case 0x22:
       case 0x27:
@@ -31,7 +34,7 @@ export function cmdLine(input: string): string {
       case 0x0d:
       case 0x0a:
         if (!inSpace) {
-          out[written++] = 0x20;
+          bytes[written++] = 0x20;
           inSpace = true;
         }
         break;
@@ -39,12 +42,12 @@ export function cmdLine(input: string): string {
       case 0x28:
         if (inSpace) written--;
         inSpace = false;
-        out[written++] = c;
+        bytes[written++] = c;
         break;
       default:
-        out[written++] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
+        bytes[written++] = c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
         inSpace = false;
     }
   }
-  return outputString(out, written);
+  return bytesString(bytes, written);
 }

@@ -1,59 +1,59 @@
 // Comments: replaceComments, removeComments, removeCommentsChar.
-import { copyRun, outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes, moveRun } from './bytes.ts';
 
 /** Each C comment /* … *\/ becomes one space; an unterminated one runs to the end of the value. */
 export function replaceComments(input: string): string {
   let open = input.indexOf('/*');
   if (open < 0) return input;
   const length = input.length;
-  const out = outputBuffer(length);
-  let written = 0;
-  let copied = 0;
+  const bytes = inputBytes(input);
+  let written = open;
   while (open >= 0) {
-    written = copyRun(out, written, input, copied, open);
-    out[written++] = 0x20;
+    bytes[written++] = 0x20;
     const close = input.indexOf('*/', open + 2);
-    if (close < 0) return outputString(out, written);
-    copied = close + 2;
-    open = input.indexOf('/*', copied);
+    if (close < 0) return bytesString(bytes, written);
+    const after = close + 2;
+    open = input.indexOf('/*', after);
+    const end = open < 0 ? length : open;
+    written = moveRun(bytes, written, after, end);
   }
-  written = copyRun(out, written, input, copied, length);
-  return outputString(out, written);
+  return bytesString(bytes, written);
 }
 
 /**
  * Removes /* … *\/ and <!-- … --> comments (an unterminated one becomes a space at the end) and
  * cuts the value at the first `--` or `#` outside them. As in ModSecurity (and Coraza), either end
  * marker closes either kind of comment, the byte just after a comment's end is copied without
- * being looked at, and a comment ending the value leaves a NUL byte in its place.
+ * being looked at, and a comment ending the value leaves a NUL byte in its place (the C string's
+ * terminator).
  */
 export function removeComments(input: string): string {
-  if (input.indexOf('/*') < 0 && input.indexOf('--') < 0 && input.indexOf('#') < 0) return input;
+  const first = firstOf(input, ['/*', '<!--', '--', '#']);
+  if (first < 0) return input;
   const length = input.length;
-  const out = outputBuffer(length);
-  let written = 0;
-  let i = 0;
-  scan: while (i < length) {
-    const c = input.charCodeAt(i);
-    if (c === 0x2f && input.charCodeAt(i + 1) === 0x2a) {
-      i = commentEnd(input, i + 2);
-    } else if (c === 0x3c && input.startsWith('!--', i + 1)) {
-      i = commentEnd(input, i + 4);
-    } else if ((c === 0x2d && input.charCodeAt(i + 1) === 0x2d) || c === 0x23) {
-      break scan;
+  const bytes = inputBytes(input);
+  let written = first;
+  let read = first;
+  while (read < length) {
+    const c = bytes[read];
+    if (c === 0x2f && bytes[read + 1] === 0x2a) {
+      read = commentEnd(input, read + 2);
+    } else if (c === 0x3c && bytes[read + 1] === 0x21 && bytes[read + 2] === 0x2d && bytes[read + 3] === 0x2d) {
+      read = commentEnd(input, read + 4);
+    } else if ((c === 0x2d && bytes[read + 1] === 0x2d) || c === 0x23) {
+      break;
     } else {
-      out[written++] = c;
-      i++;
+      bytes[written++] = c;
+      read++;
       continue;
     }
-    if (i > length) {
-      out[written++] = 0x20;
+    if (read > length) {
+      bytes[written++] = 0x20;
       break;
     }
-    out[written++] = i < length ? input.charCodeAt(i) : 0;
-    i++;
+    bytes[written++] = bytes[read++];
   }
-  return outputString(out, written);
+  return bytesString(bytes, written);
 }
 
 /** Where the comment whose body starts at `from` ends: just after its end marker, or past the value's end. */
@@ -66,26 +66,37 @@ function commentEnd(input: string, from: number): number {
 
 /** Removes the comment markers /* *\/ <!-- --> -- and #, leaving what they enclose. */
 export function removeCommentsChar(input: string): string {
-  if (input.indexOf('/*') < 0 && input.indexOf('*/') < 0 && input.indexOf('--') < 0 && input.indexOf('#') < 0) return input;
+  const first = firstOf(input, ['/*', '*/', '<!--', '--', '#']);
+  if (first < 0) return input;
   const length = input.length;
-  const out = outputBuffer(length);
-  let written = 0;
-  let i = 0;
-  while (i < length) {
-    const c = input.charCodeAt(i);
-    const next = input.charCodeAt(i + 1);
+  const bytes = inputBytes(input);
+  let written = first;
+  let read = first;
+  while (read < length) {
+    const c = bytes[read];
+    const next = bytes[read + 1];
     if ((c === 0x2f && next === 0x2a) || (c === 0x2a && next === 0x2f)) {
-      i += 2;
-    } else if (c === 0x3c && input.startsWith('!--', i + 1)) {
-      i += 4;
+      read += 2;
+    } else if (c === 0x3c && next === 0x21 && bytes[read + 2] === 0x2d && bytes[read + 3] === 0x2d) {
+      read += 4;
     } else if (c === 0x2d && next === 0x2d) {
-      i += input.charCodeAt(i + 2) === 0x3e ? 3 : 2;
+      read += bytes[read + 2] === 0x3e ? 3 : 2;
     } else if (c === 0x23) {
-      i++;
+      read++;
     } else {
-      out[written++] = c;
-      i++;
+      bytes[written++] = c;
+      read++;
     }
   }
-  return outputString(out, written);
+  return bytesString(bytes, written);
+}
+
+/** Where the first of the markers occurs in input, or -1. */
+function firstOf(input: string, markers: readonly string[]): number {
+  let first = -1;
+  for (const marker of markers) {
+    const at = input.indexOf(marker);
+    if (at >= 0 && (first < 0 || at < first)) first = at;
+  }
+  return first;
 }

@@ -1,5 +1,5 @@
 // hexDecode, hexEncode, sqlHexDecode.
-import { hexPairValue, outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes } from './bytes.ts';
 
 /**
  * Each pair of bytes becomes the byte they write in hex; a last odd byte is dropped. As in
@@ -8,9 +8,14 @@ import { hexPairValue, outputBuffer, outputString } from './bytes.ts';
  */
 export function hexDecode(input: string): string {
   const pairs = input.length >> 1;
-  const out = outputBuffer(pairs);
-  for (let k = 0; k < pairs; k++) out[k] = hexPairValue(input, 2 * k);
-  return outputString(out, pairs);
+  const bytes = inputBytes(input);
+  for (let k = 0; k < pairs; k++) bytes[k] = ((uncheckedHexDigit(bytes[2 * k]) << 4) + uncheckedHexDigit(bytes[2 * k + 1])) & 0xff;
+  return bytesString(bytes, pairs);
+}
+
+/** ModSecurity's x2c() digit: `c - '0'` below 'A', `(c & 0xdf) - 'A' + 10` from 'A' on. */
+function uncheckedHexDigit(c: number): number {
+  return c >= 0x41 ? (c & 0xdf) - 0x41 + 10 : c - 0x30;
 }
 
 /** Each byte as two lower-case hex digits. */
@@ -28,6 +33,6 @@ const SQL_HEX_LITERAL = /0[xX]((?:[0-9A-Fa-f]{2})+)/g;
  */
 export function sqlHexDecode(input: string): string {
   if (input.indexOf('0x') < 0 && input.indexOf('0X') < 0) return input;
-  const decoded = input.replace(SQL_HEX_LITERAL, (literal, digits: string) => Buffer.from(digits, 'hex').toString('latin1'));
+  const decoded = input.replace(SQL_HEX_LITERAL, (_literal, digits: string) => Buffer.from(digits, 'hex').toString('latin1'));
   return decoded === input ? input : decoded;
 }

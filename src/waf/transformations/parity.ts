@@ -1,5 +1,5 @@
 // parityEven7bit, parityOdd7bit, parityZero7bit: bit 7 of each byte becomes a parity bit.
-import { outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes } from './bytes.ts';
 
 /** 1 where the byte has an odd number of bits set. */
 const ODD_BITS: Uint8Array = (() => {
@@ -28,13 +28,15 @@ export function parityZero7bit(input: string): string {
 
 function mapBytes(input: string, map: (c: number) => number): string {
   const length = input.length;
-  const out = outputBuffer(length);
+  const bytes = inputBytes(input);
   let changed = false;
   for (let i = 0; i < length; i++) {
-    const c = input.charCodeAt(i);
+    const c = bytes[i];
     const mapped = map(c);
-    out[i] = mapped;
-    if (mapped !== c) changed = true;
+    if (mapped !== c) {
+      bytes[i] = mapped;
+      changed = true;
+    }
   }
-  return changed ? outputString(out, length) : input;
+  return changed ? bytesString(bytes, length) : input;
 }

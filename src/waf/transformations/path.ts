@@ -5,7 +5,7 @@
 // trailing slash stays only if the input had one. The Windows flavour first reads `\` as `/`.
 // (Coraza uses Go's path.Clean, and for Windows also strips alternate data streams and trailing
 // dots; CRS's tests do not depend on those.)
-import { copyRun, outputBuffer, outputString } from './bytes.ts';
+import { bytesString, inputBytes } from './bytes.ts';
 
 const SLASH = 0x2f;
 const BACKSLASH = 0x5c;
@@ -23,11 +23,12 @@ function normalize(input: string, windows: boolean): string {
   const length = input.length;
   // with no separator, only a value ending in `.` can change
   if (input.indexOf('/') < 0 && (!windows || input.indexOf('\\') < 0) && input.charCodeAt(length - 1) !== DOT) return input;
-  const path = outputBuffer(length);
-  copyRun(path, 0, input, 0, length);
+  const path = inputBytes(input);
   const written = normalizeInPlace(path, length, windows);
-  const normalized = outputString(path, written);
-  return normalized === input ? input : normalized;
+  // the output never gets ahead of the input again once behind, so a full-length output is the
+  // input itself, unless backslashes became slashes
+  if (written === length && !(windows && input.indexOf('\\') >= 0)) return input;
+  return bytesString(path, written);
 }
 
 /** Normalises path[0, length) in place (output never outruns input); returns the new length. */

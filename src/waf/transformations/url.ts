@@ -1,11 +1,16 @@
 // Percent-encoding: urlDecode, urlDecodeUni, urlEncode, and utf8toUnicode, which writes UTF-8
 // characters as the %uXXXX escapes urlDecodeUni reads (CRS chains the two).
 import { BEST_FIT } from './unicode-best-fit.ts';
-import { copyRun, HEX_DIGITS, HEX_VALUE, outputBuffer, outputString } from './bytes.ts';
+import { bytesString, HEX_DIGITS, HEX_VALUE, inputBytes, isAscii, LONG_RUN, moveRun, outputBuffer } from './bytes.ts';
+import { decodeEscapes, type Escape, nextTrigger } from './escape-decoding.ts';
+
+const PERCENT = 0x25;
+const PLUS = 0x2b;
+const SPACE = 0x20;
 
 /** `+` becomes a space and %HH its byte; a `%` not followed by two hex digits stays as it is. */
 export function urlDecode(input: string): string {
-  return percentDecode(input, false);
+  return decodeEscapes(input, '%+', readUrlEscape, decodeUrlInPlace);
 }
 
 /**
@@ -14,63 +19,76 @@ export function urlDecode(input: string): string {
  * without four hex digits stays as it is, and is not read as %HH either.
  */
 export function urlDecodeUni(input: string): string {
-  return percentDecode(input, true);
+  return decodeEscapes(input, '%+', readUrlUniEscape, decodeUrlUniInPlace);
 }
 
-function percentDecode(input: string, iisUnicode: boolean): string {
-  let percent = input.indexOf('%');
-  let plus = input.indexOf('+');
-  if (percent < 0 && plus < 0) return input;
-  const length = input.length;
-  const out = outputBuffer(length);
-  let written = 0;
-  // input[0, copied) is in out; it stays 0 until something is decoded
-  let copied = 0;
-  while (percent >= 0 || plus >= 0) {
-    if (plus >= 0 && (percent < 0 || plus < percent)) {
-      written = copyRun(out, written, input, copied, plus);
-      out[written++] = 0x20;
-      copied = plus + 1;
-      plus = input.indexOf('+', copied);
-      continue;
-    }
-    const at = percent;
-    const next = input.charCodeAt(at + 1);
-    let byte = -1;
-    let escapeLength = 3;
-    if (iisUnicode && (next === 0x75 || next === 0x55)) {
-      if (at + 5 < length) byte = iisUnicodeByte(input, at + 2);
-      escapeLength = 6;
-    } else if (at + 2 < length) {
-      const high = HEX_VALUE[next];
-      const low = HEX_VALUE[input.charCodeAt(at + 2)];
-      if (high >= 0 && low >= 0) byte = (high << 4) | low;
-    }
-    if (byte < 0) {
-      percent = input.indexOf('%', at + 1);
-      continue;
-    }
-    written = copyRun(out, written, input, copied, at);
-    out[written++] = byte;
-    copied = at + escapeLength;
-    percent = input.indexOf('%', copied);
+function readUrlEscape(bytes: Buffer, at: number, length: number, escape: Escape): boolean {
+  return readPercentEscape(bytes, at, length, escape, false);
+}
+
+function readUrlUniEscape(bytes: Buffer, at: number, length: number, escape: Escape): boolean {
+  return readPercentEscape(bytes, at, length, escape, true);
+}
+
+function decodeUrlInPlace(input: string, bytes: Buffer, written: number, read: number): string {
+  return percentDecodeInPlace(input, bytes, written, read, false);
+}
+
+function decodeUrlUniInPlace(input: string, bytes: Buffer, written: number, read: number): string {
+  return percentDecodeInPlace(input, bytes, written, read, true);
+}
+
+function readPercentEscape(bytes: Buffer, at: number, length: number, escape: Escape, iisUnicode: boolean): boolean {
+  if (bytes[at] === PLUS) {
+    escape.byte = SPACE;
+    escape.end = at + 1;
+    return true;
   }
-  if (copied === 0) return input;
-  written = copyRun(out, written, input, copied, length);
-  return outputString(out, written);
+  const next = bytes[at + 1];
+  if (iisUnicode && (next === 0x75 || next === 0x55)) {
+    if (at + 5 >= length) return false;
+    const d1 = HEX_VALUE[bytes[at + 2]];
+    const d2 = HEX_VALUE[bytes[at + 3]];
+    const d3 = HEX_VALUE[bytes[at + 4]];
+    const d4 = HEX_VALUE[bytes[at + 5]];
+    if ((d1 | d2 | d3 | d4) < 0) return false;
+    const bestFit = BEST_FIT[(d1 << 12) | (d2 << 8) | (d3 << 4) | d4];
+    const low = (d3 << 4) | d4;
+    if (bestFit !== 0) escape.byte = bestFit;
+    else escape.byte = d1 === 15 && d2 === 15 && low > 0 && low < 0x5f ? low + 0x20 : low;
+    escape.end = at + 6;
+    return true;
+  }
+  const high = HEX_VALUE[next];
+  const low = HEX_VALUE[bytes[at + 2]];
+  if (at + 2 >= length || high < 0 || low < 0) return false;
+  escape.byte = (high << 4) | low;
+  escape.end = at + 3;
+  return true;
 }
 
-/** The byte for the four hex digits of a %uXXXX at input[at], or -1 if they are not all hex. */
-function iisUnicodeByte(input: string, at: number): number {
-  const d1 = HEX_VALUE[input.charCodeAt(at)];
-  const d2 = HEX_VALUE[input.charCodeAt(at + 1)];
-  const d3 = HEX_VALUE[input.charCodeAt(at + 2)];
-  const d4 = HEX_VALUE[input.charCodeAt(at + 3)];
-  if ((d1 | d2 | d3 | d4) < 0) return -1;
-  const bestFit = BEST_FIT[(d1 << 12) | (d2 << 8) | (d3 << 4) | d4];
-  if (bestFit !== 0) return bestFit;
-  const low = (d3 << 4) | d4;
-  return d1 === 15 && d2 === 15 && low > 0 && low < 0x5f ? low + 0x20 : low;
+function percentDecodeInPlace(input: string, bytes: Buffer, written: number, read: number, iisUnicode: boolean): string {
+  const length = input.length;
+  const escape: Escape = { end: 0, byte: -1 };
+  let plainRun = 0;
+  while (read < length) {
+    const c = bytes[read];
+    if ((c === PERCENT || c === PLUS) && readPercentEscape(bytes, read, length, escape, iisUnicode)) {
+      bytes[written++] = escape.byte;
+      read = escape.end;
+      plainRun = 0;
+    } else if (++plainRun < LONG_RUN) {
+      bytes[written++] = c;
+      read++;
+    } else {
+      const next = nextTrigger(input, read + 1, '%+');
+      const end = next < 0 ? length : next;
+      written = moveRun(bytes, written, read, end);
+      read = end;
+      plainRun = 0;
+    }
+  }
+  return bytesString(bytes, written);
 }
 
 /** Bytes urlEncode keeps: `*`, digits and ASCII letters. */
@@ -87,25 +105,29 @@ export function urlEncode(input: string): string {
   const first = input.search(URL_ENCODED);
   if (first < 0) return input;
   const length = input.length;
+  const bytes = inputBytes(input);
   const out = outputBuffer(length * 3);
-  let written = copyRun(out, 0, input, 0, first);
-  for (let i = first; i < length; i++) {
-    const c = input.charCodeAt(i);
+  let written = bytes.copy(out, 0, 0, first);
+  for (let read = first; read < length; read++) {
+    const c = bytes[read];
     if (URL_KEPT[c] === 1) {
       out[written++] = c;
-    } else if (c === 0x20) {
-      out[written++] = 0x2b;
+    } else if (c === SPACE) {
+      out[written++] = PLUS;
     } else {
-      out[written++] = 0x25;
+      out[written++] = PERCENT;
       out[written++] = HEX_DIGITS.charCodeAt(c >> 4);
       out[written++] = HEX_DIGITS.charCodeAt(c & 15);
     }
   }
-  return outputString(out, written);
+  return bytesString(out, written);
 }
 
 /** Bytes utf8toUnicode may change: NUL and everything from 0x80 on. */
 const NOT_PLAIN_ASCII = /[\0\x80-\xff]/;
+
+/** A sequence of this many bytes (the index) is overlong when its code point is below the value. */
+const OVERLONG_BELOW = [0, 0, 0x80, 0x800, 0x10000];
 
 /**
  * Each well-formed UTF-8 sequence becomes %uXXXX: its code point in lower-case hex, padded to four
@@ -116,19 +138,21 @@ const NOT_PLAIN_ASCII = /[\0\x80-\xff]/;
  * continuation bytes and F8–FF stay, and NUL bytes are dropped.
  */
 export function utf8toUnicode(input: string): string {
+  if (isAscii(input) && input.indexOf('\0') < 0) return input;
   const first = input.search(NOT_PLAIN_ASCII);
-  if (first < 0) return input;
   const length = input.length;
+  const bytes = inputBytes(input);
+  // at most 7 bytes out of 2 in (an overlong 2-byte sequence)
   const out = outputBuffer(length * 4);
-  let written = copyRun(out, 0, input, 0, first);
+  let written = bytes.copy(out, 0, 0, first);
   let changed = false;
-  let i = first;
-  while (i < length) {
-    const c = input.charCodeAt(i);
+  let read = first;
+  while (read < length) {
+    const c = bytes[read];
     if (c < 0x80) {
       if (c !== 0) out[written++] = c;
       else changed = true;
-      i++;
+      read++;
       continue;
     }
     let sequenceLength: number;
@@ -145,34 +169,28 @@ export function utf8toUnicode(input: string): string {
       if (c >= 0xf5) out[written++] = c;
     } else {
       out[written++] = c;
-      i++;
+      read++;
       continue;
     }
+    // the terminating zero bytes are not continuation bytes, so this stops at the value's end
     let k = 1;
-    for (; k < sequenceLength && i + k < length; k++) {
-      const continuation = input.charCodeAt(i + k);
-      if ((continuation & 0xc0) !== 0x80) break;
-      codePoint = (codePoint << 6) | (continuation & 0x3f);
-    }
+    for (; k < sequenceLength && (bytes[read + k] & 0xc0) === 0x80; k++) codePoint = (codePoint << 6) | (bytes[read + k] & 0x3f);
     if (k < sequenceLength) {
       if (c < 0xf5) changed = true;
-      i++;
+      read++;
       continue;
     }
     changed = true;
     written = writeUnicodeEscape(out, written, codePoint);
     if (codePoint >= 0xd800 && codePoint <= 0xdfff) out[written++] = c;
     if (codePoint < OVERLONG_BELOW[sequenceLength]) out[written++] = c;
-    i += sequenceLength;
+    read += sequenceLength;
   }
-  return changed ? outputString(out, written) : input;
+  return changed ? bytesString(out, written) : input;
 }
 
-/** A sequence of this many bytes (the index) is overlong when its code point is below the value. */
-const OVERLONG_BELOW = [0, 0, 0x80, 0x800, 0x10000];
-
 function writeUnicodeEscape(out: Buffer, at: number, codePoint: number): number {
-  out[at++] = 0x25;
+  out[at++] = PERCENT;
   out[at++] = 0x75;
   let digits = 4;
   while (codePoint >>> (digits * 4) !== 0) digits++;
