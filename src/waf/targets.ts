@@ -86,6 +86,8 @@ const CHANGING = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME
  * transaction collects them once; undefined when a target reads a variable that rules change.
  */
 export function targetSetKey(targets: readonly Target[], exclusions: readonly Exclusion[]): string | undefined {
+  // One target is collected as cheaply as a cached set is looked up.
+  if (targets.length < 2) return undefined;
   let key = '';
   for (const { spec } of targets) {
     if (CHANGING.has(spec.variable)) return undefined;

@@ -120,6 +120,15 @@ export class Transaction implements VariableSource {
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
   #generation = 0;
+  /** The current rule's matches (MATCHED_VARS), as parallel lists. */
+  readonly #matchedVariables: string[] = [];
+  readonly #matchedKeys: string[] = [];
+  readonly #matchedValues: string[] = [];
+  #matchedVarsBuilt: KeyedValues | undefined;
+  /** The last match, of this rule or an earlier one (MATCHED_VAR_NAME outlives its rule, as MATCHED_VAR does). */
+  #lastMatchedVariable: string | undefined;
+  #lastMatchedKey = '';
+  #lastMatchedName: string | undefined;
   #rule: WafRule | undefined;
   readonly #operatorState: OperatorState;
   readonly resolve: MacroResolver;
@@ -197,10 +206,12 @@ export class Transaction implements VariableSource {
   // ---- VariableSource ----
 
   single(name: string): string | undefined {
+    if (name === 'MATCHED_VAR_NAME') return this.#matchedName();
     return this.singles.get(name);
   }
 
   keyed(name: string): KeyedValues | undefined {
+    if (name === 'MATCHED_VARS') return this.#matchedVars();
     return this.collections.get(name);
   }
 
@@ -471,8 +482,10 @@ export class Transaction implements VariableSource {
         continue;
       }
       if (this.#allow === 'all' || this.#allow === 'phase' || (this.#allow === 'request' && phase <= 2)) break;
-      const matchedVars = this.collections.get('MATCHED_VARS');
-      if (matchedVars !== undefined && matchedVars.size > 0) matchedVars.clear();
+      if (this.#matchedVariables.length > 0) {
+        this.#matchedVariables.length = 0;
+        this.#matchedVarsBuilt = undefined;
+      }
       this.#evaluate(rule, phase);
       this.#capturing = false;
     }
@@ -550,7 +563,7 @@ export class Transaction implements VariableSource {
   #targetSet(rule: WafRule, key: string): TargetSet {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
-    const set: TargetSet = { generation: this.#generation, variables: [], keys: [], values: [], transformed: new Map() };
+    const set: TargetSet = { generation: this.#generation, variables: [], keys: [], values: [], transformed: undefined };
     const found = this.#matches;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, undefined);
@@ -565,23 +578,47 @@ export class Transaction implements VariableSource {
   }
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
-  #transformedValues(rule: WafRule, set: TargetSet): string[] {
-    let values = set.transformed.get(rule.transformKey);
+  #transformedValues(rule: WafRule, set: TargetSet): readonly string[] {
+    if (set.values.length === 0 || rule.transformKey === -1) return set.values;
+    let values = set.transformed?.get(rule.transformKey);
     if (values === undefined) {
       values = new Array<string>(set.values.length);
       for (let i = 0; i < values.length; i++) values[i] = this.#transform(rule, set.variables[i], set.values[i]);
-      set.transformed.set(rule.transformKey, values);
+      (set.transformed ??= new Map()).set(rule.transformKey, values);
     }
     return values;
   }
 
   #onMatch(rule: WafRule, variable: string, key: string, value: string): number {
-    const name = key === '' ? variable : `${variable}:${key}`;
-    this.collection('MATCHED_VARS').add(name, value);
+    // MATCHED_VAR_NAME and MATCHED_VARS are built only when something reads them.
+    const n = this.#matchedVariables.length;
+    this.#matchedVariables.push(variable);
+    this.#matchedKeys[n] = key;
+    this.#matchedValues[n] = value;
+    this.#matchedVarsBuilt = undefined;
+    this.#lastMatchedVariable = variable;
+    this.#lastMatchedKey = key;
+    this.#lastMatchedName = undefined;
     this.singles.set('MATCHED_VAR', value);
-    this.singles.set('MATCHED_VAR_NAME', name);
     this.#runPerMatch(rule);
     return 1;
+  }
+
+  #matchedName(): string | undefined {
+    const variable = this.#lastMatchedVariable;
+    if (variable === undefined) return undefined;
+    return (this.#lastMatchedName ??= this.#lastMatchedKey === '' ? variable : `${variable}:${this.#lastMatchedKey}`);
+  }
+
+  #matchedVars(): KeyedValues {
+    if (this.#matchedVarsBuilt !== undefined) return this.#matchedVarsBuilt;
+    const vars = new KeyedValues();
+    for (let i = 0; i < this.#matchedVariables.length; i++) {
+      const key = this.#matchedKeys[i];
+      vars.add(key === '' ? this.#matchedVariables[i] : `${this.#matchedVariables[i]}:${key}`, this.#matchedValues[i]);
+    }
+    this.#matchedVarsBuilt = vars;
+    return vars;
   }
 
   #transform(rule: WafRule, variable: string, original: string): string {
@@ -777,11 +814,11 @@ export class Transaction implements VariableSource {
       }
     }
     if (key === undefined) {
-      const single = this.singles.get(variable);
+      const single = this.single(variable);
       if (single !== undefined) return single;
-      return this.collections.get(variable)?.values[0];
+      return this.keyed(variable)?.values[0];
     }
-    return this.collections.get(variable)?.first(key.toLowerCase());
+    return this.keyed(variable)?.first(key.toLowerCase());
   }
 }
 
@@ -791,8 +828,8 @@ interface TargetSet {
   readonly variables: string[];
   readonly keys: string[];
   readonly values: string[];
-  /** By the chain's transformKey. */
-  readonly transformed: Map<number, string[]>;
+  /** By the chain's transformKey (made on first use: most sets are empty or read untransformed). */
+  transformed: Map<number, string[]> | undefined;
 }
 
 const PROCESSOR_NAMES: Record<string, string> = { MULTIPART: 'Multipart', JSON: 'JSON', XML: 'XML', URLENCODED: 'URL-encoded' };
