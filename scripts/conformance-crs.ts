@@ -7,7 +7,7 @@
 // Prints each failing test, then `must-fire: X of Y passed` and `N passed, M failed`.
 // Exit status 0 whatever the results; 2 when the runner itself cannot run (bad option,
 // frontline does not start, the audit log shows nothing, frontline dies).
-import { mkdtempSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -131,7 +131,8 @@ try {
   );
   const started = performance.now();
   const fl = frontline;
-  const jsonLines: string[] = [];
+  const jsonOut = args.values.json === undefined ? undefined : resolve(args.values.json);
+  if (jsonOut !== undefined) writeFileSync(jsonOut, '');
   let done = 0;
   const results: TestResult[] = await runTests(tests, { host: '127.0.0.1', port: frontline.port, auditLog: files.auditLog }, {
     timeoutMs,
@@ -141,11 +142,14 @@ try {
     onResult: (r) => {
       done++;
       if (!r.passed) process.stdout.write(`FAIL ${r.id}: ${r.reason}\n`);
-      jsonLines.push(JSON.stringify({ id: r.id, passed: r.passed, reason: r.reason, ids: r.stages.map((s) => s.ids) }));
+      if (jsonOut !== undefined) appendFileSync(jsonOut, JSON.stringify({ id: r.id, passed: r.passed, reason: r.reason, ids: r.stages.map((s) => s.ids) }) + '\n');
       if (done % 500 === 0) process.stderr.write(`... ${done}/${tests.length} tests, ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
     },
   });
-  if (args.values.json !== undefined) writeFileSync(resolve(args.values.json), jsonLines.join('\n') + '\n');
+  const errors = frontline.errors();
+  if (errors.length > 0) {
+    process.stderr.write(`frontline logged ${errors.length} error(s) during the run (its log is kept with --keep), e.g.:\n  ${errors.slice(0, 5).join('\n  ')}\n`);
+  }
   const passed = results.filter((r) => r.passed).length;
   const mustFire = results.filter((r) => r.mustFire);
   process.stderr.write(`${results.length} tests in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);

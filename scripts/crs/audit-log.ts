@@ -148,6 +148,7 @@ export class AuditLogTail {
   private base = 0;
   private readonly positions = new Map<string, number[]>();
   private reading?: Promise<void>;
+  private readonly chunk = Buffer.alloc(1 << 20);
   /** Lines that were not JSON objects of the expected shape. */
   malformed = 0;
 
@@ -172,7 +173,7 @@ export class AuditLogTail {
         throw err;
       }
     }
-    const chunk = Buffer.alloc(1 << 20);
+    const chunk = this.chunk;
     for (;;) {
       const { bytesRead } = await this.handle.read(chunk, 0, chunk.length, this.offset);
       if (bytesRead === 0) break;

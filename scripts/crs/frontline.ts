@@ -86,6 +86,8 @@ export interface FrontlineProcess {
   gone(): string | undefined;
   /** The process log (stderr) so far. */
   log(): string;
+  /** Process-log lines at error level or worse (a worker that crashed, ...), as messages. */
+  errors(): string[];
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,7 @@ export async function startFrontline(cli: string, configFile: string, timeoutMs:
   let pending = '';
   let exit: string | undefined;
   let port: number | undefined;
+  const errors: string[] = [];
   const exited = new Promise<void>((resolve) =>
     proc.once('exit', (code, signal) => {
       exit = signal !== null ? `frontline was killed by ${signal}` : `frontline exited with code ${code}`;
@@ -118,10 +121,10 @@ export async function startFrontline(cli: string, configFile: string, timeoutMs:
     while ((nl = pending.indexOf('\n')) !== -1) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      if (port !== undefined) continue;
       try {
-        const o = JSON.parse(line) as { msg?: unknown; listeners?: unknown };
-        if (o.msg === 'ready' && Array.isArray(o.listeners) && typeof o.listeners[0] === 'string') {
+        const o = JSON.parse(line) as { msg?: unknown; listeners?: unknown; level?: unknown };
+        if (typeof o.level === 'number' && o.level >= 50 && errors.length < 1000) errors.push(String(o.msg));
+        if (port === undefined && o.msg === 'ready' && Array.isArray(o.listeners) && typeof o.listeners[0] === 'string') {
           port = Number(new URL(o.listeners[0]).port);
         }
       } catch {
@@ -149,5 +152,5 @@ export async function startFrontline(cli: string, configFile: string, timeoutMs:
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  return { port, pid: proc.pid!, gone: () => (exit === undefined ? undefined : `${exit} during the run\n${lastLines(stderr, 20)}`), log: () => stderr, stop };
+  return { port, pid: proc.pid!, gone: () => (exit === undefined ? undefined : `${exit} during the run\n${lastLines(stderr, 20)}`), log: () => stderr, errors: () => errors, stop };
 }

@@ -58,8 +58,9 @@ test('it configures frontline with the waf: section, and reports a frontline tha
       assert.ok(setup.includes(line), line);
     }
     if (r.code === 2) {
-      assert.match(r.stderr, /frontline did not start/);
-      assert.match(r.stderr, /waf/);
+      // The runner could not run (today: frontline does not know the waf: section yet).
+      assert.match(r.stderr, /^conformance:crs: /m);
+      if (r.stderr.includes('unknown key "waf"')) assert.match(r.stderr, /frontline did not start[\s\S]*has no WAF yet/);
     } else {
       assert.equal(r.code, 0, r.stderr);
       const lines = r.stdout.trimEnd().split('\n');
