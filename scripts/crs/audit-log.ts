@@ -215,12 +215,12 @@ export class AuditLogTail {
   }
 
   /** Waits until an entry carries `marker`; its first index, or undefined after the deadline. */
-  async waitForMarker(marker: string, deadline: number, pollMs = 10): Promise<number | undefined> {
+  async waitForMarker(marker: string, deadline: number, pollMs = 10, cancelled?: () => boolean): Promise<number | undefined> {
     for (;;) {
       await this.refresh();
       const found = this.markerPositions(marker);
       if (found.length > 0) return found[0];
-      if (performance.now() >= deadline) return undefined;
+      if (performance.now() >= deadline || cancelled?.() === true) return undefined;
       await sleep(pollMs);
     }
   }

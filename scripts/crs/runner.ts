@@ -100,6 +100,8 @@ export class Runner {
   private evalChain: Promise<unknown> = Promise.resolve();
   private missingInARow = 0;
   private fatal?: RunnerError;
+  /** The run stopped early: checks still queued stop waiting for the audit log. */
+  private abandoned = false;
   private readonly target: Target;
   private readonly options: RunnerOptions;
 
@@ -118,9 +120,9 @@ export class Runner {
     return result;
   }
 
-  /** Sends a marker request; its id, or an error message. */
-  private async marker(host: string, label: string): Promise<string | { error: string }> {
-    const id = `${label}-${randomUUID()}`;
+  /** Sends a marker request (id `<label>-<uuid>-<suffix>`, as go-ftw's); its id, or an error message. */
+  private async marker(host: string, label: string, suffix: 's' | 'e'): Promise<string | { error: string }> {
+    const id = `${label}-${randomUUID()}-${suffix}`;
     this.ours.add(id);
     const result = await this.send(buildMarkerRequest(MARKER_HEADER, id, host));
     if (result.error !== undefined) {
@@ -136,7 +138,7 @@ export class Runner {
    * that its audit log is the one being read.
    */
   async preflight(waitMs: number): Promise<void> {
-    const id = await this.marker('localhost', 'frontline-crs-preflight');
+    const id = await this.marker('localhost', 'preflight', 'e');
     if (typeof id !== 'string') throw new RunnerError(`the target does not answer: ${id.error}`);
     const at = await this.tail.waitForMarker(id, performance.now() + waitMs);
     if (at === undefined) {
@@ -168,17 +170,17 @@ export class Runner {
       throw err;
     }
     const host = markerHost(input);
-    const start = this.boundary?.host === host ? this.boundary.id : await this.marker(host, `${test.id}-s`);
+    const start = this.boundary?.host === host ? this.boundary.id : await this.marker(host, test.id, 's');
     if (typeof start !== 'string') return fail(start.error);
     const result = await this.send(request);
-    const end = await this.marker(host, `${test.id}-e`);
+    const end = await this.marker(host, test.id, 'e');
     if (typeof end !== 'string') return { stage, index, exchange: result, markerProblem: end.error, start, sentAt };
     return { stage, index, exchange: result, start, end, sentAt: performance.now() };
   }
 
   private async readLog(sent: Sent): Promise<LogView> {
     if (sent.start === undefined || sent.end === undefined) return { unavailable: sent.problem ?? sent.markerProblem ?? 'no markers' };
-    const at = await this.tail.waitForMarker(sent.end, sent.sentAt + this.options.markerTimeoutMs);
+    const at = await this.tail.waitForMarker(sent.end, sent.sentAt + this.options.markerTimeoutMs, 10, () => this.abandoned);
     if (at === undefined) {
       if (++this.missingInARow >= MAX_MISSING_MARKERS) {
         this.fatal ??= new RunnerError(`${MAX_MISSING_MARKERS} marker requests in a row never showed up in the audit log ${this.target.auditLog}`);
@@ -211,6 +213,15 @@ export class Runner {
 
   /** Runs the tests in order; resolves with every result once all are checked. */
   async run(tests: readonly FtwTest[]): Promise<TestResult[]> {
+    try {
+      return await this.runAll(tests);
+    } catch (err) {
+      this.abandoned = true;
+      throw err;
+    }
+  }
+
+  private async runAll(tests: readonly FtwTest[]): Promise<TestResult[]> {
     const pending: Promise<TestResult>[] = [];
     let reported: Promise<unknown> = Promise.resolve();
     for (const original of tests) {

@@ -167,3 +167,33 @@ test('a target whose audit log shows nothing stops the runner with an error', as
     );
   });
 });
+
+test('a target that goes away during the run stops the runner with an error, promptly', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'crs-fake-'));
+  const audit = join(dir, 'audit.jsonl');
+  writeFileSync(join(dir, '942100.yaml'), TESTS);
+  const waf = await startFakeWaf(audit);
+  let closed = false;
+  try {
+    const tests = loadSuite(dir).files.flatMap((f) => f.tests);
+    const started = performance.now();
+    await assert.rejects(
+      runTests(tests, { host: '127.0.0.1', port: waf.port, auditLog: audit }, {
+        timeoutMs: 1000,
+        markerTimeoutMs: 5000,
+        targetGone: () => (closed ? 'the fake WAF was closed' : undefined),
+        onResult: () => {
+          if (!closed) {
+            closed = true;
+            void waf.close();
+          }
+        },
+      }),
+      (err: unknown) => err instanceof RunnerError && err.message === 'the fake WAF was closed',
+    );
+    assert.ok(performance.now() - started < 4000);
+  } finally {
+    if (!closed) await waf.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
