@@ -31,8 +31,9 @@ const USAGE = `usage: npm run conformance:crs -- [options]
   --keep             keep the temporary directory (config, audit log, frontline's log)
   --json OUT         write one JSON line per test: {"id", "passed", "reason", "ids"}
   --timeout MS       per-request timeout (default 5000)
-  --echo             the origin echoes requests as text/plain instead of answering empty
-                     (albedo's behaviour, which the suite's expectations assume)
+  --echo             the origin answers requests (other than POST /reflect) with an echo of
+                     them as text/plain; by default it answers an empty 200, as the suite's
+                     backend (albedo) does, which the tests' expectations assume
 `;
 
 function fail(message: string): never {
