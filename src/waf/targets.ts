@@ -132,10 +132,10 @@ export function compileTarget(spec: TargetSpec): Target {
       count,
       spec,
       collect(source, out) {
+        // A single-valued variable is always there, empty until set (as Coraza has it): CRS
+        // relies on `!@rx` matching an unset REQBODY_PROCESSOR.
         out.size = 0;
-        const value = source.single(variable);
-        if (count) out.push('', value === undefined ? '0' : '1');
-        else if (value !== undefined) out.push('', value);
+        out.push('', count ? '1' : (source.single(variable) ?? ''));
       },
     };
   }
