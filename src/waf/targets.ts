@@ -97,6 +97,18 @@ export function targetSetKey(targets: readonly Target[], exclusions: readonly Ex
   return key;
 }
 
+/** The first value of `variable` under `lowerKey`, derived collections (ARGS, ...) included: for macros. */
+export function firstKeyedValue(source: VariableSource, variable: string, lowerKey: string): string | undefined {
+  const derived = DERIVED[variable];
+  if (derived === undefined) return source.keyed(variable)?.first(lowerKey);
+  for (const part of derived.parts) {
+    const values = source.keyed(part);
+    const i = values === undefined ? -1 : values.indexOf(lowerKey);
+    if (i !== -1) return derived.names ? values!.keys[i] : values!.values[i];
+  }
+  return undefined;
+}
+
 /** Whether a variable name exists, and whether it takes keys. */
 export function variableKind(name: string): 'single' | 'keyed' | undefined {
   if (SINGLE.has(name)) return 'single';
@@ -131,10 +143,14 @@ export function compileTarget(spec: TargetSpec): Target {
       variable,
       count,
       spec,
-      collect(source, out) {
+      collect(source, out, exclusions, extra) {
         // A single-valued variable is always there, empty until set (as Coraza has it): CRS
         // relies on `!@rx` matching an unset REQBODY_PROCESSOR.
         out.size = 0;
+        if ((exclusions.length > 0 && excluded(exclusions, variable, '')) || (extra !== undefined && excluded(extra, variable, ''))) {
+          if (count) out.push('', '0');
+          return;
+        }
         out.push('', count ? '1' : (source.single(variable) ?? ''));
       },
     };

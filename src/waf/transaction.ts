@@ -17,7 +17,7 @@ import type { MacroResolver } from './macro.ts';
 import type { OperatorState } from './operators.ts';
 import { severityName, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
-import { exclusionOf, Matches, type Exclusion, type VariableSource } from './targets.ts';
+import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -818,7 +818,7 @@ export class Transaction implements VariableSource {
       if (single !== undefined) return single;
       return this.keyed(variable)?.values[0];
     }
-    return this.keyed(variable)?.first(key.toLowerCase());
+    return firstKeyedValue(this, variable, key.toLowerCase());
   }
 }
 
