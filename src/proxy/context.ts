@@ -50,6 +50,8 @@ export class RequestContext {
   readonly host: string;
   /** The request target as received (path and query); it goes upstream as it is. */
   readonly url: string;
+  /** The request target exactly as received: an absolute-form target (`http://host/p`) whole. */
+  readonly target: string;
   /**
    * The path part of url (before "?"), normalised: unreserved characters decoded, dot segments
    * removed, repeated slashes merged (see normalize-path.ts). Routes match on it.
@@ -104,6 +106,8 @@ export class RequestContext {
     method: string;
     host: string;
     url: string;
+    /** Defaults to url. */
+    target?: string;
     headers: IncomingHttpHeaders;
     /** Gives the raw header list when first asked for (building it costs a scan of the head). */
     rawHeaders?: () => readonly string[];
@@ -120,6 +124,7 @@ export class RequestContext {
     this.method = init.method;
     this.host = init.host;
     this.url = init.url;
+    this.target = init.target ?? init.url;
     const q = init.url.indexOf('?');
     this.path = normalizePath(q === -1 ? init.url : init.url.slice(0, q));
     this.headers = init.headers;

@@ -29,6 +29,8 @@ export interface Downstream {
   readonly method: string;
   /** The request target as received: path and query (`*` for `OPTIONS *`, `host:port` for CONNECT). */
   readonly url: string;
+  /** The request target exactly as received (HTTP/1 absolute-form kept whole; HTTP/2 `:path`): what a WAF inspects. */
+  readonly target: string;
   /** "1.0", "1.1" or "2.0". */
   readonly httpVersion: string;
   /** The request's header fields (lower-case names; HTTP/2 pseudo-headers included). */

@@ -132,8 +132,9 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink 
       this.#fail(flight, 431, `The request headers are larger than this server accepts (${maxHead} bytes).`);
       return;
     }
-    if (down.httpVersion === '1.1' && headers.host === undefined) {
-      this.#fail(flight, 400, 'The request has no Host header, which HTTP/1.1 requires.', true);
+    if (down.httpVersion === '1.1' && (headers.host === undefined || headers.host === '')) {
+      // An http URI with an empty host is invalid and must be rejected (RFC 9110 §4.2.1).
+      this.#fail(flight, 400, 'The request has no Host header, or an empty one; HTTP/1.1 requires a host.', true);
       return;
     }
     if (down.method === 'CONNECT') {
@@ -184,6 +185,7 @@ export class ProxyHandler implements ExchangeOwner<Exchange<Peer>>, RequestSink 
       method: down.method,
       host,
       url: down.url,
+      target: down.target,
       headers,
       rawHeaders: () => down.rawHeaders(),
       body: (limit) => this.#readBody(down, limit),

@@ -57,6 +57,9 @@ class Http2Downstream implements Downstream {
   readonly #stream: http2.ServerHttp2Stream;
   readonly method: string;
   readonly url: string;
+  get target(): string {
+    return this.url;
+  }
   readonly httpVersion = '2.0';
   readonly headers: IncomingHttpHeaders;
   readonly remoteAddress: string;

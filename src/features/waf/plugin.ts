@@ -132,7 +132,7 @@ function wafRequest(ctx: RequestContext): WafRequest {
   return {
     id: ctx.id,
     method: ctx.method,
-    target: ctx.url,
+    target: ctx.target,
     protocol: `HTTP/${ctx.httpVersion}`,
     headers,
     remoteAddr: ctx.clientAddress,

@@ -359,7 +359,7 @@ export class Http1Connection implements BodySink, ClientInfo {
     const chunked = p.chunked;
     const length = p.contentLength;
     const hasBody = chunked || length > 0;
-    const req = new Http1Request(this, p.method, p.url, p.minor === 1 ? '1.1' : '1.0', p.headers, hasBody, p.keepAlive, p.expectContinue, p.head, p.fieldsStart);
+    const req = new Http1Request(this, p.method, p.url, p.target, p.minor === 1 ? '1.1' : '1.0', p.headers, hasBody, p.keepAlive, p.expectContinue, p.head, p.fieldsStart);
     this.#request = req;
     if (hasBody) {
       this.#state = ST_BODY;
@@ -702,6 +702,7 @@ export class Http1Request implements Downstream {
   readonly #conn: Http1Connection;
   readonly method: string;
   readonly url: string;
+  readonly target: string;
   readonly httpVersion: string;
   readonly headers: Downstream['headers'];
   readonly hasBody: boolean;
@@ -733,6 +734,7 @@ export class Http1Request implements Downstream {
     conn: Http1Connection,
     method: string,
     url: string,
+    target: string,
     httpVersion: string,
     headers: Downstream['headers'],
     hasBody: boolean,
@@ -746,6 +748,7 @@ export class Http1Request implements Downstream {
     this.#fieldsStart = fieldsStart;
     this.method = method;
     this.url = url;
+    this.target = target;
     this.httpVersion = httpVersion;
     this.headers = headers;
     this.hasBody = hasBody;

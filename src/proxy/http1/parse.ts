@@ -139,6 +139,8 @@ export class HeadParser {
   method = '';
   /** The request target in origin-form (an absolute-form target is reduced to its path and query), `*`, or CONNECT's authority. */
   url = '';
+  /** The request target exactly as received (an absolute-form target kept whole). */
+  target = '';
   /** 0 or 1: HTTP/1.0 or HTTP/1.1. */
   minor = 1;
   headers: IncomingHttpHeaders = new Headers();
@@ -173,6 +175,9 @@ export class HeadParser {
       return this.#fail(c === 10 || c === 13 ? malformed('bad-request-line', 'the request line is not complete') : malformed('bad-target', 'the request target holds characters that are not allowed'));
     }
     let url = s.slice(t0, i);
+    const target = url;
+    // A fragment is never part of a request target (RFC 9112 §3.2); a client sending one is broken or probing.
+    if (url.includes('#')) return this.#fail(malformed('bad-target', 'the request target has a fragment ("#"), which clients never send'));
     i++;
     // HTTP-version, then the end of the line.
     if (
@@ -321,6 +326,7 @@ export class HeadParser {
 
     this.method = method;
     this.url = url;
+    this.target = target;
     this.minor = minor;
     this.headers = headers;
     this.contentLength = contentLength;
