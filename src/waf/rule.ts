@@ -28,11 +28,9 @@ export interface WafRule {
   exclusions: Exclusion[];
   /** See targetSetKey (set once the rule set is complete). */
   targetSetKey: string | undefined;
-  /** The chain's last prefix id (-1 without transformations): names the transformed values of a target set. */
+  /** The chain's id (-1 without transformations): names the transformed values of a target set. */
   readonly transformKey: number;
   readonly transforms: readonly Transformation[];
-  /** Per prefix of the chain, an id shared by every rule with the same prefix (transformation cache keys). */
-  readonly transformIds: readonly number[];
   readonly operator: Operator | undefined;
   readonly negated: boolean;
   readonly multiMatch: boolean;
@@ -66,22 +64,18 @@ export interface RuleSource {
   readonly line: number;
 }
 
-/** Shares ids between equal transformation-chain prefixes across the rule set. */
-export class TransformIds {
+/** Numbers the distinct transformation chains of a rule set (target sets keep one result per chain). */
+export class TransformChains {
   readonly #ids = new Map<string, number>();
-  idsFor(names: readonly string[]): number[] {
-    const out: number[] = [];
-    let key = '';
-    for (const name of names) {
-      key += `${name},`;
-      let id = this.#ids.get(key);
-      if (id === undefined) {
-        id = this.#ids.size;
-        this.#ids.set(key, id);
-      }
-      out.push(id);
+  idFor(names: readonly string[]): number {
+    if (names.length === 0) return -1;
+    const key = names.join(',');
+    let id = this.#ids.get(key);
+    if (id === undefined) {
+      id = this.#ids.size;
+      this.#ids.set(key, id);
     }
-    return out;
+    return id;
   }
 }
 
@@ -93,7 +87,7 @@ export interface CompileRuleInput {
   readonly actions: readonly ActionSpec[];
   readonly parent: WafRule | undefined;
   readonly operatorContext: OperatorContext;
-  readonly transformIds: TransformIds;
+  readonly transformChains: TransformChains;
   /** The disruptive action `block` stands for (SecDefaultAction of the phase). */
   readonly blockAs: (phase: number) => Disruptive;
 }
@@ -229,7 +223,6 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
   const operator = input.operator === undefined ? undefined : compileOperatorFor(input.operator, input.operatorContext);
   const exclusions = input.targets.filter((t) => t.exclude).map(exclusionOf);
   const targets = input.targets.filter((t) => !t.exclude).map(compileTarget);
-  const transformIds = input.transformIds.idsFor(transformNames);
   for (const t of input.targets) if (t.exclude && variableKind(t.variable) === undefined) throw new Error(`unknown variable ${t.variable}`);
   // `block` (and no disruptive action at all) is what SecDefaultAction says for the phase; chain links never disrupt.
   const resolved: Disruptive = parent !== undefined ? 'pass' : disruptive === undefined || disruptive === 'block' ? input.blockAs(phase) : disruptive;
@@ -242,9 +235,8 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     targets,
     exclusions,
     targetSetKey: undefined,
-    transformKey: transformIds.at(-1) ?? -1,
+    transformKey: input.transformChains.idFor(transformNames),
     transforms: transformNames.map((n) => transformation(n)!),
-    transformIds,
     operator,
     negated: input.operator?.negated ?? false,
     multiMatch,
@@ -270,7 +262,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
-    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transforms: [], transformIds: [],
+    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transforms: [],
     operator: undefined, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,

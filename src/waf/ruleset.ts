@@ -7,7 +7,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import type { Regex } from '../rules/regex/index.ts';
 import { readDirectiveFiles, SecLangError, type Directive } from './seclang/directives.ts';
 import { parseActions, parseOperator, parseTargets, type ActionSpec } from './seclang/rule-syntax.ts';
-import { compileRule, markerRule, parseIdRanges, parsePhase, TransformIds, type Disruptive, type WafRule } from './rule.ts';
+import { compileRule, markerRule, parseIdRanges, parsePhase, TransformChains, type Disruptive, type WafRule } from './rule.ts';
 import { operatorRegex } from './regex.ts';
 import { compileTarget, exclusionOf, targetSetKey } from './targets.ts';
 
@@ -110,7 +110,7 @@ class Builder {
   readonly #phases: WafRule[][] = [[], [], [], [], [], []];
   readonly #byId = new Map<number, WafRule>();
   readonly #defaults = new Map<number, ActionSpec[]>();
-  readonly #transformIds = new TransformIds();
+  readonly #transformChains = new TransformChains();
   /** The last link of a chain still expecting its next rule. */
   #open: WafRule | undefined;
   #openDirective: Directive | undefined;
@@ -253,7 +253,7 @@ class Builder {
       actions: [...defaults, ...own],
       parent: parent === undefined ? undefined : (parent.parent ?? parent),
       operatorContext: { readFile: (file) => readFileSync(isAbsolute(file) ? file : join(dirname(d.file), file), 'latin1') },
-      transformIds: this.#transformIds,
+      transformChains: this.#transformChains,
       blockAs: (p) => this.#blockAs(p),
     });
     if (parent !== undefined) {

@@ -1,8 +1,9 @@
 // One request through the WAF: its variables, and the rules of each phase run against them with
 // ModSecurity/Coraza semantics:
-// - a rule's targets are collected (exclusions applied), each value transformed (results cached
-//   per transformation-chain prefix, since CRS runs the same chains on the same arguments in
-//   hundreds of rules) and given to the operator; `multiMatch` tries every stage of the chain;
+// - a rule's targets are collected (exclusions applied), each value transformed and given to
+//   the operator; `multiMatch` tries every stage of the chain. Rules that read the same targets
+//   (CRS reads the same set in hundreds of rules) share one collection per transaction, and one
+//   transformed copy per chain;
 // - for every match, MATCHED_VAR(S) are set and the per-match actions run (setvar, ctl, ...),
 //   even if a later link of a chain then fails, as in ModSecurity;
 // - when the whole chain matched: skip/skipAfter, the disruptive action (enforced only with
@@ -110,11 +111,6 @@ export class Transaction implements VariableSource {
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
-  /**
-   * Transformation results of values other than TX: value → result per chain-prefix id. A chain's
-   * result depends only on the value, so entries stay valid for the whole transaction.
-   */
-  readonly #transformCache = new Map<string, (string | undefined)[]>();
   readonly #matches = new Matches();
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
@@ -537,7 +533,7 @@ export class Transaction implements VariableSource {
               if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
             }
           } else {
-            const value = this.#transform(rule, variable, original);
+            const value = this.#transform(rule, original);
             if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
           }
         }
@@ -563,16 +559,26 @@ export class Transaction implements VariableSource {
   #targetSet(rule: WafRule, key: string): TargetSet {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
-    const set: TargetSet = { generation: this.#generation, variables: [], keys: [], values: [], transformed: undefined };
+    // Most sets are empty (XML, cookies absent, ...): they share the empty arrays.
+    let variables = NO_VALUES;
+    let keys = NO_VALUES;
+    let values = NO_VALUES;
     const found = this.#matches;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, undefined);
+      if (found.size === 0) continue;
+      if (values === NO_VALUES) {
+        variables = [];
+        keys = [];
+        values = [];
+      }
       for (let i = 0; i < found.size; i++) {
-        set.variables.push(target.variable);
-        set.keys.push(found.keys[i]);
-        set.values.push(found.values[i]);
+        variables.push(target.variable);
+        keys.push(found.keys[i]);
+        values.push(found.values[i]);
       }
     }
+    const set: TargetSet = { generation: this.#generation, variables, keys, values, transformed: undefined };
     this.#targetSets.set(key, set);
     return set;
   }
@@ -582,8 +588,15 @@ export class Transaction implements VariableSource {
     if (set.values.length === 0 || rule.transformKey === -1) return set.values;
     let values = set.transformed?.get(rule.transformKey);
     if (values === undefined) {
-      values = new Array<string>(set.values.length);
-      for (let i = 0; i < values.length; i++) values[i] = this.#transform(rule, set.variables[i], set.values[i]);
+      // Transformations return their input when nothing changes (most benign values): then the
+      // set's own values serve, and no array is made.
+      values = set.values;
+      for (let i = 0; i < set.values.length; i++) {
+        const value = this.#transform(rule, set.values[i]);
+        if (value === set.values[i]) continue;
+        if (values === set.values) values = set.values.slice();
+        values[i] = value;
+      }
       (set.transformed ??= new Map()).set(rule.transformKey, values);
     }
     return values;
@@ -621,38 +634,14 @@ export class Transaction implements VariableSource {
     return vars;
   }
 
-  #transform(rule: WafRule, variable: string, original: string): string {
+  /** The rule's transformation chain on one value (target sets keep the results per chain). */
+  #transform(rule: WafRule, original: string): string {
     const transforms = rule.transforms;
-    if (transforms.length === 0) return original;
-    if (variable === 'TX') {
-      let value = original;
-      for (const t of transforms) value = t(value);
-      return value;
-    }
-    const ids = rule.transformIds;
-    let results = this.#transformCache.get(original);
-    if (results === undefined) {
-      results = [];
-      this.#transformCache.set(original, results);
-    }
-    // Longest cached prefix first, then compute (and cache) the rest.
-    let start = 0;
     let value = original;
-    for (let i = ids.length - 1; i >= 0; i--) {
-      const hit = results[ids[i]];
-      if (hit !== undefined) {
-        if (i === ids.length - 1) return hit;
-        value = hit;
-        start = i + 1;
-        break;
-      }
-    }
-    for (let i = start; i < transforms.length; i++) {
-      value = transforms[i](value);
-      results[ids[i]] = value;
-    }
+    for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
     return value;
   }
+
 
   #runPerMatch(rule: WafRule): void {
     for (const action of rule.perMatch) this.#perform(action);
@@ -758,6 +747,8 @@ export class Transaction implements VariableSource {
       const highest = Number(this.singles.get('HIGHEST_SEVERITY'));
       if (rule.severity < highest) this.singles.set('HIGHEST_SEVERITY', String(rule.severity));
     }
+    // A rule that neither logs nor audit-logs leaves no trace (CRS's setup and flow rules).
+    if (!rule.log && !rule.auditlog) return;
     // Messages are expanded only for rules whose match is written anywhere.
     const logged = rule.log || rule.auditlog;
     this.matched.push({
@@ -822,11 +813,13 @@ export class Transaction implements VariableSource {
   }
 }
 
+const NO_VALUES: string[] = [];
+
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
-  readonly variables: string[];
-  readonly keys: string[];
+  readonly variables: readonly string[];
+  readonly keys: readonly string[];
   readonly values: string[];
   /** By the chain's transformKey (made on first use: most sets are empty or read untransformed). */
   transformed: Map<number, string[]> | undefined;
