@@ -155,6 +155,25 @@ describe('WAF modes and configuration', () => {
     }
   });
 
+  test('a body over SecRequestBodyNoFilesLimit is refused with 413 under Reject, and never reaches the origin', async () => {
+    const fl = await startFrontline({
+      upstreams: { app: { servers: [{ url: origin.url }] } },
+      routes: [{ path: '/', upstream: 'app' }],
+      waf: { enabled: true, files: [join(dir, 'rules.conf')], directives: 'SecRequestBodyNoFilesLimit 100\nSecRequestBodyLimitAction Reject', threads: 0 },
+    });
+    try {
+      const headers = { host: 'a', 'content-type': 'application/x-www-form-urlencoded' };
+      const big = await request(`http://127.0.0.1:${fl.port}/form-big`, { method: 'POST', headers, body: `x=${'a'.repeat(200)}` });
+      assert.equal(big.status, 413);
+      assert.ok(!seen.some((s) => s.url === '/form-big'));
+      const small = await request(`http://127.0.0.1:${fl.port}/form-small`, { method: 'POST', headers, body: 'x=fine' });
+      assert.equal(small.status, 200);
+      assert.equal(seen.find((s) => s.url === '/form-small')?.body.toString(), 'x=fine');
+    } finally {
+      await fl.stop();
+    }
+  });
+
   test('a SecLang file that does not load rejects the configuration with its file and line', async () => {
     writeFileSync(join(dir, 'bad.conf'), 'SecRuleEngine On\n\nSecRule ARGS "@rx (unclosed" "id:2,phase:2,deny"\n');
     const config = join(dir, 'bad.yaml');

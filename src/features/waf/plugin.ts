@@ -76,7 +76,11 @@ export async function wafPlugin(config: WafConfig, log: Logger, metrics: WorkerM
       const request = wafRequest(ctx);
       let body: Buffer | undefined;
       if (settings.requestBodyAccess) {
-        const prefix = await ctx.readBody(settings.requestBodyLimit);
+        // As ModSecurity: SecRequestBodyNoFilesLimit bounds every body but a multipart one (whose file parts only SecRequestBodyLimit bounds).
+        const type = ctx.headers['content-type'];
+        const multipart = typeof type === 'string' && type.toLowerCase().startsWith('multipart/form-data');
+        const limit = multipart ? settings.requestBodyLimit : Math.min(settings.requestBodyLimit, settings.requestBodyNoFilesLimit);
+        const prefix = await ctx.readBody(limit);
         if (!prefix.complete && settings.requestBodyLimitAction === 'Reject') {
           ctx.answeredBy = 'waf:body-limit';
           return blockReply(413, 'The request body is larger than this server inspects.');
