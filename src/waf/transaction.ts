@@ -112,6 +112,8 @@ export class Transaction implements VariableSource {
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
   readonly #matches = new Matches();
+  /** Per transformation chain (its transformKey): value → transformed value. Values do not change, so neither do results. */
+  readonly #chainResults: (Map<string, string> | undefined)[] = [];
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
@@ -508,8 +510,10 @@ export class Transaction implements VariableSource {
       const extra = this.#removedTargets.size === 0 && this.#removedTargetRanges.length === 0 ? undefined : this.#removedTargetsOf(starter.id);
       const operator = rule.operator;
       const negated = rule.negated;
-      if (rule.targetSetKey !== undefined && extra === undefined && !rule.multiMatch) {
-        const set = this.#targetSet(rule, rule.targetSetKey);
+      if (rule.targetSetKey !== undefined && !rule.multiMatch) {
+        // Exclusions decided at run time (ctl:ruleRemoveTargetByTag puts the same one on a whole family of rules) are part of the set's key.
+        const key = extra === undefined ? rule.targetSetKey : `${rule.targetSetKey}${exclusionsKey(extra)}`;
+        const set = this.#targetSet(rule, key, extra);
         const values = this.#transformedValues(rule, set);
         for (let i = 0; i < values.length; i++) {
           if (operator(values[i], this.#operatorState) !== negated) matched += this.#onMatch(rule, set.variables[i], set.keys[i], values[i]);
@@ -556,7 +560,7 @@ export class Transaction implements VariableSource {
     return true;
   }
 
-  #targetSet(rule: WafRule, key: string): TargetSet {
+  #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
     // Most sets are empty (XML, cookies absent, ...): they share the empty arrays.
@@ -565,7 +569,7 @@ export class Transaction implements VariableSource {
     let values = NO_VALUES;
     const found = this.#matches;
     for (const target of rule.targets) {
-      target.collect(this, found, rule.exclusions, undefined);
+      target.collect(this, found, rule.exclusions, extra);
       if (found.size === 0) continue;
       if (values === NO_VALUES) {
         variables = [];
@@ -634,11 +638,23 @@ export class Transaction implements VariableSource {
     return vars;
   }
 
-  /** The rule's transformation chain on one value (target sets keep the results per chain). */
+  /**
+   * The rule's transformation chain on one value, remembered per chain for the transaction: the
+   * same argument goes through the same chain in dozens of CRS rules with different targets.
+   */
   #transform(rule: WafRule, original: string): string {
     const transforms = rule.transforms;
+    if (transforms.length === 0) return original;
+    let results = this.#chainResults[rule.transformKey];
+    if (results === undefined) {
+      results = new Map();
+      this.#chainResults[rule.transformKey] = results;
+    }
+    const known = results.get(original);
+    if (known !== undefined) return known;
     let value = original;
     for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
+    results.set(original, value);
     return value;
   }
 
@@ -814,6 +830,19 @@ export class Transaction implements VariableSource {
 }
 
 const NO_VALUES: string[] = [];
+
+const exclusionKeys = new WeakMap<readonly Exclusion[], string>();
+
+/** A key for a list of exclusions, kept with the list (lists are reused across the rules they apply to). */
+function exclusionsKey(exclusions: readonly Exclusion[]): string {
+  let key = exclusionKeys.get(exclusions);
+  if (key === undefined) {
+    key = '';
+    for (const ex of exclusions) key += `!${ex.variable}:${ex.regex !== undefined ? `/${ex.regex.source}/` : (ex.key ?? '')}|`;
+    exclusionKeys.set(exclusions, key);
+  }
+  return key;
+}
 
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
