@@ -528,3 +528,25 @@ describe('agrees with JavaScript RegExp on a common subset', () => {
     );
   });
 });
+
+it('V8 runs test() for its linear-time subset with the same answers as the automata', () => {
+  // Patterns from the subset (literals, classes, alternations, anchors, word boundaries, counted
+  // repetitions, one variable repetition when anchored) and outside it; haystacks over the bytes they use.
+  const atom = fc.constantFrom('a', 'b', 'ab', '.', '[a-c]', '[^b]', '\\d', '\\x00', '\\xff', '(?i:k)', '(?i)B', '-', '\\.');
+  const part = fc.oneof(
+    atom,
+    fc.tuple(atom, atom).map(([x, y]) => `(${x}|${y})`),
+    fc.tuple(atom, fc.constantFrom('{2}', '{1,3}', '+', '*', '?')).map(([x, q]) => `(?:${x})${q}`),
+    fc.constantFrom('\\b', '\\B', '$'),
+  );
+  const pattern = fc.tuple(fc.boolean(), fc.array(part, { minLength: 1, maxLength: 5 })).map(([anchored, parts]) => `${anchored ? '^' : ''}${parts.join('')}`);
+  const haystack = fc.array(fc.constantFrom('a', 'b', 'c', 'k', 'K', 'B', '1', '.', '-', ' ', '\n', '\x00', '\xff', 'é'), { maxLength: 12 }).map((chars) => chars.join(''));
+  fc.assert(
+    fc.property(pattern, fc.array(haystack, { minLength: 1, maxLength: 8 }), (source, haystacks) => {
+      const fast = compileRegex(source);
+      const automata = compileRegex(source, { useV8: false });
+      for (const h of haystacks) assert.equal(fast.test(h), automata.test(h), `${JSON.stringify(source)} on ${JSON.stringify(h)}`);
+    }),
+    { numRuns: 2000 },
+  );
+});

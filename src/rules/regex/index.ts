@@ -2,7 +2,9 @@
 // in `regex::bytes` mode with Unicode off unless `(?u)`, matched in linear time over byte strings.
 //
 // pattern ─parser─▶ syntax tree ─translate─▶ HIR (flags applied, bytes) ─nfa─▶ Thompson NFA, then
-//   test():     one `indexOf` for a plain literal; otherwise a lazy DFA (forward, skipping ahead
+//   test():     one `indexOf` for a plain literal; V8's own engine for the patterns it runs in
+//               linear time (backtrack-free.ts: no variable repetition, or one in a pattern
+//               anchored at the start); otherwise a lazy DFA (forward, skipping ahead
 //               with `indexOf` on a literal prefix; or backwards from the end for patterns that
 //               must match there), the Pike VM when the DFA gives up;
 //   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
@@ -17,6 +19,7 @@
 //   lenient reverse decoding says it does.
 // - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
 // As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
+import { backtrackFreeRegExp } from './backtrack-free.ts';
 import { analyze, type Analysis, type Needle } from './literals.ts';
 export type { Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
@@ -32,6 +35,8 @@ export { RegexSyntaxError } from './error.ts';
 export interface RegexOptions {
   /** Budget for the compiled automaton, in bytes (roughly); default 10 MiB. Exceeded → RegexSyntaxError. */
   readonly sizeLimit?: number;
+  /** Let V8's engine run test() for patterns in its linear-time subset (default true; tests compare both ways). */
+  readonly useV8?: boolean;
 }
 
 export interface Regex {
@@ -76,7 +81,8 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
       if (!(error instanceof SizeLimitExceeded)) throw error;
     }
   }
-  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse);
+  const v8 = options?.useV8 === false || analysis.literal !== undefined ? undefined : backtrackFreeRegExp(hir, analysis.anchoredStart);
+  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse, v8);
 }
 
 class CompiledRegex implements Regex {
@@ -84,6 +90,8 @@ class CompiledRegex implements Regex {
   readonly groupCount: number;
   readonly mustContain: Needle | undefined;
   private readonly literal: Needle | undefined;
+  /** Decides test() when the pattern is in V8's linear-time subset. */
+  private readonly v8: RegExp | undefined;
   private readonly prefix: Needle | undefined;
   /** Looked for before a forward search that has no prefix to skip with. */
   private readonly required: Needle | undefined;
@@ -96,10 +104,11 @@ class CompiledRegex implements Regex {
   private testVm: PikeVm | undefined;
   private capturesVm: PikeVm | undefined;
 
-  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined) {
+  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined, v8: RegExp | undefined) {
     this.source = source;
     this.groupCount = groupCount;
     this.literal = analysis.literal;
+    this.v8 = v8;
     this.mustContain = analysis.required ?? analysis.prefix ?? analysis.literal;
     this.anchoredStart = analysis.anchoredStart;
     this.prefix = analysis.anchoredStart ? undefined : analysis.prefix;
@@ -110,6 +119,7 @@ class CompiledRegex implements Regex {
 
   test(haystack: string): boolean {
     if (this.literal !== undefined) return find(haystack, this.literal, 0) !== -1;
+    if (this.v8 !== undefined) return this.v8.test(haystack);
     let found: boolean | undefined;
     if (this.reverse !== undefined) {
       this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
