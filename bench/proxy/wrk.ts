@@ -18,6 +18,8 @@ export interface WrkOptions {
   seconds: number;
   cpus: string;
   timeoutSeconds?: number;
+  /** A Lua script (`wrk -s`) that sets the method, headers and body of every request. */
+  script?: string;
 }
 
 /** wrk processes running now, so that an interrupted benchmark can stop them by PID. */
@@ -28,7 +30,9 @@ export function killWrk(): void {
 }
 
 export function runWrk(o: WrkOptions): Promise<WrkResult> {
-  const args = ['-t', '1', '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency', '--timeout', `${o.timeoutSeconds ?? 5}s`, o.url];
+  const args = ['-t', '1', '-c', String(o.connections), '-d', `${o.seconds}s`, '--latency', '--timeout', `${o.timeoutSeconds ?? 5}s`];
+  if (o.script !== undefined) args.push('-s', o.script);
+  args.push(o.url);
   const [file, argv] = o.cpus ? ['taskset', ['-c', o.cpus, 'wrk', ...args]] : ['wrk', args];
   return new Promise((resolve, reject) => {
     const child = execFile(file, argv, { encoding: 'utf8', timeout: (o.seconds + 30) * 1000 }, (err, stdout, stderr) => {
