@@ -34,7 +34,7 @@ const WAF_STATE = new ContextKey<WafState>('waf transaction');
 export async function wafPlugin(config: WafConfig, log: Logger, metrics: WorkerMetrics | undefined): Promise<Plugin | undefined> {
   if (!config.enabled) return undefined;
   const rules = wafRules(config);
-  const pool = await Pool.create<RequestTask, TransactionState, WafConfig>({
+  const pool = await Pool.create<RequestTask, Transaction | TransactionState, WafConfig>({
     name: 'waf',
     module: siblingModule(import.meta.url, 'request-task'),
     initData: config,
@@ -47,7 +47,7 @@ export async function wafPlugin(config: WafConfig, log: Logger, metrics: WorkerM
   const blockStatus = config.blockStatus;
 
   /** Phases 1–2 in the pool; a request the pool cannot take is answered 503 (overflow: reject, a crashed thread). */
-  const scan = async (ctx: RequestContext, request: WafRequest, body: Buffer | undefined): Promise<TransactionState | Reply> => {
+  const scan = async (ctx: RequestContext, request: WafRequest, body: Buffer | undefined): Promise<Transaction | TransactionState | Reply> => {
     try {
       if (body !== undefined && body.length > SPOOL_ABOVE) return await withSpooledBody(body, (bodyPath) => pool.run({ request, bodyPath }));
       return await pool.run({ request, body: body?.toString('latin1') });
@@ -88,8 +88,10 @@ export async function wafPlugin(config: WafConfig, log: Logger, metrics: WorkerM
         body = prefix.data;
       }
       const scanned = await scan(ctx, request, body);
-      if (!('tx' in scanned)) return scanned;
-      const tx = Transaction.resume(rules, request, scanned, { blockStatus });
+      let tx: Transaction;
+      if (scanned instanceof Transaction) tx = scanned;
+      else if ('tx' in scanned) tx = Transaction.resume(rules, request, scanned, { blockStatus });
+      else return scanned;
       ctx.set(WAF_STATE, { tx, finished: false });
       noteMatches(ctx, tx);
       if (tx.interruption !== undefined) return interrupt(ctx, tx.interruption);
