@@ -529,7 +529,7 @@ describe('agrees with JavaScript RegExp on a common subset', () => {
   });
 });
 
-it('V8 runs test() for its linear-time subset with the same answers as the automata', () => {
+it('V8 runs test() and captures() for its linear-time subset with the same answers as the automata', () => {
   // Patterns from the subset (literals, classes, alternations, anchors, word boundaries, counted
   // repetitions, one variable repetition when anchored) and outside it; haystacks over the bytes they use.
   const atom = fc.constantFrom('a', 'b', 'ab', '.', '[a-c]', '[^b]', '\\d', '\\x00', '\\xff', '(?i:k)', '(?i)B', '-', '\\.');
@@ -545,7 +545,10 @@ it('V8 runs test() for its linear-time subset with the same answers as the autom
     fc.property(pattern, fc.array(haystack, { minLength: 1, maxLength: 8 }), (source, haystacks) => {
       const fast = compileRegex(source);
       const automata = compileRegex(source, { useV8: false });
-      for (const h of haystacks) assert.equal(fast.test(h), automata.test(h), `${JSON.stringify(source)} on ${JSON.stringify(h)}`);
+      for (const h of haystacks) {
+        assert.equal(fast.test(h), automata.test(h), `${JSON.stringify(source)} on ${JSON.stringify(h)}`);
+        assert.deepEqual(fast.captures(h), automata.captures(h), `captures of ${JSON.stringify(source)} on ${JSON.stringify(h)}`);
+      }
     }),
     { numRuns: 2000 },
   );

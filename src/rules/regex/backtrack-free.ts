@@ -9,11 +9,20 @@
 import type { Hir } from './hir.ts';
 import { LOOK_END, LOOK_NOT_WORD_ASCII, LOOK_START, LOOK_WORD_ASCII } from './looks.ts';
 
-/** A RegExp that decides test() for `hir` in linear time, or undefined when `hir` is outside the safe subset. */
-export function backtrackFreeRegExp(hir: Hir, anchoredStart: boolean): RegExp | undefined {
-  const budget = { variableRepeats: anchoredStart ? 1 : 0 };
-  const source = emit(hir, budget);
-  return source === undefined ? undefined : new RegExp(source);
+/**
+ * RegExps for `hir` when it is in the safe subset: one for test(), and one with the pattern's
+ * capture groups (numbered alike, with match indices) for captures(); undefined outside the subset.
+ */
+export function backtrackFreeRegExps(hir: Hir, anchoredStart: boolean): { test: RegExp; captures: RegExp } | undefined {
+  const test = emit(hir, { variableRepeats: anchoredStart ? 1 : 0, capturing: false });
+  const captures = emit(hir, { variableRepeats: anchoredStart ? 1 : 0, capturing: true });
+  return test === undefined || captures === undefined ? undefined : { test: new RegExp(test), captures: new RegExp(captures, 'd') };
+}
+
+interface Budget {
+  variableRepeats: number;
+  /** Capture groups are emitted as groups (in the HIR's order, so numbered alike). */
+  readonly capturing: boolean;
 }
 
 function hex(byte: number): string {
@@ -25,7 +34,7 @@ function isAtom(hir: Hir): boolean {
   return hir.kind === 'byteClass' || hir.kind === 'literal';
 }
 
-function emit(hir: Hir, budget: { variableRepeats: number }): string | undefined {
+function emit(hir: Hir, budget: Budget): string | undefined {
   switch (hir.kind) {
     case 'empty':
       return '';
@@ -53,7 +62,7 @@ function emit(hir: Hir, budget: { variableRepeats: number }): string | undefined
       }
     case 'capture': {
       const sub = emit(hir.sub, budget);
-      return sub === undefined ? undefined : `(?:${sub})`;
+      return sub === undefined ? undefined : budget.capturing ? `(${sub})` : `(?:${sub})`;
     }
     case 'concat': {
       let out = '';

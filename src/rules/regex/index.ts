@@ -19,7 +19,7 @@
 //   lenient reverse decoding says it does.
 // - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
 // As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
-import { backtrackFreeRegExp } from './backtrack-free.ts';
+import { backtrackFreeRegExps } from './backtrack-free.ts';
 import { analyze, type Analysis, type Needle } from './literals.ts';
 export type { Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
@@ -81,7 +81,7 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
       if (!(error instanceof SizeLimitExceeded)) throw error;
     }
   }
-  const v8 = options?.useV8 === false || analysis.literal !== undefined ? undefined : backtrackFreeRegExp(hir, analysis.anchoredStart);
+  const v8 = options?.useV8 === false || analysis.literal !== undefined ? undefined : backtrackFreeRegExps(hir, analysis.anchoredStart);
   return new CompiledRegex(pattern, groupCount, analysis, forward, reverse, v8);
 }
 
@@ -90,8 +90,8 @@ class CompiledRegex implements Regex {
   readonly groupCount: number;
   readonly mustContain: Needle | undefined;
   private readonly literal: Needle | undefined;
-  /** Decides test() when the pattern is in V8's linear-time subset. */
-  private readonly v8: RegExp | undefined;
+  /** test() and captures() when the pattern is in V8's linear-time subset. */
+  private readonly v8: { readonly test: RegExp; readonly captures: RegExp } | undefined;
   private readonly prefix: Needle | undefined;
   /** Looked for before a forward search that has no prefix to skip with. */
   private readonly required: Needle | undefined;
@@ -104,7 +104,7 @@ class CompiledRegex implements Regex {
   private testVm: PikeVm | undefined;
   private capturesVm: PikeVm | undefined;
 
-  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined, v8: RegExp | undefined) {
+  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined, v8: CompiledRegex['v8']) {
     this.source = source;
     this.groupCount = groupCount;
     this.literal = analysis.literal;
@@ -119,7 +119,7 @@ class CompiledRegex implements Regex {
 
   test(haystack: string): boolean {
     if (this.literal !== undefined) return find(haystack, this.literal, 0) !== -1;
-    if (this.v8 !== undefined) return this.v8.test(haystack);
+    if (this.v8 !== undefined) return this.v8.test.test(haystack);
     let found: boolean | undefined;
     if (this.reverse !== undefined) {
       this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
@@ -146,6 +146,16 @@ class CompiledRegex implements Regex {
     if (this.literal !== undefined && this.groupCount === 0) {
       const at = find(haystack, this.literal, 0);
       return at === -1 ? null : [at, at + this.literal.text.length];
+    }
+    if (this.v8 !== undefined) {
+      const match = this.v8.captures.exec(haystack);
+      if (match === null) return null;
+      const slots: number[] = [];
+      for (let i = 0; i <= this.groupCount; i++) {
+        const span = match.indices?.[i];
+        slots.push(span?.[0] ?? -1, span?.[1] ?? -1);
+      }
+      return slots;
     }
     if (!this.test(haystack)) return null;
     // No match starts before the first occurrence of the prefix.
