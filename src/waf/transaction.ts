@@ -516,7 +516,9 @@ export class Transaction implements VariableSource {
         const set = this.#targetSet(rule, key, extra);
         const values = this.#transformedValues(rule, set);
         for (let i = 0; i < values.length; i++) {
-          if (operator(values[i], this.#operatorState) !== negated) matched += this.#onMatch(rule, set.variables[i], set.keys[i], values[i]);
+          if (operator(values[i], this.#operatorState) === negated) continue;
+          const { variable, key } = this.#nameOf(rule, extra, i);
+          matched += this.#onMatch(rule, variable, key, values[i]);
         }
       } else {
       const found = this.#matches;
@@ -563,28 +565,31 @@ export class Transaction implements VariableSource {
   #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
-    // Most sets are empty (XML, cookies absent, ...): they share the empty arrays.
-    let variables = NO_VALUES;
-    let keys = NO_VALUES;
+    // Most sets are empty (XML, cookies absent, ...): they share the empty array. Only values are
+    // kept: names are found again (#nameOf) for the few that match.
     let values = NO_VALUES;
     const found = this.#matches;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, extra);
       if (found.size === 0) continue;
-      if (values === NO_VALUES) {
-        variables = [];
-        keys = [];
-        values = [];
-      }
-      for (let i = 0; i < found.size; i++) {
-        variables.push(target.variable);
-        keys.push(found.keys[i]);
-        values.push(found.values[i]);
-      }
+      if (values === NO_VALUES) values = [];
+      for (let i = 0; i < found.size; i++) values.push(found.values[i]);
     }
-    const set: TargetSet = { generation: this.#generation, variables, keys, values, transformed: undefined };
+    const set: TargetSet = { generation: this.#generation, values, transformed: undefined };
     this.#targetSets.set(key, set);
     return set;
+  }
+
+  /** The variable and key of the `index`th value of the rule's targets (collected again, in the same order). */
+  #nameOf(rule: WafRule, extra: readonly Exclusion[] | undefined, index: number): { variable: string; key: string } {
+    const found = this.#matches;
+    let start = 0;
+    for (const target of rule.targets) {
+      target.collect(this, found, rule.exclusions, extra);
+      if (index < start + found.size) return { variable: target.variable, key: found.keys[index - start] };
+      start += found.size;
+    }
+    throw new Error(`waf: value ${index} of rule ${rule.id}'s targets is gone`);
   }
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
@@ -847,8 +852,6 @@ function exclusionsKey(exclusions: readonly Exclusion[]): string {
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
-  readonly variables: readonly string[];
-  readonly keys: readonly string[];
   readonly values: string[];
   /** By the chain's transformKey (made on first use: most sets are empty or read untransformed). */
   transformed: Map<number, string[]> | undefined;
