@@ -8,7 +8,7 @@
 // (taskset). The frontline 2-worker modes are not pinned (they may use both CPUs) and are there
 // to show how connections spread over workers, not for throughput. See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,8 +20,9 @@ import {
   writeNginxProxyConfig,
   writeOriginConfig,
 } from './configs.ts';
-import { cpuJiffies, cpuMicros, freePort, killAllNow, processTree, rssKiB, start, stop, stopAll, type Started } from './procs.ts';
-import { killWrk, runWrk, type WrkResult } from './wrk.ts';
+import { cpuJiffies, cpuMicros, freePort, processTree, rssKiB, start, stop, type Started } from './procs.ts';
+import { runWrk, type WrkResult } from './wrk.ts';
+import { runBenchmark, type BenchRun } from './lifecycle.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const NODE = process.execPath;
@@ -616,23 +617,9 @@ function printSummary(summaries: Summary[], o: Options): void {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-let tmpDir = '';
-let keepDir = false;
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    killWrk();
-    await stopAll();
-    if (tmpDir && !keepDir) rmSync(tmpDir, { recursive: true, force: true });
-    else if (tmpDir) console.error(`temp dir kept: ${tmpDir}`);
-  })();
-  return cleaning;
-}
-
-async function main(): Promise<void> {
+async function main(run: BenchRun): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  keepDir = o.keep;
+  run.keepTempDir = o.keep;
 
   const missing = missingTools();
   if (missing.length > 0) {
@@ -653,7 +640,7 @@ async function main(): Promise<void> {
     execFileSync('taskset', ['-a', '-p', '-c', o.loadCpus, String(process.pid)], { stdio: 'ignore' });
   }
 
-  tmpDir = mkdtempSync(join(tmpdir(), 'frontline-bench-proxy-'));
+  const tmpDir = (run.tempDir = mkdtempSync(join(tmpdir(), 'frontline-bench-proxy-')));
   const originPort = await freePort();
   const ports = new Map<ProxyName, number>();
   const metricsPorts = new Map<ProxyName, number>();
@@ -717,7 +704,7 @@ async function main(): Promise<void> {
     const order = [...active.slice(shift), ...active.slice(0, shift)];
     for (const body of o.bodies) {
       for (const p of order) {
-        if (cleaning) return; // interrupted
+        if (run.stopping) return; // interrupted
         if (dead.has(p.name)) continue;
         if (p.proc?.exited) {
           console.log(`  ${p.name} exited (code ${p.proc.exitCode}); dropped from later runs:\n${tail(p.proc.logFile, 8)}`);
@@ -735,7 +722,7 @@ async function main(): Promise<void> {
               (r.errors ? `  ERRORS ${r.errors}` : ''),
           );
         } catch (e) {
-          if (cleaning) return;
+          if (run.stopping) return;
           console.log(`  round ${round} ${p.name} ${body}: failed: ${(e as Error).message.split('\n')[0]}`);
         }
         await sleep(200);
@@ -751,20 +738,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', () => {
-  killWrk();
-  killAllNow();
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    console.error(`\n${sig}: stopping everything started`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-
-main()
-  .catch((e: Error) => {
-    console.error(`bench/proxy: ${e.message}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanup());
+runBenchmark('bench/proxy', main);

@@ -12,11 +12,12 @@
 // SQL injections answered 403 by the WAF rows (200 without a WAF), and a request that only PL2
 // rules catch answered 403 at PL2 and 200 at PL1. See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cpuJiffies, cpuMicros, freePort, killAllNow, processTree, rssKiB, start, stop, stopAll, type Started } from '../proxy/procs.ts';
-import { killWrk, runWrk } from '../proxy/wrk.ts';
+import { cpuJiffies, cpuMicros, freePort, processTree, rssKiB, start, stop, type Started } from '../proxy/procs.ts';
+import { runWrk } from '../proxy/wrk.ts';
+import { runBenchmark, type BenchRun } from '../proxy/lifecycle.ts';
 import { MODSEC_MODULE, writeFrontlineConfig, writeModsecRules, writeNginxConfig, writeWafOriginConfig } from './configs.ts';
 import { attacks, FORM_BYTES, GET_PATH, ORIGIN_FILES, paranoiaProbe, send, workload, WORKLOADS, writeWrkScript, type HttpRequest, type WorkloadName } from './workloads.ts';
 
@@ -627,23 +628,9 @@ function printSummary(summaries: Summary[], rs: Ratio[], o: Options): void {
 // ---------------------------------------------------------------------------------------------
 // Main
 
-let tmpDir = '';
-let keepDir = false;
-let cleaning: Promise<void> | undefined;
-
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    killWrk();
-    await stopAll();
-    if (tmpDir && !keepDir) rmSync(tmpDir, { recursive: true, force: true });
-    else if (tmpDir) console.error(`temp dir kept: ${tmpDir}`);
-  })();
-  return cleaning;
-}
-
-async function main(): Promise<void> {
+async function main(run: BenchRun): Promise<void> {
   const o = parseOptions(process.argv.slice(2));
-  keepDir = o.keep;
+  run.keepTempDir = o.keep;
   if (!existsSync(join(o.crs, 'crs-setup.conf.example')) || !existsSync(join(o.crs, 'rules'))) {
     throw new Error(`no CRS in ${o.crs} (crs-setup.conf.example and rules/ expected): pass --crs DIR`);
   }
@@ -661,7 +648,7 @@ async function main(): Promise<void> {
   if (!o.loadCpus || !o.proxyCpus) console.log(`note: ${availableParallelism()} CPU(s) available: nothing is pinned; results are noisier.`);
   if (o.loadCpus) execFileSync('taskset', ['-a', '-p', '-c', o.loadCpus, String(process.pid)], { stdio: 'ignore' });
 
-  tmpDir = mkdtempSync(join(tmpdir(), 'frontline-bench-waf-'));
+  const tmpDir = (run.tempDir = mkdtempSync(join(tmpdir(), 'frontline-bench-waf-')));
   const originPort = await freePort();
   const ports = new Map<string, number>();
   const metricsPorts = new Map<string, number>();
@@ -747,7 +734,7 @@ async function main(): Promise<void> {
     console.log(`prewarm: ${o.prewarm} s of ${o.workloads.join(', ')} on ${prewarmed.map((r) => r.name).join(', ')} (not measured)`);
     for (const row of prewarmed) {
       for (const wl of o.workloads) {
-        if (cleaning) return;
+        if (run.stopping) return;
         try {
           await runWrk({ url: `http://127.0.0.1:${row.port}/`, script: scripts.get(wl)!, connections: o.connections, seconds: o.prewarm, cpus: o.loadCpus });
         } catch (e) {
@@ -765,7 +752,7 @@ async function main(): Promise<void> {
     const order = [...active.slice(shift), ...active.slice(0, shift)];
     for (const wl of o.workloads) {
       for (const row of order) {
-        if (cleaning) return;
+        if (run.stopping) return;
         if (dead.has(row.name)) continue;
         if (row.proc?.exited) {
           console.log(`  ${row.name} exited (code ${row.proc.exitCode}); dropped from later runs:\n${tail(row.errorLog, 8)}`);
@@ -783,7 +770,7 @@ async function main(): Promise<void> {
               (r.errors ? `  ERRORS ${r.errors} (non-2xx ${r.non_2xx})` : ''),
           );
         } catch (e) {
-          if (cleaning) return;
+          if (run.stopping) return;
           console.log(`  round ${round} ${row.name} ${wl}: failed: ${(e as Error).message.split('\n')[0]}`);
         }
         await sleep(200);
@@ -801,20 +788,4 @@ async function main(): Promise<void> {
   }
 }
 
-process.on('exit', () => {
-  killWrk();
-  killAllNow();
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    console.error(`\n${sig}: stopping everything started`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
-
-main()
-  .catch((e: Error) => {
-    console.error(`bench/waf: ${e.message}`);
-    process.exitCode = 1;
-  })
-  .finally(() => cleanup());
+runBenchmark('bench/waf', main);
