@@ -512,7 +512,7 @@ export class Transaction implements VariableSource {
       const negated = rule.negated;
       if (rule.targetSetKey !== undefined && !rule.multiMatch) {
         // Exclusions decided at run time (ctl:ruleRemoveTargetByTag puts the same one on a whole family of rules) are part of the set's key.
-        const key = extra === undefined ? rule.targetSetKey : `${rule.targetSetKey}${exclusionsKey(extra)}`;
+        const key = extra === undefined ? rule.targetSetKey : keyWithExclusions(rule.targetSetKey, extra);
         const set = this.#targetSet(rule, key, extra);
         const values = this.#transformedValues(rule, set);
         for (let i = 0; i < values.length; i++) {
@@ -836,15 +836,21 @@ export class Transaction implements VariableSource {
 
 const NO_VALUES: string[] = [];
 
-const exclusionKeys = new WeakMap<readonly Exclusion[], string>();
+/** Per list of run-time exclusions (one list serves a whole family of rules): target-set key → that key with the exclusions. */
+const keysWithExclusions = new WeakMap<readonly Exclusion[], Map<string, string>>();
 
-/** A key for a list of exclusions, kept with the list (lists are reused across the rules they apply to). */
-function exclusionsKey(exclusions: readonly Exclusion[]): string {
-  let key = exclusionKeys.get(exclusions);
+/** A target-set key extended by run-time exclusions, made once per list and key (not per rule evaluation). */
+function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): string {
+  let keys = keysWithExclusions.get(exclusions);
+  if (keys === undefined) {
+    keys = new Map();
+    keysWithExclusions.set(exclusions, keys);
+  }
+  let key = keys.get(setKey);
   if (key === undefined) {
-    key = '';
+    key = setKey;
     for (const ex of exclusions) key += `!${ex.variable}:${ex.regex !== undefined ? `/${ex.regex.source}/` : (ex.key ?? '')}|`;
-    exclusionKeys.set(exclusions, key);
+    keys.set(setKey, key);
   }
   return key;
 }
