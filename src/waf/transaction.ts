@@ -16,7 +16,7 @@ import { parseXml } from './body/xml.ts';
 import { KeyedValues } from './collections.ts';
 import type { MacroResolver } from './macro.ts';
 import type { OperatorState } from './operators.ts';
-import { severityName, type PerMatchAction, type WafRule } from './rule.ts';
+import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 
@@ -54,14 +54,15 @@ export interface MatchedRule {
   readonly tags: readonly string[];
   readonly phase: number;
   /** What the rule's disruptive action is (enforced or not). */
-  readonly action: string;
+  readonly action: Disruptive;
   readonly log: boolean;
   readonly auditlog: boolean;
 }
 
-/** Statuses for disruptive actions without `status:`. */
 export interface TransactionOptions {
+  /** The status of a disruptive action without `status:` (default 403). */
   readonly blockStatus?: number;
+  /** The time the TIME_* variables tell (default: now). */
   readonly now?: Date;
 }
 
