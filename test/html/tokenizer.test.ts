@@ -174,3 +174,39 @@ test('html5lib inputs: any chunking gives the same tokens (adjacent text merged)
     { numRuns: 3000 },
   );
 });
+
+test('html5lib tokenizer tests: every case passes when fed one char per write()', () => {
+  let pass = 0;
+  const failures: string[] = [];
+  for (const r of runs) {
+    try {
+      const toks = tokenize([...r.input.split('')], STATES[r.state], r.c.lastStartTag);
+      checkSpans(r.input, toks);
+      assert.deepEqual(toHtml5lib(toks), r.expected);
+      assert.deepEqual(mergedText(toks), mergedText(tokenize([r.input], STATES[r.state], r.c.lastStartTag)));
+      pass++;
+    } catch (e) {
+      if (failures.length < 10) failures.push(`${r.file} [${r.state}] ${r.c.description}: ${JSON.stringify(r.input)}\n  ${String(e).slice(0, 600)}`);
+    }
+  }
+  for (const m of failures) console.log(m);
+  assert.equal(pass, runs.length);
+});
+
+test('foreign content: CDATA sections when allowed, no text-type switch; callers can override the switch', () => {
+  const out: Token[] = [];
+  const t = new Tokenizer((tok) => {
+    out.push(tok);
+    if (tok.kind === 'startTag' && tok.name === 'svg') { t.foreignContent = true; t.allowCdata = true; }
+    if (tok.kind === 'startTag' && tok.name === 'xraw') t.setTextType('rawtext');
+  });
+  const src = '<svg><style><b></b></style><![CDATA[a<b>]]></svg><xraw><i></xraw>';
+  for (const ch of src) t.write(ch);
+  t.end();
+  assert.deepEqual((mergedText(out) as Token[]).map((x) => [x.kind, src.slice(x.start, x.end)]), [
+    ['startTag', '<svg>'], ['startTag', '<style>'], ['startTag', '<b>'], ['endTag', '</b>'], ['endTag', '</style>'],
+    ['cdata', '<![CDATA[a<b>]]>'], ['endTag', '</svg>'], ['startTag', '<xraw>'], ['text', '<i>'], ['endTag', '</xraw>'],
+  ]);
+  const cd = out[5];
+  assert.ok(cd.kind === 'cdata' && cd.text === 'a<b>');
+});
