@@ -173,6 +173,12 @@ export class Tokenizer {
   #scriptSub = S_NORMAL;
   #lastStartTag: string;
   #ended = false;
+  // Resume hint for an unfinished token (so a long token fed in many chunks is not re-lexed
+  // from its start on every write): absolute start of the token and absolute buffer end
+  // at the failed attempt.
+  #hintLt = -1;
+  #hintEnd = 0;
+  #parts: string[] = [];
 
   constructor(sink: (t: Token) => void, options: TokenizerOptions = {}) {
     this.#sink = sink;
@@ -194,11 +200,21 @@ export class Tokenizer {
 
   /** Number of input chars held back (an unfinished token). */
   get pending(): number {
-    return this.#buf.length - this.#pos;
+    let n = this.#buf.length - this.#pos;
+    for (const p of this.#parts) n += p.length;
+    return n;
   }
 
   write(chunk: string): void {
     if (this.#ended) throw new Error('write() after end()');
+    if (this.#base + this.#pos === this.#hintLt && this.#buf.length - this.#pos > 1024) {
+      // A long unfinished tag/comment/doctype/CDATA section: it can only end at a '>', so
+      // chunks without one are queued instead of being concatenated and rescanned.
+      this.#parts.push(chunk);
+      if (chunk.indexOf('>') === -1) return;
+      chunk = this.#parts.join('');
+      this.#parts.length = 0;
+    }
     if (this.#pos > 0) {
       this.#base += this.#pos;
       this.#buf = this.#buf.slice(this.#pos) + chunk;
@@ -212,9 +228,26 @@ export class Tokenizer {
   end(): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#parts.length > 0) {
+      this.#buf = this.#buf.slice(this.#pos) + this.#parts.join('');
+      this.#base += this.#pos;
+      this.#pos = 0;
+      this.#parts.length = 0;
+    }
     this.#run(true);
     this.#buf = '';
     this.#pos = 0;
+  }
+
+  #needMore(lt: number): number {
+    this.#hintLt = this.#base + lt;
+    this.#hintEnd = this.#base + this.#buf.length;
+    return NEED_MORE;
+  }
+
+  /** Index in #buf from which the token at lt has not been scanned yet (lt if unknown). */
+  #resumeFrom(lt: number): number {
+    return this.#base + lt === this.#hintLt ? this.#hintEnd - this.#base : lt;
   }
 
   #emitText(from: number, to: number, type: TextType): void {
@@ -445,8 +478,8 @@ export class Tokenizer {
       if (pd === 7) return this.#lexDoctype(lt, at + 7, final, textFrom);
       const pc = this.allowCdata ? prefixLen(buf, at, '[CDATA[', false) : 0;
       if (pc === 7) {
-        const e = buf.indexOf(']]>', at + 7);
-        if (e === -1 && !final) return NEED_MORE;
+        const e = buf.indexOf(']]>', Math.max(at + 7, this.#resumeFrom(lt) - 2));
+        if (e === -1 && !final) return this.#needMore(lt);
         this.#emitText(textFrom, lt, 'data');
         const end = e === -1 ? len : e + 3;
         this.#sink({ kind: 'cdata', start: this.#base + lt, end: this.#base + end, text: buf.slice(at + 7, e === -1 ? len : e) });
@@ -463,8 +496,8 @@ export class Tokenizer {
 
   #lexBogusComment(lt: number, dataStart: number, final: boolean, textFrom: number): number {
     const buf = this.#buf;
-    const gt = buf.indexOf('>', dataStart);
-    if (gt === -1 && !final) return NEED_MORE;
+    const gt = buf.indexOf('>', Math.max(dataStart, this.#resumeFrom(lt)));
+    if (gt === -1 && !final) return this.#needMore(lt);
     this.#emitText(textFrom, lt, 'data');
     const dataEnd = gt === -1 ? buf.length : gt;
     const end = gt === -1 ? buf.length : gt + 1;
@@ -481,6 +514,8 @@ export class Tokenizer {
     let i = p;
     let end = -1;
     let dataEnd = -1;
+    const from = this.#resumeFrom(lt) - 3;
+    if (from > p + 2) { s = 2; i = from; } // already scanned up to here: no terminator before
     for (; i < len; i++) {
       const c = buf.charCodeAt(i);
       if (s === 0) {
@@ -512,7 +547,7 @@ export class Tokenizer {
       }
     }
     if (end === -1) {
-      if (!final) return NEED_MORE;
+      if (!final) return this.#needMore(lt);
       end = len;
       dataEnd = s === 0 || s === 1 ? p : s === 2 ? len : m;
     }
@@ -529,16 +564,20 @@ export class Tokenizer {
     let systemId: string | null = null;
     let fq = false;
     let i = p;
+    if (!final) {
+      const from = this.#resumeFrom(lt);
+      if (from > p && buf.indexOf('>', from) === -1) return this.#needMore(lt);
+    }
     const skipWs = (): void => { while (i < len && isWs(buf.charCodeAt(i))) i++; };
     const done = (end: number): number => {
       this.#emitText(textFrom, lt, 'data');
       this.#sink({ kind: 'doctype', start: this.#base + lt, end: this.#base + end, name, publicId, systemId, forceQuirks: fq });
       return end;
     };
-    const eof = (): number => { if (!final) return NEED_MORE; fq = true; return done(len); };
+    const eof = (): number => { if (!final) return this.#needMore(lt); fq = true; return done(len); };
     const bogus = (): number => {
       const gt = buf.indexOf('>', i);
-      if (gt === -1) return final ? done(len) : NEED_MORE;
+      if (gt === -1) return final ? done(len) : this.#needMore(lt);
       return done(gt + 1);
     };
     // DOCTYPE state + before DOCTYPE name
@@ -548,7 +587,7 @@ export class Tokenizer {
     if (c === 62) { fq = true; return done(i + 1); }
     const ns = i;
     while (i < len && !isWs(c = buf.charCodeAt(i)) && c !== 62) i++;
-    if (i >= len) { if (!final) return NEED_MORE; name = buf.slice(ns, i); fq = true; return done(len); }
+    if (i >= len) { if (!final) return this.#needMore(lt); name = buf.slice(ns, i); fq = true; return done(len); }
     name = buf.slice(ns, i);
     // after DOCTYPE name
     skipWs();
@@ -557,7 +596,7 @@ export class Tokenizer {
     if (c === 62) return done(i + 1);
     let isPublic: boolean;
     if (len - i < 6) {
-      if (!final && (prefixLen(buf, i, 'public', true) === len - i || prefixLen(buf, i, 'system', true) === len - i)) return NEED_MORE;
+      if (!final && (prefixLen(buf, i, 'public', true) === len - i || prefixLen(buf, i, 'system', true) === len - i)) return this.#needMore(lt);
     }
     if (matchCi(buf, i, 'public') && len - i >= 6) isPublic = true;
     else if (matchCi(buf, i, 'system') && len - i >= 6) isPublic = false;
@@ -578,7 +617,7 @@ export class Tokenizer {
           return done(gt + 1);
         }
         if (q === -1) {
-          if (!final) return NEED_MORE;
+          if (!final) return this.#needMore(lt);
           const v = buf.slice(i + 1, len);
           if (isPublic) publicId = v; else systemId = v;
           fq = true;
@@ -611,6 +650,10 @@ export class Tokenizer {
   #lexTag(lt: number, nameStart: number, isEnd: boolean, final: boolean, textFrom: number, type: TextType): number {
     const buf = this.#buf;
     const len = buf.length;
+    if (!final) {
+      const from = this.#resumeFrom(lt);
+      if (from > nameStart && buf.indexOf('>', from) === -1) return this.#needMore(lt);
+    }
     let i = nameStart;
     let c = 0;
     while (i < len && !isWs(c = buf.charCodeAt(i)) && c !== 47 && c !== 62) i++;
@@ -685,7 +728,7 @@ export class Tokenizer {
   }
 
   #tagEof(final: boolean, textFrom: number, lt: number, type: TextType): number {
-    if (!final) return NEED_MORE;
+    if (!final) return this.#needMore(lt);
     // EOF in a tag: the tag is dropped (no token).
     this.#emitText(textFrom, lt, type);
     return this.#buf.length;

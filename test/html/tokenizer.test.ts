@@ -210,3 +210,18 @@ test('foreign content: CDATA sections when allowed, no text-type switch; callers
   const cd = out[5];
   assert.ok(cd.kind === 'cdata' && cd.text === 'a<b>');
 });
+
+test('long tokens fed in small chunks are not re-lexed from their start on every write', () => {
+  const big = 'x'.repeat(400_000);
+  for (const src of [`<!--${big}-->`, `<!${big}>`, `<?${big}>`, `<a title="${big}">`, `<!DOCTYPE html PUBLIC "${big}">`]) {
+    const out: Token[] = [];
+    const t = new Tokenizer((tok) => out.push(tok));
+    const t0 = performance.now();
+    for (let i = 0; i < src.length; i += 256) t.write(src.slice(i, i + 256));
+    t.end();
+    const ms = performance.now() - t0;
+    assert.equal(out.length, 1);
+    assert.equal(out[0].end, src.length);
+    assert.ok(ms < 500, `${src.slice(0, 12)}: ${ms} ms`);
+  }
+});
