@@ -225,3 +225,35 @@ test('long tokens fed in small chunks are not re-lexed from their start on every
     assert.ok(ms < 500, `${src.slice(0, 12)}: ${ms} ms`);
   }
 });
+
+test('documents with long tokens: any chunking gives the same tokens and spans', () => {
+  const pieces = ['<!--', '-->', '--!>', '<a b="', '">', "c='", "'", '>', '/>', 'x'.repeat(700), ' ', '<!DOCTYPE ', 'PUBLIC "',
+    '<script>', '</script>', '<!--<script>', '<title>', '</title>', '<![CDATA[', ']]>', '&amp', '<', '</', '-', '<?', '<!', '\r\n'];
+  fc.assert(
+    fc.property(
+      fc.array(fc.constantFrom(...pieces), { maxLength: 30 }),
+      fc.array(fc.nat(), { maxLength: 20 }),
+      fc.boolean(),
+      (parts, cuts, cdata) => {
+        const input = parts.join('');
+        const pts = [...new Set(cuts.map((x) => x % (input.length + 1)))].sort((a, b) => a - b);
+        const chunks: string[] = [];
+        let prev = 0;
+        for (const p of pts) { chunks.push(input.slice(prev, p)); prev = p; }
+        chunks.push(input.slice(prev));
+        const run = (cs: readonly string[]): Token[] => {
+          const out: Token[] = [];
+          const t = new Tokenizer((tok) => out.push(tok));
+          t.allowCdata = cdata;
+          for (const c of cs) t.write(c);
+          t.end();
+          return out;
+        };
+        const whole = run([input]);
+        checkSpans(input, whole);
+        assert.deepEqual(mergedText(run(chunks)), mergedText(whole));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
