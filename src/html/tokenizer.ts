@@ -94,8 +94,24 @@ const TEXT_SWITCH: ReadonlyMap<string, TextType> = new Map<string, TextType>([
 
 /** The text type that a start tag with this (lowercased) name switches to in HTML content, or null. */
 export function textTypeForStartTag(name: string): TextType | null {
+  const n = name.length;
+  if (n < 3 || n > 9) return null;
+  const f = name.charCodeAt(0);
+  // t(extarea|itle) s(tyle|cript) i(frame) x(mp) n(oembed|oframes|oscript) p(laintext)
+  if (f !== 116 && f !== 115 && f !== 105 && f !== 120 && f !== 110 && f !== 112) return null;
   return TEXT_SWITCH.get(name) ?? null;
 }
+
+// Character classes for the tag lexer's inner loops (ASCII only).
+const C_WS = 1;
+const C_SLASH = 2;
+const C_GT = 4;
+const C_EQ = 8;
+const CC = new Uint8Array(128);
+for (const c of [9, 10, 12, 13, 32]) CC[c] = C_WS;
+CC[47] = C_SLASH;
+CC[62] = C_GT;
+CC[61] = C_EQ;
 
 function isWs(c: number): boolean {
   return c === 32 || c === 10 || c === 9 || c === 12 || c === 13;
@@ -656,14 +672,14 @@ export class Tokenizer {
     }
     let i = nameStart;
     let c = 0;
-    while (i < len && !isWs(c = buf.charCodeAt(i)) && c !== 47 && c !== 62) i++;
+    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_SLASH | C_GT)) === 0)) i++;
     if (i >= len) return this.#tagEof(final, textFrom, lt, type);
     const nameEnd = i;
     const attrs: Attribute[] = [];
     let selfClosing = false;
     for (;;) {
       // before attribute name
-      while (i < len && isWs(c = buf.charCodeAt(i))) i++;
+      while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
       if (i >= len) return this.#tagEof(final, textFrom, lt, type);
       if (c === 62) { i++; break; }
       if (c === 47) {
@@ -676,11 +692,11 @@ export class Tokenizer {
       // attribute name (a leading '=' is part of the name)
       const an = i;
       i++;
-      while (i < len && !isWs(c = buf.charCodeAt(i)) && c !== 47 && c !== 62 && c !== 61) i++;
+      while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_SLASH | C_GT | C_EQ)) === 0)) i++;
       if (i >= len) return this.#tagEof(final, textFrom, lt, type);
       const ae = i;
       // after attribute name
-      while (i < len && isWs(c = buf.charCodeAt(i))) i++;
+      while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
       if (i >= len) return this.#tagEof(final, textFrom, lt, type);
       if (c !== 61) {
         attrs.push({ name: buf.slice(an, ae), value: '', nameStart: this.#base + an, nameEnd: this.#base + ae, valueStart: -1, valueEnd: -1, quote: 0 });
@@ -688,7 +704,7 @@ export class Tokenizer {
       }
       i++;
       // before attribute value
-      while (i < len && isWs(c = buf.charCodeAt(i))) i++;
+      while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
       if (i >= len) return this.#tagEof(final, textFrom, lt, type);
       if (c === 34 || c === 39) {
         const q = buf.indexOf(c === 34 ? '"' : "'", i + 1);
@@ -704,7 +720,7 @@ export class Tokenizer {
         break;
       }
       const vs = i;
-      while (i < len && !isWs(c = buf.charCodeAt(i)) && c !== 62) i++;
+      while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_GT)) === 0)) i++;
       if (i >= len) return this.#tagEof(final, textFrom, lt, type);
       attrs.push({ name: buf.slice(an, ae), value: buf.slice(vs, i), nameStart: this.#base + an, nameEnd: this.#base + ae, valueStart: this.#base + vs, valueEnd: this.#base + i, quote: 0 });
     }
