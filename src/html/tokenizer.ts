@@ -8,6 +8,15 @@
 // its start on the next write); text is emitted eagerly up to the last point where no
 // lookahead is pending, so adjacent text tokens may be split differently for different
 // chunkings (their concatenation and spans are identical).
+//
+// Spans never overlap and are increasing. Input not covered by any token (a gap) is only
+// "</>" (dropped, as in the standard) and a tag left unfinished at end of input (dropped at
+// EOF, as in the standard); a rewriter copies gaps through verbatim.
+//
+// Text-type switching: after a start tag in HTML content the tokenizer switches to the text
+// type of textTypeForStartTag() (as lol-html does) before calling the sink; the sink (the
+// caller's tree-builder simulation) may override with setTextType(), and sets
+// foreignContent / allowCdata while inside SVG/MathML.
 
 export type TextType = 'data' | 'rcdata' | 'rawtext' | 'scriptData' | 'plaintext';
 
