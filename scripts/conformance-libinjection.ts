@@ -1,5 +1,5 @@
 // `npm run conformance:libinjection -- FILE [--actual OUT.jsonl]`: runs the SQLi and XSS detectors
-// on every line of a JSONL verdict file (the format of /work/shared/libinjection/
+// on every line of a JSONL verdict file (the format of ../shared/libinjection/
 // reference-verdicts.jsonl), prints every line whose `sqli`, `fingerprint` or `xss` differs from
 // what it expects, and a last line `N passed, M failed`. Lines without expected verdicts are run
 // but not counted. With --actual, writes one line per input line with the computed verdicts.

@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 interface Case { input: string; output: unknown[][] }
-const file = process.argv[2] ?? '/work/shared/html-rewriter/html5lib-tests/tokenizer/namedEntities.test';
+const file = process.argv[2] ?? new URL('../../shared/html-rewriter/html5lib-tests/tokenizer/namedEntities.test', import.meta.url).pathname;
 const { tests } = JSON.parse(readFileSync(file, 'utf8')) as { tests: Case[] };
 const table: Record<string, string> = {};
 for (const t of tests) {

@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { Tokenizer } from '../../src/html/tokenizer.ts';
 
-const dir = '/work/shared/html-rewriter/lol-html/bench-pages';
+const dir = new URL('../../../shared/html-rewriter/lol-html/bench-pages', import.meta.url).pathname;
 const chunkSize = Number(process.argv[2] ?? 1024);
 for (const f of readdirSync(dir).filter((x) => x.endsWith('.html')).sort()) {
   const html = readFileSync(`${dir}/${f}`, 'utf8');

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { Tokenizer, type Token, type TextType } from '../../src/html/tokenizer.ts';
 import { cookAttributeValue, cookName, cookOther, cookText, normalizeNewlines } from '../../src/html/decode.ts';
 
-const DIR = '/work/shared/html-rewriter/html5lib-tests/tokenizer';
+const DIR = new URL('../../../shared/html-rewriter/html5lib-tests/tokenizer', import.meta.url).pathname;
 
 interface Case {
   description: string;

@@ -1,5 +1,5 @@
 // Checking the detectors against verdict files in the format of
-// /work/shared/libinjection/reference-verdicts.jsonl: one JSON object per line with `input`
+// ../shared/libinjection/reference-verdicts.jsonl: one JSON object per line with `input`
 // (UTF-8 text, or base64 when `encoding` is "base64") and optionally the expected `sqli`,
 // `fingerprint` and `xss`. Used by scripts/conformance-libinjection.ts and the tests.
 import { detectSqli } from './sqli.ts';
