@@ -1,7 +1,7 @@
 // Processes for the proxy benchmark: starting them (pinned with taskset, output to files), reading
 // their CPU time and memory from /proc (summed over the process tree: nginx's master and worker,
 // frontline's primary and workers), and stopping every one of them by PID, also on Ctrl-C and errors.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 
@@ -139,8 +139,6 @@ export function freePort(): Promise<number> {
   });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -191,4 +189,31 @@ export function killAllNow(): void {
       }
     }
   }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The median of the finite values (mean of the middle two for an even count); NaN when there are none. */
+export function median(values: number[]): number {
+  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const mid = v.length >> 1;
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
+}
+
+/** The last lines of a process's log file, for error messages. */
+export function tail(file: string | undefined, lines = 15): string {
+  if (file === undefined) return '';
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no output)';
+  }
+}
+
+/** The first line a tool prints for its version. */
+export function versionOf(cmd: string, args: string[]): string {
+  // nginx -v prints to stderr, wrk -v exits 1: read both streams, whatever the exit code.
+  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
 }

@@ -7,7 +7,7 @@
 // Layout (2 CPUs): wrk, the nginx origin and this harness on CPU 0; the proxy under test on CPU 1
 // (taskset). The frontline 2-worker modes are not pinned (they may use both CPUs) and are there
 // to show how connections spread over workers, not for throughput. See bench/README.md.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync, appendFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
@@ -20,7 +20,7 @@ import {
   writeNginxProxyConfig,
   writeOriginConfig,
 } from './configs.ts';
-import { cpuJiffies, cpuMicros, freePort, processTree, rssKiB, start, stop, type Started } from './procs.ts';
+import { cpuJiffies, cpuMicros, freePort, median, processTree, rssKiB, sleep, start, stop, tail, versionOf, type Started } from './procs.ts';
 import { runWrk, type WrkResult } from './wrk.ts';
 import { runBenchmark, type BenchRun } from './lifecycle.ts';
 
@@ -128,29 +128,6 @@ function parseOptions(argv: string[]): Options {
 
 // ---------------------------------------------------------------------------------------------
 // Small helpers
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(values: number[]): number {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-function tail(file: string, lines = 15): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
-function versionOf(cmd: string, args: string[]): string {
-  // nginx -v prints to stderr, wrk -v exits 1: read both streams, whatever the exit code.
-  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
-}
 
 function packageVersion(name: string): string {
   try {

@@ -15,7 +15,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { cpuJiffies, cpuMicros, freePort, processTree, rssKiB, start, stop, type Started } from '../proxy/procs.ts';
+import { cpuJiffies, cpuMicros, freePort, median, processTree, rssKiB, sleep, start, stop, tail, versionOf, type Started } from '../proxy/procs.ts';
 import { runWrk } from '../proxy/wrk.ts';
 import { runBenchmark, type BenchRun } from '../proxy/lifecycle.ts';
 import { MODSEC_MODULE, writeFrontlineConfig, writeModsecRules, writeNginxConfig, writeWafOriginConfig } from './configs.ts';
@@ -174,24 +174,6 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(values: number[]): number {
-  const v = values.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const mid = v.length >> 1;
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-function tail(file: string | undefined, lines = 15): string {
-  if (file === undefined) return '';
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '(no output)';
-  }
-}
-
 function readText(file: string | undefined): string {
   if (file === undefined || !existsSync(file)) return '';
   return readFileSync(file, 'utf8');
@@ -199,11 +181,6 @@ function readText(file: string | undefined): string {
 
 function truncate(file: string | undefined): void {
   if (file !== undefined && existsSync(file)) truncateSync(file, 0);
-}
-
-function versionOf(cmd: string, args: string[]): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  return `${r.stdout ?? ''}${r.stderr ?? ''}`.trim().split('\n')[0] || 'unknown';
 }
 
 function debVersion(pkg: string): string {
