@@ -1,7 +1,9 @@
 // SecLang operators, compiled once per rule: each becomes `(value, state) => matched`. Arguments
 // with macros (`@eq %{tx.x}`, `@within %{tx.allowed_methods}`) are expanded per call; everything
 // else (regexes, phrase sets, IP ranges, byte ranges) is prepared at load time.
+import { compareIp, parseIp, prefixRange } from '../rules/ip.ts';
 import { MultiSearch } from '../rules/multi-search.ts';
+import type { Ip } from '../rules/values.ts';
 import { detectSqli, detectXss } from './libinjection/index.ts';
 import { compileMacro, type Macro, type MacroResolver } from './macro.ts';
 import { operatorRegex } from './regex.ts';
@@ -229,60 +231,26 @@ function validUtf8(value: string): boolean {
   return true;
 }
 
-/** @ipMatch: IPv4/IPv6 addresses and CIDR blocks. */
+/** @ipMatch: IPv4/IPv6 addresses and CIDR blocks (host bits ignored, as ModSecurity masks them). */
 function ipMatch(items: readonly string[]): Operator {
-  const v4: [number, number][] = [];
-  const v6: [bigint, bigint][] = [];
+  const ranges: [Ip, Ip][] = [];
   for (const item of items) {
-    const [address, bitsText] = item.split('/');
-    if (address.includes(':')) {
-      const value = parseIpv6(address);
-      const bits = bitsText === undefined ? 128 : Number(bitsText);
-      if (value === undefined || !(bits >= 0 && bits <= 128)) throw new Error(`@ipMatch: "${item}" is not an IPv6 address or CIDR block`);
-      const mask = bits === 0 ? 0n : ((1n << 128n) - 1n) ^ ((1n << BigInt(128 - bits)) - 1n);
-      v6.push([value & mask, (value & mask) | (((1n << 128n) - 1n) ^ mask)]);
-    } else {
-      const value = parseIpv4(address);
-      const bits = bitsText === undefined ? 32 : Number(bitsText);
-      if (value === undefined || !(bits >= 0 && bits <= 32)) throw new Error(`@ipMatch: "${item}" is not an IPv4 address or CIDR block`);
-      const size = 2 ** (32 - bits);
-      const start = Math.floor(value / size) * size;
-      v4.push([start, start + size - 1]);
+    const slash = item.indexOf('/');
+    const ip = parseIp(slash === -1 ? item : item.slice(0, slash));
+    const bits = slash === -1 ? undefined : Number(item.slice(slash + 1));
+    const full = ip?.family === 4 ? 32 : 128;
+    if (ip === undefined || (bits !== undefined && !(Number.isInteger(bits) && bits >= 0 && bits <= full))) {
+      throw new Error(`@ipMatch: "${item}" is not an IP address or CIDR block`);
     }
+    ranges.push(prefixRange(ip, bits ?? full));
   }
   return (value) => {
-    if (value.includes(':')) {
-      const ip = parseIpv6(value);
-      return ip !== undefined && v6.some(([start, end]) => ip >= start && ip <= end);
+    const ip = parseIp(value);
+    if (ip === undefined) return false;
+    for (const [start, end] of ranges) {
+      const low = compareIp(ip, start);
+      if (low !== undefined && low >= 0 && compareIp(ip, end)! <= 0) return true;
     }
-    const ip = parseIpv4(value);
-    return ip !== undefined && v4.some(([start, end]) => ip >= start && ip <= end);
+    return false;
   };
-}
-
-function parseIpv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    if (!/^[0-9]{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    value = value * 256 + Number(part);
-  }
-  return value;
-}
-
-function parseIpv6(text: string): bigint | undefined {
-  const halves = text.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (half: string) => (half.length === 0 ? [] : half.split(':'));
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 1 ? head.length !== 8 : fill < 1) return undefined;
-  let value = 0n;
-  for (const group of [...head, ...new Array<string>(halves.length === 2 ? fill : 0).fill('0'), ...tail]) {
-    if (!/^[0-9a-fA-F]{1,4}$/.test(group)) return undefined;
-    value = (value << 16n) | BigInt(parseInt(group, 16));
-  }
-  return value;
 }
