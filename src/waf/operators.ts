@@ -3,7 +3,7 @@
 // else (regexes, phrase sets, IP ranges, byte ranges) is prepared at load time.
 import { compareIp, parseIp, prefixRange } from '../rules/ip.ts';
 import { MultiSearch } from '../rules/multi-search.ts';
-import type { Ip } from '../rules/values.ts';
+import { asciiLowercase, type Ip } from '../rules/values.ts';
 import { detectSqli, detectXss } from './libinjection/index.ts';
 import { compileMacro, type Macro, type MacroResolver } from './macro.ts';
 import { operatorRegex } from './regex.ts';
@@ -107,7 +107,7 @@ function matchRegex(regex: ReturnType<typeof operatorRegex>, value: string, stat
 
 /** @pm: case-insensitive phrases anywhere in the value, all in one automaton pass. */
 function phrases(list: readonly string[]): Operator {
-  const lowered = list.map(asciiLower);
+  const lowered = list.map(asciiLowercase);
   const search = new MultiSearch(lowered, { foldAscii: true });
   return (value, state) => {
     const found = search.firstMatch(value);
@@ -161,15 +161,6 @@ function containsWord(value: string, word: string): boolean {
     if ((before === -1 || !isWordByte(before)) && (after === -1 || !isWordByte(after))) return true;
   }
   return false;
-}
-
-function asciiLower(text: string): string {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    out += c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 0x20) : text[i];
-  }
-  return out;
 }
 
 /** @validateByteRange 9,10,13,32-126: matches when a byte falls outside every range. */
