@@ -69,6 +69,8 @@ export class RuleSet {
   readonly #prefilter: Prefilter;
   /** Per evaluation: rules switched off by a skip rule that matched (bit i = rule i). */
   readonly #skipped: Int32Array;
+  /** Rules whose action is not `log` (bit i = rule i): the only ones evaluation looks at one by one. */
+  readonly #actionBits: Int32Array;
   readonly #memoSlots: number;
   readonly #skipTargets: Map<string, number>;
 
@@ -106,6 +108,8 @@ export class RuleSet {
     const compiler = new Compiler(scheme, { sharing, random: options.random });
     this.#words = ruleWords(asts.map((ast) => ast.root), compiler, this.#prefilter);
     this.#skipped = new Int32Array(this.#words.length);
+    this.#actionBits = new Int32Array(this.#words.length);
+    for (const rule of this.rules) if (rule.action.type !== 'log') this.#actionBits[rule.index >>> 5] |= 1 << (rule.index & 31);
     this.#prefilter.bind((expr) => compiler.value(expr));
   }
 
@@ -122,42 +126,90 @@ export class RuleSet {
   evaluate(ctx: ExecutionContext): Verdict {
     this.#prefilter.decide(ctx);
     const words = this.#words;
-    const rules = this.rules;
+    const actions = this.#actionBits;
     const skipped = this.#skipped;
+    const matchedBits = new Int32Array(words.length);
     let skipping = false;
-    let matched: Rule[] | undefined;
+    let terminal: Rule | undefined;
+    let stop = false;
     let skippedPhases: string[] | undefined;
-    let verdict: Verdict | undefined;
-    for (let word = 0; word < words.length && verdict === undefined; word++) {
+    for (let word = 0; word < words.length && !stop; word++) {
       let bits = words[word](ctx);
       if (skipping) bits &= ~skipped[word];
-      while (bits !== 0) {
-        const low = bits & -bits;
-        bits ^= low;
-        const rule = rules[(word << 5) + 31 - Math.clz32(low)];
-        (matched ??= []).push(rule);
+      // Only rules whose action is not `log` need looking at one by one.
+      let pending = bits & actions[word];
+      while (pending !== 0) {
+        const low = pending & -pending;
+        pending ^= low;
+        if ((bits & low) === 0) continue; // skipped by an earlier rule of this word
+        const rule = this.rules[(word << 5) + 31 - Math.clz32(low)];
         const action = rule.action;
-        if (action.type === 'block' || action.type === 'allow') {
-          verdict = { terminal: rule, matched, skippedPhases: skippedPhases ?? NO_PHASES };
-          break;
+        if (action.type === 'skip') {
+          if (action.phases.length > 0) (skippedPhases ??= []).push(...action.phases);
+          if (!action.remaining) {
+            skipping = true;
+            for (const target of action.rules) {
+              const index = this.#skipTargets.get(target)!;
+              skipped[index >>> 5] |= 1 << (index & 31);
+              if (index >>> 5 === word) bits &= ~(1 << (index & 31));
+            }
+            continue;
+          }
+        } else if (action.type === 'block' || action.type === 'allow') {
+          terminal = rule;
+        } else {
+          continue;
         }
-        if (action.type !== 'skip') continue;
-        if (action.phases.length > 0) (skippedPhases ??= []).push(...action.phases);
-        if (action.remaining) {
-          verdict = { terminal: undefined, matched, skippedPhases: skippedPhases ?? NO_PHASES };
-          break;
-        }
-        skipping = true;
-        for (const target of action.rules) {
-          const index = this.#skipTargets.get(target)!;
-          skipped[index >>> 5] |= 1 << (index & 31);
-          if (index >>> 5 === word) bits &= ~(1 << (index & 31));
-        }
+        bits &= low | (low - 1); // this rule is the last one evaluated
+        stop = true;
+        break;
       }
+      matchedBits[word] = bits;
     }
     if (skipping) skipped.fill(0);
-    return verdict ?? { terminal: undefined, matched: matched ?? NONE, skippedPhases: skippedPhases ?? NO_PHASES };
+    return new Evaluation(this.rules, matchedBits, terminal, skippedPhases ?? NO_PHASES);
   }
+}
+
+/** A verdict whose list of matched rules is built from the match bitmap when first read. */
+class Evaluation implements Verdict {
+  readonly terminal: Rule | undefined;
+  readonly skippedPhases: readonly string[];
+  readonly #rules: readonly Rule[];
+  readonly #bits: Int32Array;
+  #matched: readonly Rule[] | undefined;
+
+  constructor(rules: readonly Rule[], bits: Int32Array, terminal: Rule | undefined, skippedPhases: readonly string[]) {
+    this.#rules = rules;
+    this.#bits = bits;
+    this.terminal = terminal;
+    this.skippedPhases = skippedPhases;
+  }
+
+  get matched(): readonly Rule[] {
+    if (this.#matched !== undefined) return this.#matched;
+    const bits = this.#bits;
+    let count = 0;
+    for (let word = 0; word < bits.length; word++) count += popcount(bits[word]);
+    if (count === 0) return (this.#matched = NONE);
+    const matched = new Array<Rule>(count);
+    let at = 0;
+    for (let word = 0; word < bits.length; word++) {
+      let b = bits[word];
+      while (b !== 0) {
+        const low = b & -b;
+        b ^= low;
+        matched[at++] = this.#rules[(word << 5) + 31 - Math.clz32(low)];
+      }
+    }
+    return (this.#matched = matched);
+  }
+}
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
 const NONE: readonly Rule[] = [];

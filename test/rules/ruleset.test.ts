@@ -79,6 +79,59 @@ test('on the benchmark corpus the rule set matches exactly the rules that match 
   assert.ok(matches > 0, 'some rules match some requests');
 });
 
+test('on the benchmark corpus with random actions, the verdict is that of evaluating the rules one by one in order', { skip: corpusAbsent }, () => {
+  const lines = (url: URL) => readFileSync(url, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  const corpus = lines(RULES).slice(0, 600);
+  let seed = 7;
+  const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+  const rules: RuleDefinition[] = corpus.map((rule, i) => {
+    const roll = random();
+    const later = () => corpus[i + 1 + Math.floor(random() * Math.min(80, corpus.length - i - 1))].id as string;
+    let action: RuleAction = log;
+    if (roll < 0.004) action = block;
+    else if (roll < 0.006) action = { type: 'allow' };
+    else if (roll < 0.008) action = { type: 'skip', rules: [], remaining: true, phases: [] };
+    else if (roll < 0.06 && i < corpus.length - 1) action = { type: 'skip', rules: [later(), later(), later()], remaining: false, phases: random() < 0.3 ? ['waf'] : [] };
+    return { id: rule.id as string, expression: rule.expression as string, action };
+  });
+  const set = new RuleSet(httpScheme, rules);
+  const single = rules.map((rule) => compile(parse(httpScheme, rule.expression), httpScheme));
+  const ctx = set.newContext();
+  const ends = new Set<string>();
+  for (const request of lines(REQUESTS).filter((_, i) => i % 8 === 0)) {
+    const alone = new ExecutionContext(httpScheme);
+    ctx.reset();
+    for (const [name, encoded] of Object.entries(request.values as Record<string, unknown>)) {
+      const value = decodeValue(encoded, httpScheme.field(name)!.type);
+      ctx.set(name, value);
+      alone.set(name, value);
+    }
+    const expected = { terminal: undefined as string | undefined, matched: [] as string[], skippedPhases: [] as string[] };
+    const skipped = new Set<string>();
+    for (let i = 0; i < rules.length; i++) {
+      const { id, action } = rules[i];
+      if (skipped.has(id) || !single[i].execute(alone)) continue;
+      expected.matched.push(id);
+      if (action.type === 'block' || action.type === 'allow') {
+        expected.terminal = id;
+        break;
+      }
+      if (action.type !== 'skip') continue;
+      expected.skippedPhases.push(...action.phases);
+      if (action.remaining) break;
+      for (const target of action.rules) skipped.add(target);
+    }
+    const verdict = set.evaluate(ctx);
+    assert.deepEqual(
+      { terminal: verdict.terminal?.id, matched: verdict.matched.map((rule) => rule.id), skippedPhases: [...verdict.skippedPhases] },
+      expected,
+      `request ${request.id}`,
+    );
+    ends.add(expected.terminal ?? (expected.matched.length > 0 && rules[rules.findIndex((rule) => rule.id === expected.matched.at(-1))].action.type === 'skip' ? 'skip' : 'end'));
+  }
+  assert.ok(ends.size > 3 && ends.has('end'), `requests end on different rules and at the end: ${[...ends].join(' ')}`);
+});
+
 test('atoms decide ne, Bool fields and lower() comparisons exactly as the rules alone do, values present or missing', () => {
   const expressions = [
     'http.host ne "a.example"',
