@@ -20,8 +20,16 @@ export interface AtomIndex {
   guardAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined;
 }
 
+/**
+ * Generated code for one expression. `bits`, when present, is a branch-free form valued 0 or 1
+ * (the expression reads only atoms): rules on atoms alone are then combined with `&`, `|`, `^`
+ * on bits instead of `&&`/`||` branches, whose outcomes change with every request and so are
+ * mispredicted often.
+ */
 interface Code {
+  /** A boolean expression. */
   readonly text: string;
+  readonly bits?: string;
   /** Rough cost, to put cheap operands first: a bit test 1, a guarded call 4, a call 16. */
   readonly cost: number;
 }
@@ -32,11 +40,14 @@ export function ruleWords(roots: readonly LogicalExpr[], compiler: Compiler, ato
   for (let start = 0; start < roots.length; start += 32) {
     const leaves: BoolFn[] = [];
     const generator = new Generator(compiler, atoms, leaves);
-    let body = 'const A = ctx.atoms;\nlet r = 0;\n';
+    let tests = '';
     for (let i = 0; i < 32 && start + i < roots.length; i++) {
-      body += `if (${generator.logical(roots[start + i]).text}) r |= ${1 << i};\n`;
+      const code = generator.logical(roots[start + i]);
+      tests += code.bits !== undefined ? `r |= ${code.bits} << ${i};\n` : `if (${code.text}) r |= ${1 << i};\n`;
     }
-    body += 'return r;';
+    // The atom words this function reads, loaded once into locals (a0, a7, ...).
+    const loads = [...generator.atomWords].sort((a, b) => a - b).map((word) => `a${word} = A[${word}]`);
+    const body = `const A = ctx.atoms${loads.length > 0 ? `, ${loads.join(', ')}` : ''};\nlet r = 0;\n${tests}return r;`;
     const build = new Function('L', `return function ruleWord(ctx) {\n${body}\n};`) as (leaves: BoolFn[]) => RuleWord;
     words.push(build(leaves));
   }
@@ -44,6 +55,8 @@ export function ruleWords(roots: readonly LogicalExpr[], compiler: Compiler, ato
 }
 
 class Generator {
+  /** Words of the atom bitmap that the generated tests read. */
+  readonly atomWords = new Set<number>();
   readonly #compiler: Compiler;
   readonly #atoms: AtomIndex;
   readonly #leaves: BoolFn[];
@@ -60,15 +73,10 @@ class Generator {
         return this.logical(expr.expr);
       case 'not': {
         const inner = this.logical(expr.arg);
-        return { text: `!(${inner.text})`, cost: inner.cost };
+        return inner.bits !== undefined ? pure(`(${inner.bits} ^ 1)`, inner.cost) : { text: `!(${inner.text})`, cost: inner.cost };
       }
-      case 'combining': {
-        const items = expr.items.map((item) => this.logical(item));
-        const cost = items.reduce((sum, item) => sum + item.cost, 0);
-        if (expr.op === 'Xor') return { text: items.map((item) => `(${item.text})`).join(' !== '), cost };
-        items.sort((a, b) => a.cost - b.cost);
-        return { text: items.map((item) => `(${item.text})`).join(expr.op === 'And' ? ' && ' : ' || '), cost };
-      }
+      case 'combining':
+        return this.#combining(expr.op, expr.items.map((item) => this.logical(item)));
       case 'quantifier': {
         let single = expr.arg.kind === 'SimpleExpr' ? expr.arg.value : undefined;
         while (single?.kind === 'parenthesized') single = single.expr;
@@ -80,25 +88,47 @@ class Generator {
     }
   }
 
+  #combining(op: 'And' | 'Or' | 'Xor', items: Code[]): Code {
+    const cost = items.reduce((sum, item) => sum + item.cost, 0);
+    const bitOp = op === 'And' ? ' & ' : op === 'Or' ? ' | ' : ' ^ ';
+    const pureItems = items.filter((item) => item.bits !== undefined);
+    if (pureItems.length === items.length) return pure(`(${items.map((item) => item.bits).join(bitOp)})`, cost);
+    if (op === 'Xor') return { text: items.map((item) => `(${item.text})`).join(' !== '), cost };
+    // The atom-only operands as one branch-free test, then the calls, cheapest first.
+    const rest = items.filter((item) => item.bits === undefined).sort((a, b) => a.cost - b.cost);
+    const texts = rest.map((item) => `(${item.text})`);
+    if (pureItems.length > 0) texts.unshift(`(${pureItems.map((item) => item.bits).join(bitOp)}) !== 0`);
+    return { text: texts.join(op === 'And' ? ' && ' : ' || '), cost };
+  }
+
   #decided(expr: LogicalExpr, lhs: IndexExpr, comparison: Comparison, each: boolean): Code {
     const exact = this.#atoms.exactAtom(lhs, comparison, each);
-    if (exact !== undefined) return { text: bitTest(exact), cost: 1 };
+    if (exact !== undefined) return pure(this.#bit(exact), 1);
     const negated = this.#atoms.negatedAtom(lhs, comparison, each);
     if (negated !== undefined) {
-      const text = bitTest(negated.atom, false);
-      return negated.presence === undefined ? { text, cost: 1 } : { text: `${bitTest(negated.presence)} && ${text}`, cost: 2 };
+      const bits = `(${this.#bit(negated.atom)} ^ 1)`;
+      return negated.presence === undefined ? pure(bits, 1) : pure(`(${this.#bit(negated.presence)} & ${bits})`, 2);
     }
     return this.#call(expr, this.#atoms.guardAtom(lhs, comparison, each));
+  }
+
+  /** The atom's bit, 0 or 1. */
+  #bit(atom: number): string {
+    this.atomWords.add(atom >>> 5);
+    const shift = atom & 31;
+    return shift === 0 ? `(a${atom >>> 5} & 1)` : `(a${atom >>> 5} >>> ${shift} & 1)`;
   }
 
   #call(expr: LogicalExpr, guard: number | undefined): Code {
     const compiled = this.#compiler.logical(expr);
     if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
     const call = `L[${this.#leaves.push(compiled.fn) - 1}](ctx)`;
-    return guard === undefined ? { text: call, cost: 16 } : { text: `${bitTest(guard)} && ${call}`, cost: 4 };
+    return guard === undefined ? { text: call, cost: 16 } : { text: `${this.#bit(guard)} !== 0 && ${call}`, cost: 4 };
   }
 }
 
-function bitTest(atom: number, holds = true): string {
-  return `(A[${atom >>> 5}] & ${1 << (atom & 31)}) ${holds ? '!==' : '==='} 0`;
+function pure(bits: string, cost: number): Code {
+  return { text: `${bits} !== 0`, bits, cost };
 }
+
+
