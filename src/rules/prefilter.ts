@@ -7,9 +7,10 @@
 // lookup for equality, one binary search over precomputed range segments. The result is a bitmap
 // of the atoms that hold, and the rules (rule-program.ts) read an atom's bit instead of comparing.
 //
-// Guards. A regex, a wildcard or `starts_with` has an inexact atom: a literal every match
-// contains (searched case-insensitively where the test is). It does not decide the comparison,
-// but when it does not hold the comparison is false without being run.
+// Tested atoms. A regex or wildcard comparison is an exact atom too, decided by running it once
+// per value — and only when the value holds the literal every match contains (its needle, an
+// inexact atom of the same pass), so most never run. Rules then read it as a bit like the others.
+// `starts_with`/`ends_with` keep their needle as a guard in front of the call.
 import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
 import type { ValueFn } from './compile.ts';
 import type { ExecutionContext } from './context.ts';
@@ -26,7 +27,18 @@ type Condition =
   /** The value is there (any value). */
   | { readonly kind: 'present' }
   /** The value is the Bool true. */
-  | { readonly kind: 'true' };
+  | { readonly kind: 'true' }
+  /**
+   * The value passes `test` (a regex or wildcard), run only when the value holds `needle` (a
+   * literal every match contains), if there is one.
+   */
+  | { readonly kind: 'test'; readonly test: (value: Bytes) => boolean; readonly needle: Needle | undefined };
+
+interface Needle {
+  readonly literal: Bytes;
+  /** Searched in the value's `toLowerCase()` (the literal is lower case). */
+  readonly folded: boolean;
+}
 
 interface Atom {
   readonly id: number;
@@ -55,6 +67,14 @@ interface SourceGroup {
   readonly present: number[];
   readonly truthy: number[];
   readonly ranges: Record<'int' | '4' | '6', { start: Bound; end: Bound; atom: number }[]>;
+  readonly tests: TestedAtom[];
+}
+
+/** An atom decided by running its test, when its needle's atom (`guard`, or -1 for none) holds. */
+interface TestedAtom {
+  readonly atom: number;
+  readonly guard: number;
+  readonly test: (value: Bytes) => boolean;
 }
 
 /** One value the prefilter reads, with every literal atoms compare it with. */
@@ -74,6 +94,8 @@ interface Source {
   readonly int: RangeIndex | undefined;
   readonly ipv4: RangeIndex | undefined;
   readonly ipv6: RangeIndex | undefined;
+  /** Run after the literal atoms, which hold their guards. */
+  readonly tests: readonly TestedAtom[];
 }
 
 export class Prefilter {
@@ -147,6 +169,7 @@ export class Prefilter {
         int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int) : undefined,
         ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4]) : undefined,
         ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6]) : undefined,
+        tests: group.tests,
       };
     });
   }
@@ -174,13 +197,14 @@ export class Prefilter {
       const key = `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
       let group = groups.get(key);
       if (group === undefined) {
-        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), foldedEquals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] } };
+        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), foldedEquals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] }, tests: [] };
         groups.set(key, group);
       }
       for (const condition of atom.conditions) {
         if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
         else if (condition.kind === 'present') group.present.push(atom.id);
         else if (condition.kind === 'true') group.truthy.push(atom.id);
+        else if (condition.kind === 'test') group.tests.push({ atom: atom.id, guard: condition.needle === undefined ? -1 : this.#needleAtom(atom.source, atom.each, condition.needle), test: condition.test });
         else if (condition.kind === 'equals') append(condition.folded ? group.foldedEquals : group.equals, condition.literal, atom.id);
         else append(condition.folded ? group.folded : group.contains, condition.literal, atom.id);
       }
@@ -209,7 +233,17 @@ export class Prefilter {
     const lowered = throughLower(target, each, found.conditions);
     const on = lowered?.source ?? target;
     const presence = negated && !this.#nilNotEqual ? this.#presence(on) : undefined;
-    return this.#add(key, { source: on, each, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
+    const added = this.#add(key, { source: on, each, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
+    for (const condition of added.conditions) if (condition.kind === 'test' && condition.needle !== undefined) this.#needleAtom(on, each, condition.needle);
+    return added;
+  }
+
+  /** The inexact atom that holds when `source` (an element of it, with `each`) contains the needle. */
+  #needleAtom(source: IndexExpr, each: boolean, needle: Needle): number {
+    const key = `needle ${each ? '*' : ''}${needle.folded ? 'i' : 's'}${valueKey(source)} ${needle.literal}`;
+    const known = this.#atoms.get(key);
+    if (known !== undefined) return known.id;
+    return this.#add(key, { source, each, exact: false, negated: false, presence: undefined, conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.literal }] }).id;
   }
 
   /** The atom that holds when `source` has a value. */
@@ -301,6 +335,13 @@ function test(source: Source, value: Value, hits: Int32Array): void {
     const foldedEqual = source.foldedEquals?.get(lowered);
     if (foldedEqual !== undefined) mark(hits, foldedEqual);
     source.search?.mark(lowered, value, source.searchAtoms, source.searchVerify, hits);
+    const tests = source.tests;
+    for (let i = 0; i < tests.length; i++) {
+      const { atom, guard, test } = tests[i];
+      if ((guard === -1 || (hits[guard >>> 5] & (1 << (guard & 31))) !== 0) && (hits[atom >>> 5] & (1 << (atom & 31))) === 0 && test(value)) {
+        hits[atom >>> 5] |= 1 << (atom & 31);
+      }
+    }
   } else if (typeof value === 'number' || typeof value === 'bigint') {
     source.int?.add(value, hits);
   } else if (typeof value === 'object' && 'family' in value) {
@@ -373,16 +414,16 @@ function conditions(
       case 'OneOf':
         return exact(comparison.rhs.map((element) => ({ kind: 'equals', folded: false, literal: (element as { value: Bytes }).value })));
       case 'Matches': {
-        const needle = comparison.rhs.mustContain;
-        return needle === undefined ? undefined : { conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.text }], exact: false };
+        const regex = comparison.rhs;
+        const needle = regex.mustContain;
+        return exact([{ kind: 'test', test: (value) => regex.test(value), needle: needle === undefined ? undefined : { literal: needle.text, folded: needle.folded } }]);
       }
       case 'Wildcard':
       case 'Strict Wildcard': {
         const wildcard = comparison.wildcard;
         const longest = wildcard.segments.reduce((a, b) => (b.length > a.length ? b : a), '');
-        if (longest.length === 0) return undefined;
-        const condition: Condition = wildcard.foldCase ? { kind: 'contains', folded: true, literal: longest.toLowerCase() } : { kind: 'contains', folded: false, literal: longest };
-        return { conditions: [condition], exact: false };
+        const needle = longest.length === 0 ? undefined : wildcard.foldCase ? { literal: longest.toLowerCase(), folded: true } : { literal: longest, folded: false };
+        return exact([{ kind: 'test', test: (value) => wildcard.test(value), needle }]);
       }
       default:
         return undefined;

@@ -1,9 +1,9 @@
 // Rule programs: a rule set's rules, 32 at a time, generated as one JavaScript function that
 // returns the bitmap of the rules that match. Inside it a comparison the prefilter decides
-// exactly is a bit test on the atom bitmap (no call at all); any other comparison is a call to
-// its compiled closure, guarded by the prefilter's inexact atom when it has one (a regex's
-// required literal, a wildcard's longest segment), so a rule whose literals are absent costs a
-// few bit tests. Operands of `and`/`or` are reordered cheapest first: expressions have no side
+// exactly (literals, ranges, regexes, wildcards) is a bit test on the atom bitmap (no call at
+// all); any other comparison is a call to its compiled closure, guarded by the prefilter's
+// inexact atom when it has one (`starts_with`'s literal), so a rule whose literals are absent
+// costs a few bit tests. Operands of `and`/`or` are reordered cheapest first: expressions have no side
 // effects, so order changes only the cost. The generated source holds only numbers (atom words,
 // masks, closure indexes), never a literal from a rule.
 import type { Comparison, IndexExpr, LogicalExpr } from './ast.ts';

@@ -132,7 +132,7 @@ test('on the benchmark corpus with random actions, the verdict is that of evalua
   assert.ok(ends.size > 3 && ends.has('end'), `requests end on different rules and at the end: ${[...ends].join(' ')}`);
 });
 
-test('atoms decide ne, Bool fields and lower() comparisons exactly as the rules alone do, values present or missing', () => {
+test('atoms decide ne, Bool fields, regexes, wildcards and lower() comparisons exactly as the rules alone do, values present or missing', () => {
   const expressions = [
     'http.host ne "a.example"',
     'not http.host ne "a.example"',
@@ -153,6 +153,17 @@ test('atoms decide ne, Bool fields and lower() comparisons exactly as the rules 
     'any(lower(http.request.headers.names[*])[*] contains "debug")',
     'http.user_agent contains "Curl" and http.user_agent matches "(?i)curl"',
     'starts_with(lower(http.request.uri.path), "/wp")',
+    'http.user_agent matches "^(curl|wget)/"',
+    'http.user_agent matches "(?i)^mozilla$"',
+    'http.user_agent matches "^$"',
+    'lower(http.user_agent) matches "curl"',
+    'not http.user_agent matches "[0-9]"',
+    'any(http.request.headers.names[*] matches "(?i)^x-deb")',
+    'any(lower(http.request.headers.names[*])[*] matches "debugger$")',
+    'http.request.uri.path wildcard "/wp-*"',
+    'http.request.uri.path strict wildcard "/WP-*"',
+    'http.request.uri.path wildcard "*"',
+    'http.host wildcard "*.example" and http.request.uri.path matches "wp"',
   ];
   const rules = expressions.map((expression, i) => ({ id: `r${i}`, expression, action: log }));
   const set = new RuleSet(httpScheme, rules);
@@ -164,6 +175,7 @@ test('atoms decide ne, Bool fields and lower() comparisons exactly as the rules 
   }
   cases.push({ 'http.host': 'b.example', 'ip.src': '2001:db8::1', 'cf.threat_score': 11, 'http.request.headers.names': ['X-Debug', 'Host'], 'http.request.uri.path': '/WP-admin' });
   cases.push({ 'ip.src': '10.0.0.2', 'http.request.headers.names': ['X-DEBUGGER'], 'http.request.uri.path': '/x/wp' });
+  cases.push({ 'http.user_agent': '', 'http.host': 'c.example', 'http.request.headers.names': [], 'http.request.uri.path': '/wp-login' });
   let matched = 0;
   for (const values of cases) {
     const fill = (context: ExecutionContext) => {
