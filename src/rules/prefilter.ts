@@ -45,6 +45,8 @@ interface Atom {
   /** The value the conditions are on; with `each`, every element of it. */
   readonly source: IndexExpr;
   readonly each: boolean;
+  /** With `each`: the atom holds when the conditions hold for every element (`all(x[*] …)`), not for some. */
+  readonly all: boolean;
   /** True when the atom decides the comparison (not only is necessary for it). */
   readonly exact: boolean;
   /**
@@ -68,6 +70,8 @@ interface SourceGroup {
   readonly truthy: number[];
   readonly ranges: Record<'int' | '4' | '6', { start: Bound; end: Bound; atom: number }[]>;
   readonly tests: TestedAtom[];
+  readonly atoms: number[];
+  readonly alls: number[];
 }
 
 /** An atom decided by running its test, when its needle's atom (`guard`, or -1 for none) holds. */
@@ -96,6 +100,18 @@ interface Source {
   readonly ipv6: RangeIndex | undefined;
   /** Run after the literal atoms, which hold their guards. */
   readonly tests: readonly TestedAtom[];
+  /** For `all(x[*] …)` atoms: elements are tested one by one. */
+  readonly alls: AllAtoms | undefined;
+}
+
+/**
+ * The bitmap words a source's atoms occupy, with the `all` atoms' bits in each: every element is
+ * tested into a scratch bitmap; an `all` atom that an element misses fails.
+ */
+interface AllAtoms {
+  readonly words: Int32Array;
+  readonly allMasks: Int32Array;
+  readonly failed: Int32Array;
 }
 
 export class Prefilter {
@@ -103,6 +119,7 @@ export class Prefilter {
   readonly #byId: Atom[] = [];
   readonly #nilNotEqual: boolean;
   #sources: Source[] = [];
+  #scratch = new Int32Array(0);
 
   constructor(roots: readonly LogicalExpr[], nilNotEqual: boolean) {
     this.#nilNotEqual = nilNotEqual;
@@ -125,6 +142,11 @@ export class Prefilter {
     return atom !== undefined && atom.exact && !atom.negated ? atom.id : undefined;
   }
 
+  /** The bit of the atom that decides `all(lhs[*] comparison)`, if there is one. */
+  allAtom(lhs: IndexExpr, comparison: Comparison): number | undefined {
+    return this.#atoms.get(`all ${atomKey(lhs, comparison, true)}`)?.id;
+  }
+
   /** The atom that decides this comparison inversely (`x ne "a"`), with the presence atom it needs. */
   negatedAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): { atom: number; presence: number | undefined } | undefined {
     const atom = this.#atoms.get(atomKey(lhs, comparison, each));
@@ -139,6 +161,7 @@ export class Prefilter {
 
   /** Prepares the per-value tests, given how to compute each source value. */
   bind(value: (expr: IndexExpr) => ValueFn): void {
+    this.#scratch = new Int32Array(this.atomWords);
     this.#sources = [...this.#groups().values()].map((group) => {
       const lowered = group.folded.size > 0 || group.foldedEquals.size > 0;
       const literals: Bytes[] = [];
@@ -170,6 +193,7 @@ export class Prefilter {
         ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4]) : undefined,
         ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6]) : undefined,
         tests: group.tests,
+        alls: group.alls.length > 0 ? allAtoms(group) : undefined,
       };
     });
   }
@@ -180,6 +204,10 @@ export class Prefilter {
     hits.fill(0);
     for (const source of this.#sources) {
       const value = source.value(ctx);
+      if (source.alls !== undefined) {
+        decideAll(source, source.alls, value, hits, this.#scratch);
+        continue;
+      }
       if (value === undefined) continue;
       if (!source.each) {
         test(source, value, hits);
@@ -197,9 +225,11 @@ export class Prefilter {
       const key = `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
       let group = groups.get(key);
       if (group === undefined) {
-        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), foldedEquals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] }, tests: [] };
+        group = { source: atom.source, each: atom.each, contains: new Map(), folded: new Map(), equals: new Map(), foldedEquals: new Map(), present: [], truthy: [], ranges: { int: [], 4: [], 6: [] }, tests: [], atoms: [], alls: [] };
         groups.set(key, group);
       }
+      group.atoms.push(atom.id);
+      if (atom.all) group.alls.push(atom.id);
       for (const condition of atom.conditions) {
         if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
         else if (condition.kind === 'present') group.present.push(atom.id);
@@ -213,27 +243,28 @@ export class Prefilter {
   }
 
   /** The atom for a comparison, registered on first sight; undefined when it has no literal conditions. */
-  #atom(lhs: IndexExpr, comparison: Comparison, inAny: boolean): Atom | undefined {
+  #atom(lhs: IndexExpr, comparison: Comparison, quantifier: 'Any' | 'All' | undefined): Atom | undefined {
     let source = lhs;
     let each = false;
     if (lhs.mapEachCount > 0) {
       const last = lhs.indexes.length - 1;
-      if (!inAny || lhs.mapEachCount !== 1 || lhs.indexes[last].kind !== 'MapEach') return undefined;
+      if (quantifier === undefined || lhs.mapEachCount !== 1 || lhs.indexes[last].kind !== 'MapEach') return undefined;
       source = { ...lhs, indexes: lhs.indexes.slice(0, last), mapEachCount: 0 };
       each = true;
     }
-    const key = atomKey(lhs, comparison, each);
+    const all = each && quantifier === 'All';
+    const key = `${all ? 'all ' : ''}${atomKey(lhs, comparison, each)}`;
     const known = this.#atoms.get(key);
     if (known !== undefined) return known;
     const found = conditions(lhs, comparison);
-    // any(x[*] ne "a") is not the negation of any(x[*] eq "a").
-    if (found === undefined || (found.negated && each)) return undefined;
+    // any(x[*] ne "a") is not the negation of any(x[*] eq "a"); `all` needs conditions that decide each element.
+    if (found === undefined || (found.negated && each) || (all && (!found.exact || found.source !== undefined))) return undefined;
     const negated = found.negated === true;
     const target = found.source ?? source;
     const lowered = throughLower(target, each, found.conditions);
     const on = lowered?.source ?? target;
     const presence = negated && !this.#nilNotEqual ? this.#presence(on) : undefined;
-    const added = this.#add(key, { source: on, each, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
+    const added = this.#add(key, { source: on, each, all, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
     for (const condition of added.conditions) if (condition.kind === 'test' && condition.needle !== undefined) this.#needleAtom(on, each, condition.needle);
     return added;
   }
@@ -243,13 +274,13 @@ export class Prefilter {
     const key = `needle ${each ? '*' : ''}${needle.folded ? 'i' : 's'}${valueKey(source)} ${needle.literal}`;
     const known = this.#atoms.get(key);
     if (known !== undefined) return known.id;
-    return this.#add(key, { source, each, exact: false, negated: false, presence: undefined, conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.literal }] }).id;
+    return this.#add(key, { source, each, all: false, exact: false, negated: false, presence: undefined, conditions: [{ kind: 'contains', folded: needle.folded, literal: needle.literal }] }).id;
   }
 
   /** The atom that holds when `source` has a value. */
   #presence(source: IndexExpr): number {
     const key = `present ${valueKey(source)}`;
-    return (this.#atoms.get(key) ?? this.#add(key, { source, each: false, exact: true, negated: false, presence: undefined, conditions: [{ kind: 'present' }] })).id;
+    return (this.#atoms.get(key) ?? this.#add(key, { source, each: false, all: false, exact: true, negated: false, presence: undefined, conditions: [{ kind: 'present' }] })).id;
   }
 
   #add(key: string, atom: Omit<Atom, 'id'>): Atom {
@@ -260,19 +291,19 @@ export class Prefilter {
   }
 
   /** Walks everything (under `not` and `xor` too) so that every eligible comparison gets an atom. */
-  #registerAll(expr: LogicalExpr, inAny = false): void {
+  #registerAll(expr: LogicalExpr, quantifier?: 'Any' | 'All'): void {
     switch (expr.kind) {
       case 'parenthesized':
-        return this.#registerAll(expr.expr, inAny);
+        return this.#registerAll(expr.expr, quantifier);
       case 'not':
-        return this.#registerAll(expr.arg, inAny);
+        return this.#registerAll(expr.arg, quantifier);
       case 'combining':
-        return expr.items.forEach((item) => this.#registerAll(item, inAny));
+        return expr.items.forEach((item) => this.#registerAll(item, quantifier));
       case 'quantifier':
-        if (expr.arg.kind === 'SimpleExpr') this.#registerAll(expr.arg.value, expr.op === 'Any' && unwrap(expr.arg.value).kind === 'comparison');
+        if (expr.arg.kind === 'SimpleExpr') this.#registerAll(expr.arg.value, unwrap(expr.arg.value).kind === 'comparison' ? expr.op : undefined);
         return;
       case 'comparison':
-        this.#atom(expr.lhs, expr.comparison, inAny);
+        this.#atom(expr.lhs, expr.comparison, quantifier);
     }
   }
 }
@@ -348,6 +379,35 @@ function test(source: Source, value: Value, hits: Int32Array): void {
     const ip = value as Ip;
     (ip.family === 4 ? source.ipv4 : source.ipv6)?.add(ip.value, hits);
   }
+}
+
+function allAtoms(group: SourceGroup): AllAtoms {
+  const masks = new Map<number, number>();
+  for (const atom of group.atoms) masks.set(atom >>> 5, masks.get(atom >>> 5) ?? 0);
+  for (const atom of group.alls) masks.set(atom >>> 5, masks.get(atom >>> 5)! | (1 << (atom & 31)));
+  return { words: Int32Array.from(masks.keys()), allMasks: Int32Array.from(masks.values()), failed: new Int32Array(masks.size) };
+}
+
+/**
+ * Decides a source with `all` atoms: each element is tested into `scratch`; its other atoms are
+ * copied to `hits`, and an `all` atom it misses fails. A missing value has no elements: every
+ * `all` atom holds (SPEC 8.2).
+ */
+function decideAll(source: Source, alls: AllAtoms, value: Value | undefined, hits: Int32Array, scratch: Int32Array): void {
+  const { words, allMasks, failed } = alls;
+  failed.fill(0);
+  const element = (e: Value) => {
+    for (let k = 0; k < words.length; k++) scratch[words[k]] = 0;
+    test(source, e, scratch);
+    for (let k = 0; k < words.length; k++) {
+      const got = scratch[words[k]];
+      hits[words[k]] |= got & ~allMasks[k];
+      failed[k] |= allMasks[k] & ~got;
+    }
+  };
+  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) element(value[i] as Value);
+  else if (value !== undefined) for (const e of (value as ByteMap).values()) element(e);
+  for (let k = 0; k < words.length; k++) hits[words[k]] |= allMasks[k] & ~failed[k];
 }
 
 function mark(bits: Int32Array, ids: Int32Array): void {

@@ -18,6 +18,7 @@ export interface AtomIndex {
   exactAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined;
   negatedAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): { atom: number; presence: number | undefined } | undefined;
   guardAtom(lhs: IndexExpr, comparison: Comparison, each: boolean): number | undefined;
+  allAtom(lhs: IndexExpr, comparison: Comparison): number | undefined;
 }
 
 /**
@@ -80,7 +81,11 @@ class Generator {
       case 'quantifier': {
         let single = expr.arg.kind === 'SimpleExpr' ? expr.arg.value : undefined;
         while (single?.kind === 'parenthesized') single = single.expr;
-        if (expr.op === 'Any' && single?.kind === 'comparison') return this.#decided(expr, single.lhs, single.comparison, true);
+        if (single?.kind === 'comparison') {
+          if (expr.op === 'Any') return this.#decided(expr, single.lhs, single.comparison, true);
+          const all = this.#atoms.allAtom(single.lhs, single.comparison);
+          if (all !== undefined) return pure(this.#bit(all), 1);
+        }
         return this.#call(expr, undefined);
       }
       case 'comparison':

@@ -132,7 +132,7 @@ test('on the benchmark corpus with random actions, the verdict is that of evalua
   assert.ok(ends.size > 3 && ends.has('end'), `requests end on different rules and at the end: ${[...ends].join(' ')}`);
 });
 
-test('atoms decide ne, Bool fields, regexes, wildcards and lower() comparisons exactly as the rules alone do, values present or missing', () => {
+test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() comparisons exactly as the rules alone do, values present or missing', () => {
   const expressions = [
     'http.host ne "a.example"',
     'not http.host ne "a.example"',
@@ -164,6 +164,13 @@ test('atoms decide ne, Bool fields, regexes, wildcards and lower() comparisons e
     'http.request.uri.path strict wildcard "/WP-*"',
     'http.request.uri.path wildcard "*"',
     'http.host wildcard "*.example" and http.request.uri.path matches "wp"',
+    'all(http.request.headers.names[*] in {"X-Debug" "Host"})',
+    'all(http.request.headers.names[*] eq "Host") or http.host eq "b.example"',
+    'all(lower(http.request.headers.names[*])[*] contains "debug")',
+    'all(http.request.headers.names[*] matches "^X-")',
+    'not all(http.request.headers.names[*] contains "e")',
+    'all(http.request.headers.names[*] ne "Host")',
+    'any(http.request.headers.names[*] eq "Host") and all(http.request.headers.names[*] eq "Host")',
   ];
   const rules = expressions.map((expression, i) => ({ id: `r${i}`, expression, action: log }));
   const set = new RuleSet(httpScheme, rules);
@@ -176,6 +183,9 @@ test('atoms decide ne, Bool fields, regexes, wildcards and lower() comparisons e
   cases.push({ 'http.host': 'b.example', 'ip.src': '2001:db8::1', 'cf.threat_score': 11, 'http.request.headers.names': ['X-Debug', 'Host'], 'http.request.uri.path': '/WP-admin' });
   cases.push({ 'ip.src': '10.0.0.2', 'http.request.headers.names': ['X-DEBUGGER'], 'http.request.uri.path': '/x/wp' });
   cases.push({ 'http.user_agent': '', 'http.host': 'c.example', 'http.request.headers.names': [], 'http.request.uri.path': '/wp-login' });
+  cases.push({ 'http.request.headers.names': ['Host'] });
+  cases.push({ 'http.request.headers.names': ['X-Debug', 'X-Debugger'] });
+  cases.push({ 'http.request.headers.names': ['Host', 'Host'] });
   let matched = 0;
   for (const values of cases) {
     const fill = (context: ExecutionContext) => {
