@@ -1,5 +1,5 @@
-// Rule programs: a rule set's rules, 32 at a time, generated as one JavaScript function that
-// returns the bitmap of the rules that match. Inside it a comparison the prefilter decides
+// Rule programs: a rule set's rules, generated as JavaScript functions (128 rules each) that
+// write the bitmap of the rules that match. Inside them a comparison the prefilter decides
 // exactly (literals, ranges, regexes, wildcards) is a bit test on the atom bitmap (no call at
 // all); any other comparison is a call to its compiled closure, guarded by the prefilter's
 // inexact atom when it has one (`starts_with`'s literal), so a rule whose literals are absent
@@ -10,8 +10,8 @@ import type { Comparison, IndexExpr, LogicalExpr } from './ast.ts';
 import type { BoolFn, Compiler } from './compile.ts';
 import type { ExecutionContext } from './context.ts';
 
-/** Evaluates up to 32 rules; bit i of the result = rule `32 * word + i` matched. */
-export type RuleWord = (ctx: ExecutionContext) => number;
+/** Evaluates every rule: bit i of `out[w]` = rule `32 * w + i` matched. */
+export type RuleProgram = (ctx: ExecutionContext, out: Int32Array) => void;
 
 /** Where a comparison's atoms are: an exact one decides it (a negated one inversely), a guard is necessary for it. */
 export interface AtomIndex {
@@ -35,24 +35,32 @@ interface Code {
   readonly cost: number;
 }
 
-/** Builds the functions for `roots` (one rule each), 32 rules per function. */
-export function ruleWords(roots: readonly LogicalExpr[], compiler: Compiler, atoms: AtomIndex): RuleWord[] {
-  const words: RuleWord[] = [];
-  for (let start = 0; start < roots.length; start += 32) {
+/** Rules per generated function: fewer, larger functions mean fewer calls, up to what V8 still optimizes (all 3,000 in one is not). */
+const RULES_PER_FUNCTION = 128;
+
+/** Builds the program for `roots` (one rule each, in order). */
+export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, atoms: AtomIndex): RuleProgram {
+  const parts: RuleProgram[] = [];
+  for (let first = 0; first < roots.length; first += RULES_PER_FUNCTION) {
     const leaves: BoolFn[] = [];
     const generator = new Generator(compiler, atoms, leaves);
     let tests = '';
-    for (let i = 0; i < 32 && start + i < roots.length; i++) {
-      const code = generator.logical(roots[start + i]);
+    const end = Math.min(roots.length, first + RULES_PER_FUNCTION);
+    for (let rule = first; rule < end; rule++) {
+      const i = rule & 31;
+      const code = generator.logical(roots[rule]);
       tests += code.bits !== undefined ? `r |= ${code.bits} << ${i};\n` : `if (${code.text}) r |= ${1 << i};\n`;
+      if (i === 31 || rule === end - 1) tests += `out[${rule >>> 5}] = r;\nr = 0;\n`;
     }
     // The atom words this function reads, loaded once into locals (a0, a7, ...).
     const loads = [...generator.atomWords].sort((a, b) => a - b).map((word) => `a${word} = A[${word}]`);
-    const body = `const A = ctx.atoms${loads.length > 0 ? `, ${loads.join(', ')}` : ''};\nlet r = 0;\n${tests}return r;`;
-    const build = new Function('L', `return function ruleWord(ctx) {\n${body}\n};`) as (leaves: BoolFn[]) => RuleWord;
-    words.push(build(leaves));
+    const body = `const A = ctx.atoms${loads.length > 0 ? `, ${loads.join(', ')}` : ''};\nlet r = 0;\n${tests}`;
+    const build = new Function('L', `return function rules(ctx, out) {\n${body}\n};`) as (leaves: BoolFn[]) => RuleProgram;
+    parts.push(build(leaves));
   }
-  return words;
+  return (ctx, out) => {
+    for (let i = 0; i < parts.length; i++) parts[i](ctx, out);
+  };
 }
 
 class Generator {

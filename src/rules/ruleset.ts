@@ -11,7 +11,7 @@ import { ExecutionContext, type FieldSource, type ListMatchers } from './context
 import { RuleParseError } from './errors.ts';
 import { Prefilter } from './prefilter.ts';
 import { parse, type ParserSettings } from './parser.ts';
-import { ruleWords, type RuleWord } from './rule-program.ts';
+import { ruleProgram, type RuleProgram } from './rule-program.ts';
 import type { Scheme } from './scheme.ts';
 
 export type RuleAction =
@@ -65,7 +65,8 @@ export interface RuleSetOptions {
 export class RuleSet {
   readonly rules: readonly Rule[];
   readonly scheme: Scheme;
-  readonly #words: RuleWord[];
+  readonly #program: RuleProgram;
+  readonly #wordCount: number;
   readonly #prefilter: Prefilter;
   /** Per evaluation: rules switched off by a skip rule that matched (bit i = rule i). */
   readonly #skipped: Int32Array;
@@ -106,9 +107,10 @@ export class RuleSet {
     const sharing = new SharedSlots(asts, this.#prefilter);
     this.#memoSlots = sharing.count;
     const compiler = new Compiler(scheme, { sharing, random: options.random });
-    this.#words = ruleWords(asts.map((ast) => ast.root), compiler, this.#prefilter);
-    this.#skipped = new Int32Array(this.#words.length);
-    this.#actionBits = new Int32Array(this.#words.length);
+    this.#program = ruleProgram(asts.map((ast) => ast.root), compiler, this.#prefilter);
+    this.#wordCount = Math.ceil(this.rules.length / 32);
+    this.#skipped = new Int32Array(this.#wordCount);
+    this.#actionBits = new Int32Array(this.#wordCount);
     for (const rule of this.rules) if (rule.action.type !== 'log') this.#actionBits[rule.index >>> 5] |= 1 << (rule.index & 31);
     this.#prefilter.bind((expr) => compiler.value(expr));
   }
@@ -119,22 +121,26 @@ export class RuleSet {
   }
 
   /**
-   * Evaluates the rules in order against one request (a context from `newContext`). Rules run 32
-   * at a time; a skip or a terminal action takes effect from the next rule on (evaluating a rule
-   * that ends up skipped changes nothing: expressions have no side effects).
+   * Evaluates the rules in order against one request (a context from `newContext`). Every rule
+   * runs, into a bitmap; a skip or a terminal action then takes effect from the next rule on
+   * (evaluating a rule that ends up skipped changes nothing: expressions have no side effects).
    */
   evaluate(ctx: ExecutionContext): Verdict {
     this.#prefilter.decide(ctx);
-    const words = this.#words;
     const actions = this.#actionBits;
     const skipped = this.#skipped;
-    const matchedBits = new Int32Array(words.length);
+    const matchedBits = new Int32Array(this.#wordCount);
+    this.#program(ctx, matchedBits);
     let skipping = false;
     let terminal: Rule | undefined;
     let stop = false;
     let skippedPhases: string[] | undefined;
-    for (let word = 0; word < words.length && !stop; word++) {
-      let bits = words[word](ctx);
+    for (let word = 0; word < matchedBits.length; word++) {
+      if (stop) {
+        matchedBits[word] = 0;
+        continue;
+      }
+      let bits = matchedBits[word];
       if (skipping) bits &= ~skipped[word];
       // Only rules whose action is not `log` need looking at one by one.
       let pending = bits & actions[word];
