@@ -358,6 +358,11 @@ describe('leftmost-first captures', () => {
     assert.deepEqual(captures('(?U)a+?', 'aaa'), [0, 3]);
     assert.deepEqual(captures('<.+>', '<a><b>'), [0, 6]);
     assert.deepEqual(captures('<.+?>', '<a><b>'), [0, 3]);
+    // Anchored single repeats run on V8's RegExp: laziness must survive the translation.
+    assert.deepEqual(captures('^a+?', 'aaa'), [0, 1]);
+    assert.deepEqual(captures('^(?:[^x])*?', 'aaa'), [0, 0]);
+    assert.deepEqual(captures('^a{2,4}?', 'aaaaa'), [0, 2]);
+    assert.deepEqual(captures('(?U)^a+', 'aaa'), [0, 1]);
   });
 
   it('reports groups that did not participate as -1 and the last iteration of repeated groups', () => {

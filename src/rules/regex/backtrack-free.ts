@@ -90,7 +90,7 @@ function emit(hir: Hir, budget: Budget): string | undefined {
       }
       const sub = emit(hir.sub, budget);
       if (sub === undefined) return undefined;
-      return `(?:${sub}){${hir.min},${hir.max ?? ''}}`;
+      return `(?:${sub}){${hir.min},${hir.max ?? ''}}${hir.greedy ? '' : '?'}`;
     }
   }
 }
