@@ -209,13 +209,8 @@ export class Prefilter {
         continue;
       }
       if (value === undefined) continue;
-      if (!source.each) {
-        test(source, value, hits);
-      } else if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) test(source, value[i] as Value, hits);
-      } else {
-        for (const element of (value as ByteMap).values()) test(source, element, hits);
-      }
+      if (!source.each) test(source, value, hits);
+      else forDistinctElements(value, (element) => test(source, element, hits));
     }
   }
 
@@ -405,9 +400,27 @@ function decideAll(source: Source, alls: AllAtoms, value: Value | undefined, hit
       failed[k] |= allMasks[k] & ~got;
     }
   };
-  if (Array.isArray(value)) for (let i = 0; i < value.length; i++) element(value[i] as Value);
-  else if (value !== undefined) for (const e of (value as ByteMap).values()) element(e);
+  if (value !== undefined) forDistinctElements(value, element);
   for (let k = 0; k < words.length; k++) hits[words[k]] |= allMasks[k] & ~failed[k];
+}
+
+/**
+ * Calls `fn` for the elements of an array or map value, once per distinct element: atoms depend
+ * only on an element's value, so 4,000 repeated query arguments cost a handful of tests.
+ */
+function forDistinctElements(value: Value, fn: (element: Value) => void): void {
+  const elements = Array.isArray(value) ? (value as Value[]) : [...(value as ByteMap).values()];
+  if (elements.length <= 8) {
+    for (let i = 0; i < elements.length; i++) fn(elements[i]);
+    return;
+  }
+  const seen = new Set<Value>();
+  for (let i = 0; i < elements.length; i++) {
+    const element = elements[i];
+    if (seen.has(element)) continue;
+    seen.add(element);
+    fn(element);
+  }
 }
 
 function mark(bits: Int32Array, ids: Int32Array): void {

@@ -186,6 +186,9 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
   cases.push({ 'http.request.headers.names': ['Host'] });
   cases.push({ 'http.request.headers.names': ['X-Debug', 'X-Debugger'] });
   cases.push({ 'http.request.headers.names': ['Host', 'Host'] });
+  // More than a few elements: repeated ones are tested once.
+  cases.push({ 'http.request.headers.names': Array.from({ length: 40 }, (_, i) => (i % 3 === 0 ? 'Host' : 'X-Debug')) });
+  cases.push({ 'http.request.headers.names': Array.from({ length: 40 }, () => 'Host').concat(['x-debugger']) });
   let matched = 0;
   for (const values of cases) {
     const fill = (context: ExecutionContext) => {
