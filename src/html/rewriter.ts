@@ -374,7 +374,8 @@ export class RewriterEngine {
           this.#closeTextNode();
           this.#passThrough();
           break;
-        default: // a gap: no token, copied through
+        default: // a gap ("</>", a tag unfinished at EOF): no token, copied through, ends the text node
+          this.#closeTextNode();
           this.#passThrough();
       }
     }
@@ -631,7 +632,7 @@ export class RewriterEngine {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
         if (typeof h.element === 'function') {
-          element ??= new Element(this.#enc, src, NS_URIS[ns], selfClosing, canHaveContent);
+          element ??= this.#inRemovedContent(new Element(this.#enc, src, NS_URIS[ns], selfClosing, canHaveContent));
           this.#task(h.element as TaskFn, h, element);
         }
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
@@ -656,6 +657,12 @@ export class RewriterEngine {
     }
     this.#expiring.push(element);
     this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+  }
+
+  /** Start tags inside content being removed are already removed when handlers see them. */
+  #inRemovedContent(element: Element): Element {
+    if (this.#suppress > 0) element.mutations.removed = true;
+    return element;
   }
 
   #activate(entry: OpenElement): void {
@@ -815,8 +822,6 @@ export class RewriterEngine {
   }
 }
 
-const ATTR_WS = /[ \t\n\r\f]/;
-
 /** Whether the whitespace-separated list `value` contains `item`. */
 function splitsTo(value: string, item: string, ci: boolean): boolean {
   for (const part of value.split(/[ \t\n\r\f]/)) if (ci ? asciiEqualCi(part, item) : part === item) return true;
@@ -840,7 +845,7 @@ function compareAttr(c: Condition, actual: string, ci: boolean): boolean {
   const v = c.value;
   switch (c.kind) {
     case COND_ATTR_EQ: return ci ? asciiEqualCi(actual, v) : actual === v;
-    case COND_ATTR_INCLUDES: return !ATTR_WS.test(v) && splitsTo(actual, v, ci);
+    case COND_ATTR_INCLUDES: return splitsTo(actual, v, ci);
     case COND_ATTR_DASH:
       if (ci ? asciiEqualCi(actual, v) : actual === v) return true;
       return actual.charCodeAt(v.length) === 45 && (ci ? asciiEqualCi(actual.slice(0, v.length), v) : actual.startsWith(v));
@@ -849,7 +854,6 @@ function compareAttr(c: Condition, actual: string, ci: boolean): boolean {
     case COND_ATTR_SUFFIX:
       return actual !== '' && actual.length >= v.length && (ci ? asciiEqualCi(actual.slice(actual.length - v.length), v) : actual.endsWith(v));
     case COND_ATTR_SUBSTRING:
-      if (v === '') return false;
       return ci ? asciiLowerString(actual).includes(asciiLowerString(v)) : actual.includes(v);
     default: return false;
   }

@@ -237,9 +237,15 @@ class Parser {
     const cond = (kind: number, fields: Partial<RawCondition> = {}): void => {
       conditions.push({ kind, negated: false, name: '', value: '', caseMode: CASE_SENSITIVE, a: 0, b: 0, ...fields });
     };
-    // Type selector or universal, with an optional namespace prefix.
-    if (this.peek() === '|') this.fail('NamespacedSelector');
-    if (this.peek() === '*' || this.startsIdent()) {
+    // Type selector or universal, with an optional namespace prefix. `|E` (no namespace) is
+    // accepted and never matches: every element here has a namespace.
+    if (this.peek() === '|' && this.peek(1) !== '=') {
+      this.i++;
+      cond(COND_NEVER);
+      if (this.peek() === '*') { this.i++; cond(COND_ANY); }
+      else if (this.startsIdent()) cond(COND_TYPE, { name: asciiLowercase(this.name()) });
+      else this.fail(this.end ? 'UnexpectedEnd' : 'UnexpectedToken');
+    } else if (this.peek() === '*' || this.startsIdent()) {
       const name = this.peek() === '*' ? (this.i++, '*') : this.name();
       if (this.peek() === '|' && this.peek(1) !== '=') {
         if (name !== '*') this.fail('NamespacedSelector');
@@ -332,7 +338,10 @@ class Parser {
     }
     if (this.peek() !== ']') this.fail('UnexpectedTokenInAttribute');
     this.i++;
-    return { kind, negated: false, name: lower, value, caseMode, a: 0, b: 0 };
+    // Empty `^=`/`$=`/`*=` values and empty or whitespace-containing `~=` values match nothing.
+    const neverMatches = kind === COND_ATTR_INCLUDES ? value === '' || /[ \t\n\r\f]/.test(value)
+      : (kind === COND_ATTR_PREFIX || kind === COND_ATTR_SUFFIX || kind === COND_ATTR_SUBSTRING) && value === '';
+    return { kind: neverMatches ? COND_NEVER : kind, negated: false, name: lower, value, caseMode, a: 0, b: 0 };
   }
 
   pseudoFunction(name: string): RawCondition[] {
