@@ -77,19 +77,21 @@ export class DocumentEncoding {
   }
 
   newTextDecoder(): TextNodeDecoder {
-    const decoder = new TextDecoder(this.name);
-    const asciiSafe = this.name !== 'x-user-defined';
+    const name = this.name;
+    let decoder: InstanceType<typeof TextDecoder> | null = null; // created on the first non-ASCII byte
+    const asciiSafe = name !== 'x-user-defined';
     let holding = false; // the decoder may hold an incomplete sequence
     return {
       decode(bytes: string): string {
         if (asciiSafe && !holding && isAscii(bytes)) return bytes;
         holding = true;
+        decoder ??= new TextDecoder(name);
         const out = decoder.decode(Buffer.from(bytes, 'latin1'), { stream: true });
         if (asciiSafe && isAscii(bytes)) holding = false;
         return out;
       },
       flush(): string {
-        if (!holding) return '';
+        if (!holding || decoder === null) return '';
         holding = false;
         return decoder.decode();
       },

@@ -334,7 +334,6 @@ export class RewriterEngine {
     this.#taskIndex = this.#taskCount = 0;
     for (const u of this.#expiring) u.expire();
     this.#expiring.length = 0;
-    this.#taskFn.length = this.#taskSelf.length = this.#taskArg.length = 0;
     return undefined;
   }
 
