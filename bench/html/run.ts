@@ -76,11 +76,9 @@ function readPages(list: string | undefined): Page[] {
 }
 
 const discard = (): void => {};
-const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Milliseconds per rewrite, repeating the rewrite for at least MIN_MS. */
 async function timeRewrite(engine: BenchEngine, workload: WorkloadName, chunks: readonly Uint8Array[]): Promise<{ ms: number; session: Session }> {
-  gc?.();
   let runs = 0;
   let session: Session;
   const t0 = performance.now();
@@ -117,7 +115,7 @@ if (opts['memory-child'] !== undefined) {
   const [engine] = (await loadEngines([engineName])).engines;
   if (!engine) throw new Error(`memory child: engine ${engineName} not available`);
   const pages = readPages(opts.pages);
-  gc?.();
+  (globalThis as { gc?: () => void }).gc?.();
   const heapNow = (): number => {
     const m = process.memoryUsage();
     return m.heapUsed + m.external;
@@ -173,7 +171,8 @@ const rotate = <T>(list: readonly T[], by: number): T[] => list.map((_, i) => li
 // Throughput: ms per page per round; "all pages" = all bytes ÷ the round's summed time.
 const throughput = new Map<string, number[]>(); // `${engine}|${workload}|${page}` → MB/s per round
 if (sections.has('throughput')) {
-  for (const workload of WORKLOADS) for (const page of pages) for (const engine of engines) await rewrite(engine, workload, page.chunks, discard);
+  // Warm-up: one untimed measurement each (parse5 needs several rewrites before its JIT settles).
+  for (const workload of WORKLOADS) for (const page of pages) for (const engine of engines) await timeRewrite(engine, workload, page.chunks);
   for (let round = 0; round < ROUNDS; round++) {
     const totals = new Map<string, number>();
     for (const workload of WORKLOADS) {
@@ -198,8 +197,8 @@ if (sections.has('handler')) {
   const doc = new TextEncoder().encode(handlerDocument(HANDLER_ELEMENTS));
   const chunks = split(doc, CHUNK);
   for (const engine of engines) {
-    await rewrite(engine, 'none', chunks, discard);
-    await rewrite(engine, 'attr', chunks, discard);
+    await timeRewrite(engine, 'none', chunks);
+    await timeRewrite(engine, 'attr', chunks);
   }
   for (let round = 0; round < ROUNDS; round++) {
     for (const engine of rotate(engines, round)) {

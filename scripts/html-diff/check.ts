@@ -49,16 +49,22 @@ export async function checkCase(c: Case, reference: RewriterFactory, candidate: 
 }
 
 /**
- * A smaller case that still disagrees: first both sides in one chunk (if that still disagrees),
- * then delta debugging over the document's code points (drop halves, quarters, ... down to single
+ * A smaller case that still disagrees in the same way (kind): first both sides in one chunk (if
+ * that still disagrees), then delta debugging over the document's code points (drop halves, quarters, ... down to single
  * code points while any disagreement remains), within `budget` runs.
  */
 export async function minimise(c: Case, reference: RewriterFactory, candidate: RewriterFactory, budget = 1500): Promise<{ case: Case; disagreement: Disagreement }> {
   let best = c;
-  let found = await checkCase(best, reference, candidate);
-  if (!found) throw new Error('minimise: the case agrees');
+  const first = await checkCase(best, reference, candidate);
+  if (!first) throw new Error('minimise: the case agrees');
+  let found: Disagreement = first;
+  // Keep the kind of disagreement, so that shrinking does not wander off to another fault.
+  const check = async (trial: Case) => {
+    const diff = await checkCase(trial, reference, candidate);
+    return diff?.kind === first.kind ? diff : undefined;
+  };
   const whole: Case = { ...best, referenceSplit: { kind: 'whole' }, candidateSplit: { kind: 'whole' } };
-  const wholeDiff = await checkCase(whole, reference, candidate);
+  const wholeDiff = await check(whole);
   if (wholeDiff) [best, found] = [whole, wholeDiff];
   let points = Array.from(best.doc);
   let parts = 2;
@@ -69,7 +75,7 @@ export async function minimise(c: Case, reference: RewriterFactory, candidate: R
       const candidatePoints = [...points.slice(0, start), ...points.slice(start + size)];
       const trial: Case = { ...best, doc: candidatePoints.join('') };
       budget--;
-      const diff = await checkCase(trial, reference, candidate);
+      const diff = await check(trial);
       if (diff) {
         [best, found, points] = [trial, diff, candidatePoints];
         shrunk = true;
@@ -83,7 +89,7 @@ export async function minimise(c: Case, reference: RewriterFactory, candidate: R
   // Then the program: drop the registrations, then the single actions, the disagreement does not need.
   const attempt = async (program: Program): Promise<void> => {
     budget--;
-    const diff = await checkCase({ ...best, program }, reference, candidate);
+    const diff = await check({ ...best, program });
     if (diff) [best, found] = [{ ...best, program }, diff];
   };
   for (let i = best.program.registrations.length - 1; i >= 0 && budget > 0; i--) {

@@ -63,6 +63,15 @@ test('the safe profile stays out of SPEC §13; the divergence filter recognises 
   assert.match(divergenceArea('<My-El><my-el>', on('my-el:nth-of-type(2)'))!, /of-type/);
   const endTags: Program = { registrations: [{ selector: 'p', element: [{ every: 1, offset: 0, action: { op: 'onEndTag', actions: [] } }] }, { selector: 'p', element: [{ every: 1, offset: 0, action: { op: 'onEndTag', actions: [] } }] }], async: false };
   assert.match(divergenceArea('<p>', endTags)!, /onEndTag/);
+  // Found with the tool, outside §13.
+  assert.match(divergenceArea('<math></x><mi>', none)!, /integration point after an end tag/);
+  const removeLang: Program = { registrations: [{ selector: 'li', element: [{ every: 1, offset: 0, action: { op: 'removeAttribute', name: 'lang' } }] }], async: false };
+  assert.match(divergenceArea('<li lang="" LANG=x>', removeLang)!, /duplicate/);
+  assert.equal(divergenceArea('<li lang="" title=x>', removeLang), undefined);
+  const twoEnds: Program = { registrations: [{ end: [] }, { end: [] }], async: false };
+  assert.match(divergenceArea('', twoEnds)!, /end handlers/);
+  assert.match(divergenceArea('<a>', on('|a'))!, /namespace/);
+  assert.equal(divergenceArea('<a>', on('a[href|="en"]')), undefined);
 });
 
 test('the oracle agrees with itself, cut into different chunks, in both profiles', async () => {
