@@ -200,8 +200,7 @@ export class RewriterEngine {
 
   write(chunk: Uint8Array): Awaitable {
     if (this.#busy !== null) {
-      const busy: Promise<void> = this.#busy.then(() => this.write(chunk));
-      return (this.#busy = busy.finally(() => { if (this.#busy === busy) this.#busy = null; }));
+      return this.#track(this.#busy.then(() => this.write(chunk)));
     }
     this.#checkUsable();
     const lx = this.#lexer;
@@ -213,8 +212,7 @@ export class RewriterEngine {
 
   end(): Awaitable {
     if (this.#busy !== null) {
-      const busy: Promise<void> = this.#busy.then(() => this.end());
-      return (this.#busy = busy.finally(() => { if (this.#busy === busy) this.#busy = null; }));
+      return this.#track(this.#busy.then(() => this.end()));
     }
     this.#checkUsable();
     this.#ended = true;
@@ -237,19 +235,24 @@ export class RewriterEngine {
     let r: Awaitable;
     try {
       r = work();
-      if (r === undefined) r = after();
+      if (r === undefined) {
+        const a = after();
+        return a === undefined ? undefined : this.#track(a.then(undefined, fail));
+      }
     } catch (e) {
       return fail(e);
     }
-    if (r === undefined) return;
-    const p = r.then(() => {
+    return this.#track(r.then(() => {
       try {
-        const again = after();
-        return again;
+        return after();
       } catch (e) {
         return fail(e);
       }
-    }, fail);
+    }, fail));
+  }
+
+  /** Makes later write()/end() calls wait for `p`. */
+  #track(p: Promise<void>): Promise<void> {
     const busy: Promise<void> = p.finally(() => { if (this.#busy === busy) this.#busy = null; });
     this.#busy = busy;
     return busy;

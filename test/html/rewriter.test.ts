@@ -214,6 +214,11 @@ test('§2.1 async handlers pause the stream; write returns a Promise only then',
     async text(t) { await Promise.resolve(); if (t.text) t.replace(t.text.toUpperCase()); },
   }));
   assert.equal(out.toString(), '<p>X</p><p>X</p>');
+  // An async end handler runs once, after the input, even when end() itself has nothing to wait for.
+  let ends = 0;
+  const appended = await rewriteAsync([], (rw) => rw.onDocument({ async end(e) { ends++; await Promise.resolve(); e.append('<!--end-->', { html: true }); } }));
+  assert.equal(appended.toString(), '<!--end-->');
+  assert.equal(ends, 1);
 });
 
 test('§9 encodings: legacy bytes pass through; handlers get decoded strings; inserted text is encoded or &#N;', () => {
