@@ -7,7 +7,11 @@ export class MultiSearch {
   /** Byte → alphabet class (0 = a byte no literal contains). */
   readonly #classOf = new Uint8Array(256);
   readonly #classes: number;
-  /** Dense transitions: state × class → state (failure links already folded in). */
+  /**
+   * Dense transitions (failure links folded in): next[row + class] is the next state's row
+   * (state × classes), bitwise-negated when that state reports literals, so the scan loop tests
+   * one sign per byte instead of reading the output table.
+   */
   readonly #next: Int32Array;
   /** Literal ids reported at each state (its own and its failure chain's): outputs[outStart[s] .. outStart[s+1]). */
   readonly #outStart: Int32Array;
@@ -79,7 +83,7 @@ export class MultiSearch {
         }
       }
     }
-    this.#next = next;
+    this.#next = next.map((state) => (outputs[state].length > 0 ? ~(state * classes) : state * classes));
     this.#outStart = new Int32Array(states + 1);
     let total = 0;
     for (let s = 0; s < states; s++) {
@@ -103,10 +107,13 @@ export class MultiSearch {
     const classes = this.#classes;
     const outStart = this.#outStart;
     const outputs = this.#outputs;
-    let state = 0;
+    let row = 0;
     for (let i = 0; i < haystack.length; i++) {
       const code = haystack.charCodeAt(i);
-      state = next[state * classes + (code < 256 ? classOf[code] : 0)];
+      row = next[row + (code < 256 ? classOf[code] : 0)];
+      if (row >= 0) continue;
+      row = ~row;
+      const state = row / classes;
       const to = outStart[state + 1];
       for (let k = outStart[state]; k < to; k++) {
         const id = outputs[k];
@@ -124,11 +131,10 @@ export class MultiSearch {
     const next = this.#next;
     const classes = this.#classes;
     const outStart = this.#outStart;
-    let state = 0;
-    for (let i = 0; i < haystack.length; i++) {
+    for (let i = 0, row = 0; i < haystack.length; i++) {
       const code = haystack.charCodeAt(i);
-      state = next[state * classes + (code < 256 ? classOf[code] : 0)];
-      if (outStart[state] !== outStart[state + 1]) return this.#outputs[outStart[state]];
+      row = next[row + (code < 256 ? classOf[code] : 0)];
+      if (row < 0) return this.#outputs[outStart[~row / classes]];
     }
     return -1;
   }
