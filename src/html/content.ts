@@ -1,0 +1,466 @@
+// The rewritable units handed to handlers (SPEC §4): Element, EndTag, Comment, TextChunk,
+// Doctype, DocumentEnd. Each is valid only while its token is being handled; the rewriter
+// reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
+// strings" in the document encoding; strings are decoded for handlers and encoded back.
+import type { DocumentEncoding } from './encoding.ts';
+import { ATTR_STRIDE } from './lexer.ts';
+import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
+
+export interface ContentOptions {
+  /** Insert as HTML (verbatim); default false: text, with `&`, `<`, `>` escaped. */
+  html?: boolean;
+}
+
+export const NS_HTML = 'http://www.w3.org/1999/xhtml';
+export const NS_SVG = 'http://www.w3.org/2000/svg';
+export const NS_MATHML = 'http://www.w3.org/1998/Math/MathML';
+
+/** before-list, replacement and after-list of a unit (SPEC §4.0), as document bytes. */
+export class Mutations {
+  before = '';
+  after = '';
+  replacement = '';
+  removed = false;
+
+  /** The unit's output: `inner` is its own serialisation (used unless removed). */
+  wrap(inner: string): string {
+    return this.before + (this.removed ? this.replacement : inner) + this.after;
+  }
+  get mutated(): boolean {
+    return this.removed || this.before !== '' || this.after !== '';
+  }
+}
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+function contentBytes(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): string {
+  const s = String(content);
+  return enc.encode(options?.html === true ? s : s.replace(/[&<>]/g, (c) => ESCAPES[c]));
+}
+
+/** ASCII-only lowercasing (non-ASCII characters and latin1 bytes are kept). */
+export function asciiLowerString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+  }
+  return s;
+}
+
+/** ASCII-lowercased copy of buf[start..end) (no copy when already lowercase). */
+export function lowerSlice(buf: string, start: number, end: number): string {
+  for (let i = start; i < end; i++) {
+    const c = buf.charCodeAt(i);
+    if (c >= 65 && c <= 90) return asciiLowerString(buf.slice(start, end));
+  }
+  return buf.slice(start, end);
+}
+
+/** Base of all units: valid only until the rewriter expires it. */
+class Unit {
+  #alive = true;
+  protected check(): void {
+    if (!this.#alive) throw new ExpiredTokenError();
+  }
+  /** @internal called by the rewriter when the handlers of the token are done. */
+  expire(): void {
+    this.#alive = false;
+  }
+}
+
+/** A unit with the common insertion methods. */
+class MutableUnit extends Unit {
+  readonly mutations = new Mutations();
+  protected readonly enc: DocumentEncoding;
+  constructor(enc: DocumentEncoding) {
+    super();
+    this.enc = enc;
+  }
+  get removed(): boolean {
+    this.check();
+    return this.mutations.removed;
+  }
+  before(content: string, options?: ContentOptions): this {
+    this.check();
+    this.mutations.before += contentBytes(this.enc, content, options);
+    return this;
+  }
+  after(content: string, options?: ContentOptions): this {
+    this.check();
+    this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+    return this;
+  }
+  replace(content: string, options?: ContentOptions): this {
+    this.check();
+    this.mutations.removed = true;
+    this.mutations.replacement = contentBytes(this.enc, content, options);
+    return this;
+  }
+  remove(): this {
+    this.check();
+    this.mutations.removed = true;
+    return this;
+  }
+}
+
+interface AttributeEntry {
+  /** Lowercased name bytes. */
+  name: string;
+  value: string;
+  /** Original source text of the attribute, or null once it was modified. */
+  raw: string | null;
+}
+
+function validateAttributeName(enc: DocumentEncoding, name: string): string {
+  if (name === '') throw new AttributeNameError('Empty');
+  for (const ch of name) {
+    if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '/' || ch === '>' || ch === '=') {
+      throw new AttributeNameError('ForbiddenCharacter', ch);
+    }
+  }
+  const bytes = enc.encodeStrict(asciiLowerString(name));
+  if (bytes === null) throw new AttributeNameError('UnencodableCharacter');
+  return bytes;
+}
+
+/** Where a start tag came from: the lexer's buffer and attribute outline while the tag is current. */
+export interface StartTagSource {
+  readonly buf: string;
+  readonly start: number;
+  readonly end: number;
+  readonly nameStart: number;
+  readonly nameEnd: number;
+  readonly attrs: Int32Array;
+  readonly attrCount: number;
+}
+
+export type EndTagHandler = (this: Element, endTag: EndTag) => void | Promise<void>;
+
+export class Element extends MutableUnit {
+  readonly namespaceURI: string;
+  readonly selfClosing: boolean;
+  readonly canHaveContent: boolean;
+  /** @internal */ readonly src: StartTagSource;
+  /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
+  /** @internal attributes once mutated or listed, else null (read from src) */ attrList: AttributeEntry[] | null = null;
+  /** @internal the start tag must be re-serialised */ modified = false;
+  /** @internal the self-closing `/` is dropped when re-serialised */ selfClosingSyntax: boolean;
+  /** @internal mutations applied to the end tag (append list, after list, removal), or null */ endMutations: Mutations | null = null;
+  /** @internal the element's content is to be dropped */ removesContent = false;
+  /** @internal */ readonly endTagHandlers: EndTagHandler[] = [];
+
+  constructor(enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
+    super(enc);
+    this.src = src;
+    this.namespaceURI = ns;
+    this.selfClosing = selfClosing;
+    this.selfClosingSyntax = selfClosing;
+    this.canHaveContent = canHaveContent;
+  }
+
+  get tagName(): string {
+    this.check();
+    const s = this.src;
+    return asciiLowerString(this.enc.decode(this.newName ?? s.buf.slice(s.nameStart, s.nameEnd)));
+  }
+  set tagName(name: string) {
+    this.check();
+    name = String(name);
+    if (name === '') throw new TagNameError('Empty');
+    const first = name.charCodeAt(0);
+    if (!((first | 32) >= 97 && (first | 32) <= 122)) throw new TagNameError('InvalidFirstCharacter');
+    for (const ch of name) {
+      if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '/' || ch === '>') {
+        throw new TagNameError('ForbiddenCharacter', ch);
+      }
+    }
+    const bytes = this.enc.encodeStrict(name);
+    if (bytes === null) throw new TagNameError('UnencodableCharacter');
+    this.newName = bytes;
+    this.modified = true;
+  }
+
+  #attributes(): AttributeEntry[] {
+    if (this.attrList !== null) return this.attrList;
+    const { buf, attrs, attrCount } = this.src;
+    const list: AttributeEntry[] = [];
+    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      const vs = attrs[k + 2];
+      const ve = attrs[k + 3];
+      const rawEnd = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? ve + 1 : ve;
+      list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, ve), raw: buf.slice(attrs[k], rawEnd) });
+    }
+    return (this.attrList = list);
+  }
+
+  /** Value bytes of the first attribute with these lowercased name bytes, or null. */
+  #valueOf(lowerName: string): string | null {
+    if (this.attrList !== null) {
+      for (const a of this.attrList) if (a.name === lowerName) return a.value;
+      return null;
+    }
+    const { buf, attrs, attrCount } = this.src;
+    const n = lowerName.length;
+    outer: for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      const s = attrs[k];
+      if (attrs[k + 1] - s !== n) continue;
+      for (let i = 0; i < n; i++) {
+        let c = buf.charCodeAt(s + i);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== lowerName.charCodeAt(i)) continue outer;
+      }
+      const vs = attrs[k + 2];
+      return vs === -1 ? '' : buf.slice(vs, attrs[k + 3]);
+    }
+    return null;
+  }
+
+  get attributes(): IterableIterator<[string, string]> {
+    this.check();
+    const enc = this.enc;
+    return this.#attributes().map((a): [string, string] => [enc.decode(a.name), enc.decode(a.value)])[Symbol.iterator]();
+  }
+
+  getAttribute(name: string): string | null {
+    this.check();
+    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    if (key === null) return null;
+    const v = this.#valueOf(key);
+    return v === null ? null : this.enc.decode(v);
+  }
+
+  hasAttribute(name: string): boolean {
+    this.check();
+    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    return key !== null && this.#valueOf(key) !== null;
+  }
+
+  setAttribute(name: string, value: string): this {
+    this.check();
+    const key = validateAttributeName(this.enc, String(name));
+    const bytes = this.enc.encode(String(value));
+    const list = this.#attributes();
+    const existing = list.find((a) => a.name === key);
+    if (existing !== undefined) {
+      existing.value = bytes;
+      existing.raw = null;
+    } else {
+      list.push({ name: key, value: bytes, raw: null });
+    }
+    this.modified = true;
+    return this;
+  }
+
+  removeAttribute(name: string): this {
+    this.check();
+    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    if (key === null || this.#valueOf(key) === null) return this;
+    this.attrList = this.#attributes().filter((a) => a.name !== key);
+    this.modified = true;
+    return this;
+  }
+
+  #endMutations(): Mutations {
+    return (this.endMutations ??= new Mutations());
+  }
+
+  #removeContent(): void {
+    this.mutations.after = '';
+    if (this.endMutations !== null) this.endMutations.before = '';
+    this.removesContent = true;
+  }
+
+  override after(content: string, options?: ContentOptions): this {
+    this.check();
+    const m = this.canHaveContent ? this.#endMutations() : this.mutations;
+    m.after = contentBytes(this.enc, content, options) + m.after;
+    return this;
+  }
+
+  prepend(content: string, options?: ContentOptions): this {
+    this.check();
+    if (this.canHaveContent) {
+      this.selfClosingSyntax = false;
+      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+    }
+    return this;
+  }
+
+  append(content: string, options?: ContentOptions): this {
+    this.check();
+    if (this.canHaveContent) {
+      this.selfClosingSyntax = false;
+      this.#endMutations().before += contentBytes(this.enc, content, options);
+    }
+    return this;
+  }
+
+  setInnerContent(content: string, options?: ContentOptions): this {
+    this.check();
+    if (this.canHaveContent) {
+      this.selfClosingSyntax = false;
+      this.#removeContent();
+      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+    }
+    return this;
+  }
+
+  override replace(content: string, options?: ContentOptions): this {
+    super.replace(content, options);
+    if (this.canHaveContent) {
+      this.#removeContent();
+      this.#endMutations().removed = true;
+    }
+    return this;
+  }
+
+  override remove(): this {
+    super.remove();
+    if (this.canHaveContent) {
+      this.#removeContent();
+      this.#endMutations().removed = true;
+    }
+    return this;
+  }
+
+  removeAndKeepContent(): this {
+    super.remove();
+    if (this.canHaveContent) this.#endMutations().removed = true;
+    return this;
+  }
+
+  onEndTag(handler: EndTagHandler): void {
+    this.check();
+    if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
+    this.endTagHandlers.push(handler);
+  }
+
+  /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
+  serializeStartTag(): string {
+    const s = this.src;
+    if (!this.modified) return s.buf.slice(s.start, s.end);
+    let out = '<' + (this.newName ?? s.buf.slice(s.nameStart, s.nameEnd));
+    const list = this.#attributes();
+    for (const a of list) out += ' ' + (a.raw ?? `${a.name}="${a.value.replaceAll('"', '&quot;')}"`);
+    if (this.selfClosingSyntax) out += list.length > 0 ? ' /' : '/';
+    return out + '>';
+  }
+}
+
+export class EndTag extends MutableUnit {
+  /** @internal raw name bytes of the tag as written */ readonly rawName: string;
+  /** @internal replacement name bytes, or null */ newName: string | null = null;
+  /** @internal the source bytes of the end tag */ readonly raw: string;
+
+  constructor(enc: DocumentEncoding, raw: string, rawName: string) {
+    super(enc);
+    this.raw = raw;
+    this.rawName = rawName;
+  }
+  get name(): string {
+    this.check();
+    return asciiLowerString(this.enc.decode(this.newName ?? this.rawName));
+  }
+  set name(name: string) {
+    this.check();
+    this.newName = this.enc.encode(String(name));
+  }
+  /** @internal the mutations the element's end-tag work installs replace the token's own */
+  setMutations(m: Mutations): void {
+    Object.assign(this.mutations, m);
+  }
+  /** @internal */
+  serialize(): string {
+    return this.mutations.wrap(this.newName === null ? this.raw : `</${this.newName}>`);
+  }
+}
+
+export class Comment extends MutableUnit {
+  /** @internal source bytes of the whole comment */ readonly raw: string;
+  readonly #data: string;
+  /** @internal new text bytes, or null */ newText: string | null = null;
+
+  constructor(enc: DocumentEncoding, raw: string, data: string) {
+    super(enc);
+    this.raw = raw;
+    this.#data = data;
+  }
+  get text(): string {
+    this.check();
+    return this.enc.decode(this.newText ?? this.#data);
+  }
+  set text(text: string) {
+    this.check();
+    text = String(text);
+    if (text.includes('-->') || text.includes('--!>') || text.startsWith('>') || text.startsWith('->')) {
+      throw new CommentTextError('CommentClosingSequence');
+    }
+    const bytes = this.enc.encodeStrict(text);
+    if (bytes === null) throw new CommentTextError('UnencodableCharacter');
+    this.newText = bytes;
+  }
+  /** @internal */
+  serialize(): string {
+    return this.mutations.wrap(this.newText === null ? this.raw : `<!--${this.newText}-->`);
+  }
+}
+
+export class TextChunk extends MutableUnit {
+  readonly #text: string;
+  readonly #last: boolean;
+  constructor(enc: DocumentEncoding, text: string, lastInTextNode: boolean) {
+    super(enc);
+    this.#text = text;
+    this.#last = lastInTextNode;
+  }
+  get text(): string {
+    this.check();
+    return this.#text;
+  }
+  get lastInTextNode(): boolean {
+    this.check();
+    return this.#last;
+  }
+  /** @internal the chunk's bytes: its decoded text, encoded back */
+  serialize(): string {
+    return this.mutations.wrap(this.enc.encode(this.#text));
+  }
+}
+
+export class Doctype extends Unit {
+  readonly #name: string | null;
+  readonly #publicId: string | null;
+  readonly #systemId: string | null;
+  constructor(name: string | null, publicId: string | null, systemId: string | null) {
+    super();
+    this.#name = name;
+    this.#publicId = publicId;
+    this.#systemId = systemId;
+  }
+  get name(): string | null {
+    this.check();
+    return this.#name;
+  }
+  get publicId(): string | null {
+    this.check();
+    return this.#publicId;
+  }
+  get systemId(): string | null {
+    this.check();
+    return this.#systemId;
+  }
+}
+
+export class DocumentEnd extends Unit {
+  readonly #enc: DocumentEncoding;
+  /** @internal appended bytes */ appended = '';
+  constructor(enc: DocumentEncoding) {
+    super();
+    this.#enc = enc;
+  }
+  append(content: string, options?: ContentOptions): this {
+    this.check();
+    this.appended += contentBytes(this.#enc, content, options);
+    return this;
+  }
+}

@@ -1,0 +1,135 @@
+// Document encodings (SPEC §9). The rewriter works on "byte strings" (latin1: one char per
+// byte), so untouched input passes through exactly; strings for handlers are decoded from the
+// document encoding on demand and strings from handlers are encoded back into it. Legacy
+// encoders are built lazily from Node's decoders (one reverse table per encoding).
+
+const NOT_ASCII_COMPATIBLE = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp', 'replacement']);
+
+/** Canonical WHATWG name of an ASCII-compatible encoding label; throws a TypeError otherwise. */
+export function resolveEncoding(label: string): string {
+  let name: string;
+  try {
+    name = new TextDecoder(label.trim()).encoding;
+  } catch {
+    throw new TypeError(`Unknown character encoding has been provided: ${label}`);
+  }
+  if (NOT_ASCII_COMPATIBLE.has(name)) throw new TypeError(`Expected ASCII-compatible encoding, got ${name}`);
+  return name;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+/** A reverse table: code point → byte string, from decoding every one- and two-byte sequence. */
+function buildEncoderTable(name: string): Map<number, string> {
+  const table = new Map<number, string>();
+  const decoder = new TextDecoder(name);
+  const single = new Uint8Array(256);
+  for (let b = 0; b < 256; b++) single[b] = b;
+  // One byte per line: newline bytes are never consumed by an ASCII-compatible decoder's error handling.
+  const probe = (bytes: number[][]): void => {
+    const buf = new Uint8Array(bytes.reduce((n, b) => n + b.length + 1, 0));
+    let k = 0;
+    for (const b of bytes) { buf.set(b, k); k += b.length; buf[k++] = 10; }
+    const lines = decoder.decode(buf).split('\n');
+    for (let i = 0; i < bytes.length; i++) {
+      const line = lines[i];
+      const cp = line.codePointAt(0);
+      if (cp === undefined || cp === 0xfffd || line.length !== (cp > 0xffff ? 2 : 1) || cp < 0x80) continue;
+      if (!table.has(cp)) table.set(cp, String.fromCharCode(...bytes[i]));
+    }
+  };
+  const singles: number[][] = [];
+  for (let b = 0x80; b < 256; b++) singles.push([b]);
+  probe(singles);
+  const pairs: number[][] = [];
+  for (let lead = 0x81; lead < 0xff; lead++) for (let trail = 0x40; trail < 0xff; trail++) pairs.push([lead, trail]);
+  probe(pairs);
+  return table;
+}
+
+/** Streaming decoder for the text of one text node after another. */
+export interface TextNodeDecoder {
+  /** Decodes the next piece of a node (latin1 byte string). */
+  decode(bytes: string): string;
+  /** Ends the node: what the decoder still holds (usually "", or U+FFFD for a truncated sequence). */
+  flush(): string;
+}
+
+export class DocumentEncoding {
+  readonly name: string;
+  readonly isUtf8: boolean;
+  #table: Map<number, string> | null = null;
+  #decoder: InstanceType<typeof TextDecoder> | null = null;
+
+  constructor(name: string) {
+    this.name = name;
+    this.isUtf8 = name === 'utf-8';
+  }
+
+  /** Decodes a whole value (attribute value, comment, doctype part) from document bytes. */
+  decode(bytes: string): string {
+    if (isAscii(bytes) && this.name !== 'x-user-defined') return bytes;
+    this.#decoder ??= new TextDecoder(this.name);
+    return this.#decoder.decode(Buffer.from(bytes, 'latin1'));
+  }
+
+  newTextDecoder(): TextNodeDecoder {
+    const decoder = new TextDecoder(this.name);
+    const asciiSafe = this.name !== 'x-user-defined';
+    let holding = false; // the decoder may hold an incomplete sequence
+    return {
+      decode(bytes: string): string {
+        if (asciiSafe && !holding && isAscii(bytes)) return bytes;
+        holding = true;
+        const out = decoder.decode(Buffer.from(bytes, 'latin1'), { stream: true });
+        if (asciiSafe && isAscii(bytes)) holding = false;
+        return out;
+      },
+      flush(): string {
+        if (!holding) return '';
+        holding = false;
+        return decoder.decode();
+      },
+    };
+  }
+
+  /** Encodes a string into document bytes; unrepresentable characters become `&#NNNN;`. */
+  encode(s: string): string {
+    if (isAscii(s)) return s;
+    if (this.isUtf8) return Buffer.from(s, 'utf8').toString('latin1');
+    return this.#encodeLegacy(s, true) as string;
+  }
+
+  /** Encodes a string into document bytes, or null if a character cannot be represented. */
+  encodeStrict(s: string): string | null {
+    if (isAscii(s)) return s;
+    if (this.isUtf8) return Buffer.from(s.toWellFormed(), 'utf8').toString('latin1');
+    return this.#encodeLegacy(s, false);
+  }
+
+  #encodeLegacy(s: string, refs: boolean): string | null {
+    this.#table ??= buildEncoderTable(this.name);
+    let out = '';
+    for (const ch of s) {
+      const cp = ch.codePointAt(0) as number;
+      if (cp < 0x80) { out += ch; continue; }
+      const bytes = this.#table.get(cp);
+      if (bytes !== undefined) out += bytes;
+      else if (refs) out += `&#${cp};`;
+      else return null;
+    }
+    return out;
+  }
+}
+
+const ENCODINGS = new Map<string, DocumentEncoding>();
+
+/** The shared encoding object for a canonical encoding name. */
+export function documentEncoding(name: string): DocumentEncoding {
+  let e = ENCODINGS.get(name);
+  if (e === undefined) ENCODINGS.set(name, e = new DocumentEncoding(name));
+  return e;
+}

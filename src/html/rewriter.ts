@@ -1,0 +1,857 @@
+// The streaming rewriter engine (SPEC §2–§11). Input bytes are handled as a latin1 "byte
+// string" so that untouched bytes pass through exactly; the pull lexer (`./lexer.ts`) returns
+// token outlines, and only tokens a handler wants are materialised. A small simulation of the
+// tree builder picks text types and namespaces (§6.2–6.4); a naive open-element stack carries
+// the selector states each element hands down to its descendants (§5.4, §6.5).
+//
+// Handler calls are queued per token as tasks, so that a handler returning a Promise pauses the
+// stream at that point and resumes it when the Promise settles (§2.1).
+import {
+  ATTR_STRIDE, Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT,
+} from './lexer.ts';
+import {
+  CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
+  COND_ATTR_PREFIX, COND_ATTR_SUBSTRING, COND_ATTR_SUFFIX, COND_CLASS, COND_ID, COND_NTH_CHILD, COND_NTH_OF_TYPE,
+  COND_TYPE, SelectorProgram, nthMatches, parseSelector, type Condition, type ParsedSelector,
+} from './selectors.ts';
+import {
+  F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
+  TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
+  TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
+} from './tags.ts';
+import { documentEncoding, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import {
+  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, asciiLowerString, lowerSlice,
+  type StartTagSource,
+} from './content.ts';
+import { MemoryLimitExceededError, ParsingAmbiguityError, RewriterPoisonedError } from './errors.ts';
+
+type Awaitable = void | Promise<void>;
+
+export interface ElementHandlers {
+  element?(element: Element): Awaitable;
+  comments?(comment: Comment): Awaitable;
+  text?(text: TextChunk): Awaitable;
+}
+export interface DocumentHandlers {
+  doctype?(doctype: Doctype): Awaitable;
+  comments?(comment: Comment): Awaitable;
+  text?(text: TextChunk): Awaitable;
+  end?(end: DocumentEnd): Awaitable;
+}
+export interface RewriterOptions {
+  /** WHATWG label of an ASCII-compatible encoding; default "utf-8". */
+  encoding?: string;
+  /** Refuse ambiguous text-type switches (SPEC §6.4); default true. */
+  strict?: boolean;
+  /** Treat `<esi:include>` and `<esi:comment>` as void elements; default false. */
+  enableEsiTags?: boolean;
+  /** Switch the document encoding on the first `<meta charset>`; default false. */
+  adjustCharsetOnMetaTag?: boolean;
+  /** Cap, in bytes, on buffered input plus the open-element stack; default unlimited. */
+  maxAllowedMemoryUsage?: number;
+  /** Parsing buffer reserved up front (counts against the limit); default 1024. */
+  preallocatedParsingBufferSize?: number;
+}
+
+/** One `on()` call. */
+export interface Registration {
+  readonly selector: ParsedSelector;
+  readonly handlers: ElementHandlers;
+}
+
+const NS_IS_HTML = 0;
+const NS_IS_SVG = 1;
+const NS_IS_MATHML = 2;
+const NS_URIS = [NS_HTML, NS_SVG, NS_MATHML];
+
+// Ambiguity guard states (SPEC §6.4).
+const GUARD_DEFAULT = 0;
+const GUARD_IN_SELECT = 1;
+const GUARD_IN_TEMPLATE_IN_SELECT = 2;
+const GUARD_FRAMESET = 3;
+
+/** Approximate bytes an open element costs (counted against the memory limit). */
+const STACK_ENTRY_BYTES = 128;
+
+/** An entry of the naive open-element stack. */
+class OpenElement {
+  readonly name: string;
+  childCount = 0;
+  typeCounts: Map<string, number> | null = null;
+  /** States tried on children only, and on all descendants. */
+  readonly childStates: readonly number[];
+  readonly descendantStates: readonly number[];
+  /** Registrations (with comments/text handlers) whose content this element opens. */
+  readonly contentRegistrations: readonly number[];
+  /** The element given to handlers, kept for end-tag work, or null. */
+  element: Element | null = null;
+  removesContent = false;
+
+  constructor(name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[]) {
+    this.name = name;
+    this.childStates = childStates;
+    this.descendantStates = descendantStates;
+    this.contentRegistrations = contentRegistrations;
+  }
+}
+
+const EMPTY: readonly number[] = [];
+
+type TaskFn = (this: unknown, arg: unknown) => unknown;
+
+function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v !== null && (typeof v === 'object' || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Bytes and tag name of a start tag whose output waits for its handlers. */
+interface PendingRaw {
+  readonly end: number;
+  readonly suppressed: boolean;
+}
+
+/**
+ * The engine behind one rewriting run: sink-driven, `write()`/`end()` (SPEC §2.2).
+ * `HTMLRewriter` (./index.ts) wraps it for both API shapes.
+ */
+export class RewriterEngine {
+  readonly #sink: (chunk: Uint8Array) => void;
+  readonly #registrations: readonly Registration[];
+  readonly #documentHandlers: readonly DocumentHandlers[];
+  readonly #program: SelectorProgram | null;
+  readonly #lexer = new Lexer();
+  #enc: DocumentEncoding;
+  readonly #strict: boolean;
+  readonly #esi: boolean;
+  readonly #adjustCharset: boolean;
+  readonly #memoryLimit: number;
+  #arenaBytes = 0;
+
+  // Output.
+  #out = '';
+  /** Absolute input offset up to which input was emitted or dropped. */
+  #emitted = 0;
+  /** Depth of content removal; output is dropped while > 0. */
+  #suppress = 0;
+
+  // Tree-builder simulation.
+  readonly #nsStack: number[] = [NS_IS_HTML];
+  #ns = NS_IS_HTML;
+  #guard = GUARD_DEFAULT;
+  #templateDepth = 0;
+  #charsetAdjusted = false;
+
+  // Open-element stack (only with selectors).
+  readonly #stack: OpenElement[] = [];
+  readonly #root: OpenElement;
+  readonly #openNames = new Map<string, number>();
+  readonly #stateSeen: Uint32Array;
+  #generation = 0;
+  readonly #contentActive: Int32Array;
+  #textRegistrationsActive = 0;
+  #commentRegistrationsActive = 0;
+  readonly #docText: readonly DocumentHandlers[];
+  readonly #docComments: readonly DocumentHandlers[];
+  readonly #docDoctype: readonly DocumentHandlers[];
+  readonly #docEnd: readonly DocumentHandlers[];
+
+  // Current text node (only when text handlers are active).
+  #textDecoder: TextNodeDecoder | null = null;
+
+  // Task queue for the current token.
+  readonly #taskFn: TaskFn[] = [];
+  readonly #taskSelf: unknown[] = [];
+  readonly #taskArg: unknown[] = [];
+  #taskCount = 0;
+  #taskIndex = 0;
+  readonly #expiring: { expire(): void }[] = [];
+
+  #busy: Promise<void> | null = null;
+  #failed: unknown = null;
+  #ended = false;
+
+  constructor(sink: (chunk: Uint8Array) => void, registrations: readonly Registration[], documentHandlers: readonly DocumentHandlers[], options: RewriterOptions = {}) {
+    this.#sink = sink;
+    this.#registrations = registrations;
+    this.#documentHandlers = documentHandlers;
+    this.#enc = documentEncoding(resolveEncoding(options.encoding ?? 'utf-8'));
+    this.#strict = options.strict ?? true;
+    this.#esi = options.enableEsiTags ?? false;
+    this.#adjustCharset = options.adjustCharsetOnMetaTag ?? false;
+    this.#memoryLimit = options.maxAllowedMemoryUsage ?? Infinity;
+    const prealloc = options.preallocatedParsingBufferSize ?? 1024;
+    if (prealloc <= this.#memoryLimit) this.#arenaBytes = prealloc;
+    if (registrations.length > 0) {
+      const program = new SelectorProgram();
+      registrations.forEach((r, id) => program.add(r.selector, id, (s) => this.#enc.encodeStrict(s)));
+      this.#program = program;
+    } else {
+      this.#program = null;
+    }
+    this.#root = new OpenElement('', EMPTY, this.#program?.roots ?? EMPTY, EMPTY);
+    this.#stateSeen = new Uint32Array(this.#program?.states.length ?? 0);
+    this.#contentActive = new Int32Array(registrations.length);
+    this.#docText = documentHandlers.filter((h) => typeof h.text === 'function');
+    this.#docComments = documentHandlers.filter((h) => typeof h.comments === 'function');
+    this.#docDoctype = documentHandlers.filter((h) => typeof h.doctype === 'function');
+    this.#docEnd = documentHandlers.filter((h) => typeof h.end === 'function');
+  }
+
+  write(chunk: Uint8Array): Awaitable {
+    if (this.#busy !== null) {
+      const busy: Promise<void> = this.#busy.then(() => this.write(chunk));
+      return (this.#busy = busy.finally(() => { if (this.#busy === busy) this.#busy = null; }));
+    }
+    this.#checkUsable();
+    const lx = this.#lexer;
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (lx.pending > 0) this.#reserve(lx.pending + bytes.length);
+    lx.write(bytes.toString('latin1'));
+    return this.#guarded(() => this.#pump(), () => this.#afterWrite());
+  }
+
+  end(): Awaitable {
+    if (this.#busy !== null) {
+      const busy: Promise<void> = this.#busy.then(() => this.end());
+      return (this.#busy = busy.finally(() => { if (this.#busy === busy) this.#busy = null; }));
+    }
+    this.#checkUsable();
+    this.#ended = true;
+    this.#lexer.finish();
+    return this.#guarded(() => this.#pump(), () => this.#finishDocument());
+  }
+
+  #checkUsable(): void {
+    if (this.#failed !== null) throw new RewriterPoisonedError(this.#failed);
+    if (this.#ended) throw new RewriterPoisonedError();
+  }
+
+  /** Runs `work` (maybe async) then `after`; any error poisons the rewriter (output so far is sent). */
+  #guarded(work: () => Awaitable, after: () => Awaitable): Awaitable {
+    const fail = (e: unknown): never => {
+      this.#failed = e;
+      this.#flushOutput();
+      throw e;
+    };
+    let r: Awaitable;
+    try {
+      r = work();
+      if (r === undefined) r = after();
+    } catch (e) {
+      return fail(e);
+    }
+    if (r === undefined) return;
+    const p = r.then(() => {
+      try {
+        const again = after();
+        return again;
+      } catch (e) {
+        return fail(e);
+      }
+    }, fail);
+    const busy: Promise<void> = p.finally(() => { if (this.#busy === busy) this.#busy = null; });
+    this.#busy = busy;
+    return busy;
+  }
+
+  #afterWrite(): void {
+    const lx = this.#lexer;
+    this.#flushRaw(lx.base + lx.pos);
+    this.#flushOutput();
+    this.#reserve(lx.pending);
+  }
+
+  #finishDocument(): Awaitable {
+    const lx = this.#lexer;
+    this.#closeTextNode();
+    const r = this.#runTasks();
+    const rest = (): Awaitable => {
+      this.#flushRaw(lx.base + lx.buf.length);
+      this.#flushOutput();
+      if (this.#docEnd.length === 0) return;
+      const end = new DocumentEnd(this.#enc);
+      for (const h of this.#docEnd) this.#task(h.end as TaskFn, h, end);
+      this.#task(this.#completeDocumentEnd as TaskFn, this, end);
+      const done = this.#runTasks();
+      if (done !== undefined) return done.then(() => this.#flushOutput());
+      this.#flushOutput();
+    };
+    return r === undefined ? rest() : r.then(rest);
+  }
+
+  #completeDocumentEnd(end: DocumentEnd): void {
+    this.#out += end.appended;
+    end.expire();
+  }
+
+  /** Grows the parsing-buffer reservation to `bytes` if needed (SPEC §8.1). */
+  #reserve(bytes: number): void {
+    if (bytes > this.#arenaBytes) this.#arenaBytes = bytes;
+    if (this.#arenaBytes + this.#stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
+  }
+
+  #flushOutput(): void {
+    if (this.#out.length === 0) return;
+    const out = Buffer.from(this.#out, 'latin1');
+    this.#out = '';
+    this.#sink(out);
+  }
+
+  /** Input [emitted, to) goes to the output unless content is being removed. */
+  #flushRaw(to: number): void {
+    const from = this.#emitted;
+    if (to <= from) return;
+    if (this.#suppress === 0) {
+      const base = this.#lexer.base;
+      this.#out += this.#lexer.buf.slice(from - base, to - base);
+    }
+    this.#emitted = to;
+  }
+
+  #emit(bytes: string, end: number, suppressed: boolean): void {
+    if (!suppressed) this.#out += bytes;
+    this.#emitted = end;
+  }
+
+  #task(fn: TaskFn, self: unknown, arg: unknown): void {
+    const i = this.#taskCount++;
+    this.#taskFn[i] = fn;
+    this.#taskSelf[i] = self;
+    this.#taskArg[i] = arg;
+  }
+
+  /** Runs the queued tasks; returns a Promise if one of them returned one. */
+  #runTasks(): Promise<void> | undefined {
+    while (this.#taskIndex < this.#taskCount) {
+      const i = this.#taskIndex++;
+      const r = this.#taskFn[i].call(this.#taskSelf[i], this.#taskArg[i]);
+      if (isThenable(r)) {
+        this.#flushOutput();
+        return Promise.resolve(r).then(() => this.#runTasks());
+      }
+    }
+    this.#taskIndex = this.#taskCount = 0;
+    for (const u of this.#expiring) u.expire();
+    this.#expiring.length = 0;
+    this.#taskFn.length = this.#taskSelf.length = this.#taskArg.length = 0;
+    return undefined;
+  }
+
+  #pump(): Awaitable {
+    const lx = this.#lexer;
+    for (;;) {
+      if (this.#taskCount > 0) {
+        const p = this.#runTasks();
+        if (p !== undefined) return p.then(() => this.#pump());
+      }
+      const kind = lx.next();
+      if (kind === TOKEN_NONE) return;
+      const start = lx.base + lx.tokStart;
+      this.#flushRaw(start);
+      switch (kind) {
+        case TOKEN_TEXT:
+          this.#onText();
+          break;
+        case TOKEN_START_TAG:
+          this.#closeTextNode();
+          this.#onStartTag();
+          break;
+        case TOKEN_END_TAG:
+          this.#closeTextNode();
+          this.#onEndTag();
+          break;
+        case TOKEN_COMMENT:
+          this.#closeTextNode();
+          this.#onComment();
+          break;
+        case TOKEN_DOCTYPE:
+          this.#closeTextNode();
+          this.#onDoctype();
+          break;
+        case TOKEN_CDATA_START:
+        case TOKEN_CDATA_END:
+          this.#closeTextNode();
+          this.#passThrough();
+          break;
+        default: // a gap: no token, copied through
+          this.#passThrough();
+      }
+    }
+  }
+
+  /** The current token is output as it is (after whatever is queued before it). */
+  #passThrough(): void {
+    const end = this.#lexer.base + this.#lexer.tokEnd;
+    if (this.#taskCount === 0) this.#flushRaw(end);
+    else this.#task(this.#completeRaw as TaskFn, this, { end, suppressed: this.#suppress > 0 } satisfies PendingRaw);
+  }
+
+  #completeRaw(p: PendingRaw): void {
+    const base = this.#lexer.base;
+    this.#emit(this.#lexer.buf.slice(this.#emitted - base, p.end - base), p.end, p.suppressed);
+  }
+
+  // ---- text ----
+
+  #textHandlersActive(): boolean {
+    return this.#docText.length > 0 || this.#textRegistrationsActive > 0;
+  }
+
+  #onText(): void {
+    if (!this.#textHandlersActive()) {
+      this.#passThrough();
+      return;
+    }
+    const lx = this.#lexer;
+    const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
+    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    const end = lx.base + lx.tokEnd;
+    if (text === '') {
+      this.#emitted = end; // held by the decoder; written with the chunk that completes it
+      return;
+    }
+    this.#textChunk(text, false, end);
+  }
+
+  #textChunk(text: string, last: boolean, end: number): void {
+    const chunk = new TextChunk(this.#enc, text, last);
+    if (this.#textRegistrationsActive > 0) {
+      for (let id = 0; id < this.#registrations.length; id++) {
+        const h = this.#registrations[id].handlers;
+        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#task(h.text as TaskFn, h, chunk);
+      }
+    }
+    for (const h of this.#docText) this.#task(h.text as TaskFn, h, chunk);
+    this.#task(this.#completeText as TaskFn, this, { chunk, end, suppressed: this.#suppress > 0 });
+    this.#expiring.push(chunk);
+  }
+
+  #completeText(p: { chunk: TextChunk; end: number; suppressed: boolean }): void {
+    this.#emit(p.chunk.serialize(), Math.max(p.end, this.#emitted), p.suppressed);
+  }
+
+  /** Ends the current text node (if text handlers saw it) with its last chunk. */
+  #closeTextNode(): void {
+    const decoder = this.#textDecoder;
+    if (decoder === null) return;
+    this.#textDecoder = null;
+    this.#textChunk(decoder.flush(), true, this.#emitted);
+  }
+
+  // ---- start tags ----
+
+  #onStartTag(): void {
+    const lx = this.#lexer;
+    const buf = lx.buf;
+    const id = tagIdOf(buf, lx.nameStart, lx.nameEnd);
+    if (this.#strict) this.#guardStartTag(id);
+    // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
+    const selfClosing = lx.selfClosing;
+    if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
+    else if (id === TAG_MATH) this.#enterNs(NS_IS_MATHML);
+    else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, selfClosing);
+    else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
+    const ns = this.#ns;
+
+    if (this.#adjustCharset && !this.#charsetAdjusted && id === TAG_META) this.#metaCharset();
+    if (this.#program === null) {
+      this.#passThrough();
+      return;
+    }
+    const canHaveContent = ns === NS_IS_HTML
+      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
+      : !selfClosing;
+    this.#matchStartTag(id, ns, selfClosing, canHaveContent);
+  }
+
+  #guardStartTag(id: number): void {
+    const textTag = id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0;
+    switch (this.#guard) {
+      case GUARD_DEFAULT:
+        if (id === TAG_SELECT) this.#guard = GUARD_IN_SELECT;
+        else if (id === TAG_FRAMESET) this.#guard = GUARD_FRAMESET;
+        return;
+      case GUARD_IN_SELECT:
+        if (id === TAG_SELECT || id === TAG_TEXTAREA || id === TAG_INPUT || id === TAG_KEYGEN) this.#guard = GUARD_DEFAULT;
+        else if (id === TAG_TEMPLATE) { this.#guard = GUARD_IN_TEMPLATE_IN_SELECT; this.#templateDepth = 1; }
+        else if (id !== TAG_SCRIPT && textTag) throw new ParsingAmbiguityError(tagName(id));
+        return;
+      case GUARD_IN_TEMPLATE_IN_SELECT:
+        if (id === TAG_TEMPLATE) this.#templateDepth++;
+        else if (textTag) throw new ParsingAmbiguityError(tagName(id));
+        return;
+      default:
+        if (id !== TAG_NOFRAMES && textTag) throw new ParsingAmbiguityError(tagName(id));
+    }
+  }
+
+  #guardEndTag(id: number): void {
+    if (this.#guard === GUARD_IN_SELECT && id === TAG_SELECT) this.#guard = GUARD_DEFAULT;
+    else if (this.#guard === GUARD_IN_TEMPLATE_IN_SELECT && id === TAG_TEMPLATE) {
+      if (--this.#templateDepth === 0) this.#guard = GUARD_IN_SELECT;
+    }
+  }
+
+  #enterNs(ns: number): void {
+    this.#nsStack.push(ns);
+    this.#ns = ns;
+    this.#lexer.allowCdata = ns !== NS_IS_HTML;
+  }
+
+  #leaveNs(): void {
+    if (this.#nsStack.length > 1) this.#nsStack.pop();
+    this.#ns = this.#nsStack[this.#nsStack.length - 1];
+    this.#lexer.allowCdata = this.#ns !== NS_IS_HTML;
+  }
+
+  #foreignStartTag(id: number, selfClosing: boolean): void {
+    const flags = id === TAG_OTHER ? 0 : TAG_FLAGS[id];
+    if ((flags & F_BREAKOUT) !== 0) { this.#leaveNs(); return; }
+    if ((this.#ns === NS_IS_SVG && (flags & F_SVG_IP) !== 0) || (this.#ns === NS_IS_MATHML && (flags & F_MATHML_TEXT_IP) !== 0)) {
+      if (!selfClosing) this.#enterNs(NS_IS_HTML);
+      return;
+    }
+    if (id === TAG_FONT) {
+      if (this.#findAttr('color') !== -1 || this.#findAttr('size') !== -1 || this.#findAttr('face') !== -1) this.#leaveNs();
+      return;
+    }
+    if (id === TAG_ANNOTATION_XML && this.#ns === NS_IS_MATHML && !selfClosing) {
+      const k = this.#findAttr('encoding');
+      if (k === -1) return;
+      const v = asciiLowerString(this.#attrValue(k));
+      if (v === 'text/html' || v === 'application/xhtml+xml') this.#enterNs(NS_IS_HTML);
+    }
+  }
+
+  #endTagFeedback(id: number): void {
+    if (this.#ns === NS_IS_HTML) {
+      const n = this.#nsStack.length;
+      if (n < 2) return;
+      const prev = this.#nsStack[n - 2];
+      const flags = id === TAG_OTHER ? 0 : TAG_FLAGS[id];
+      if ((prev === NS_IS_MATHML && ((flags & F_MATHML_TEXT_IP) !== 0 || id === TAG_ANNOTATION_XML)) || (prev === NS_IS_SVG && (flags & F_SVG_IP) !== 0)) {
+        this.#leaveNs();
+      }
+    } else if ((this.#ns === NS_IS_SVG && id === TAG_SVG) || (this.#ns === NS_IS_MATHML && id === TAG_MATH) || id === TAG_P || id === TAG_BR) {
+      this.#leaveNs();
+    }
+  }
+
+  /** Index (in lexer.attrs) of the current tag's first attribute with this lowercase name, or -1. */
+  #findAttr(lowerName: string): number {
+    const lx = this.#lexer;
+    const { buf, attrs } = lx;
+    const n = lowerName.length;
+    outer: for (let k = 0; k < lx.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      const s = attrs[k];
+      if (attrs[k + 1] - s !== n) continue;
+      for (let i = 0; i < n; i++) {
+        let c = buf.charCodeAt(s + i);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== lowerName.charCodeAt(i)) continue outer;
+      }
+      return k;
+    }
+    return -1;
+  }
+
+  #attrValue(k: number): string {
+    const lx = this.#lexer;
+    const vs = lx.attrs[k + 2];
+    return vs === -1 ? '' : lx.buf.slice(vs, lx.attrs[k + 3]);
+  }
+
+  /** `<meta charset>` / `<meta http-equiv=content-type content=…charset=…>` (SPEC §9.3). */
+  #metaCharset(): void {
+    let label: string | null = null;
+    const cs = this.#findAttr('charset');
+    if (cs !== -1) label = this.#attrValue(cs);
+    else {
+      const he = this.#findAttr('http-equiv');
+      const ct = this.#findAttr('content');
+      if (he !== -1 && ct !== -1 && asciiLowerString(this.#attrValue(he)) === 'content-type') {
+        const m = /;\s*charset\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s;]+))/i.exec(this.#attrValue(ct));
+        if (m !== null) label = m[1] ?? m[2] ?? m[3];
+      }
+    }
+    if (label === null) return;
+    let name: string;
+    try {
+      name = resolveEncoding(label);
+    } catch {
+      return;
+    }
+    this.#charsetAdjusted = true;
+    this.#enc = documentEncoding(name);
+  }
+
+  #matchStartTag(id: number, ns: number, selfClosing: boolean, canHaveContent: boolean): void {
+    const lx = this.#lexer;
+    const program = this.#program as SelectorProgram;
+    const stack = this.#stack;
+    const parent = stack.length > 0 ? stack[stack.length - 1] : this.#root;
+    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+    const childIndex = ++parent.childCount;
+    let typeIndex = 0;
+    if (program.usesNthOfType) {
+      const counts = (parent.typeCounts ??= new Map());
+      typeIndex = (counts.get(name) ?? 0) + 1;
+      counts.set(name, typeIndex);
+    }
+    // Selector states handed down by the parent.
+    const gen = ++this.#generation;
+    const seen = this.#stateSeen;
+    let matched: number[] | null = null;
+    let childStates: number[] | null = null;
+    let newDescendants: number[] | null = null;
+    for (let pass = 0; pass < 2; pass++) {
+      const list = pass === 0 ? parent.childStates : parent.descendantStates;
+      for (let i = 0; i < list.length; i++) {
+        const s = list[i];
+        if (seen[s] === gen) continue;
+        seen[s] = gen;
+        const state = program.states[s];
+        if (!this.#matches(state.conditions, name, ns, childIndex, typeIndex)) continue;
+        const reg = program.completes[s];
+        if (reg !== -1) (matched ??= []).push(reg);
+        else if (state.nextIsDescendant) {
+          if (!parent.descendantStates.includes(state.next)) (newDescendants ??= []).push(state.next);
+        } else (childStates ??= []).push(state.next);
+      }
+    }
+    if (matched !== null && matched.length > 1) matched = [...new Set(matched)].sort((a, b) => a - b);
+
+    const src: StartTagSource = {
+      buf: lx.buf, start: lx.tokStart, end: lx.tokEnd, nameStart: lx.nameStart, nameEnd: lx.nameEnd, attrs: lx.attrs, attrCount: lx.attrCount,
+    };
+    let element: Element | null = null;
+    let contentRegs: number[] | null = null;
+    if (matched !== null) {
+      for (const reg of matched) {
+        const h = this.#registrations[reg].handlers;
+        if (typeof h.element === 'function') {
+          element ??= new Element(this.#enc, src, NS_URIS[ns], selfClosing, canHaveContent);
+          this.#task(h.element as TaskFn, h, element);
+        }
+        if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
+      }
+    }
+    let entry: OpenElement | null = null;
+    if (canHaveContent) {
+      entry = new OpenElement(
+        name, childStates ?? EMPTY,
+        newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
+        contentRegs ?? EMPTY,
+      );
+      entry.element = element;
+      stack.push(entry);
+      this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
+      if (this.#arenaBytes + stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
+    }
+    if (element === null) {
+      if (entry !== null) this.#activate(entry);
+      this.#passThrough();
+      return;
+    }
+    this.#expiring.push(element);
+    this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+  }
+
+  #activate(entry: OpenElement): void {
+    for (const reg of entry.contentRegistrations) {
+      const h = this.#registrations[reg].handlers;
+      if (this.#contentActive[reg]++ === 0) {
+        if (typeof h.text === 'function') this.#textRegistrationsActive++;
+        if (typeof h.comments === 'function') this.#commentRegistrationsActive++;
+      }
+    }
+  }
+
+  #deactivate(entry: OpenElement): void {
+    for (const reg of entry.contentRegistrations) {
+      const h = this.#registrations[reg].handlers;
+      if (--this.#contentActive[reg] === 0) {
+        if (typeof h.text === 'function') this.#textRegistrationsActive--;
+        if (typeof h.comments === 'function') this.#commentRegistrationsActive--;
+      }
+    }
+  }
+
+  #completeStartTag(p: { element: Element; entry: OpenElement | null; end: number; suppressed: boolean }): void {
+    const el = p.element;
+    const m = el.mutations;
+    this.#emit(m.wrap(el.serializeStartTag()), p.end, p.suppressed);
+    if (p.entry !== null) {
+      this.#activate(p.entry);
+      if (el.removesContent) {
+        p.entry.removesContent = true;
+        this.#suppress++;
+      }
+    }
+  }
+
+  #matches(conditions: readonly Condition[], name: string, ns: number, childIndex: number, typeIndex: number): boolean {
+    for (let i = 0; i < conditions.length; i++) {
+      const c = conditions[i];
+      let r: boolean;
+      switch (c.kind) {
+        case COND_TYPE: r = c.name === name; break;
+        case COND_ANY: r = true; break;
+        case COND_NTH_CHILD: r = nthMatches(c.a, c.b, childIndex); break;
+        case COND_NTH_OF_TYPE: r = nthMatches(c.a, c.b, typeIndex); break;
+        case COND_ID: {
+          const k = this.#findAttr('id');
+          r = k !== -1 && this.#attrValue(k) === c.value;
+          break;
+        }
+        case COND_CLASS: {
+          const k = this.#findAttr('class');
+          r = k !== -1 && splitsTo(this.#attrValue(k), c.value, false);
+          break;
+        }
+        case COND_ATTR_EXISTS: r = this.#findAttr(c.name) !== -1; break;
+        default: {
+          if (c.kind < COND_ATTR_EQ) { r = false; break; } // COND_NEVER
+          const k = this.#findAttr(c.name);
+          r = k !== -1 && compareAttr(c, this.#attrValue(k), c.caseMode === CASE_INSENSITIVE || (c.caseMode === CASE_HTML && ns === NS_IS_HTML));
+        }
+      }
+      if (r === c.negated) return false;
+    }
+    return true;
+  }
+
+  // ---- end tags ----
+
+  #onEndTag(): void {
+    const lx = this.#lexer;
+    const id = tagIdOf(lx.buf, lx.nameStart, lx.nameEnd);
+    if (this.#strict) this.#guardEndTag(id);
+    this.#endTagFeedback(id);
+    if (this.#program === null) {
+      this.#passThrough();
+      return;
+    }
+    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+    const stack = this.#stack;
+    let index = -1;
+    if ((this.#openNames.get(name) ?? 0) > 0) {
+      for (let i = stack.length - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
+    }
+    if (index === -1) {
+      this.#passThrough();
+      return;
+    }
+    let endTag: EndTag | null = null;
+    for (let i = stack.length - 1; i >= index; i--) {
+      const entry = stack[i];
+      this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
+      this.#deactivate(entry);
+      if (entry.removesContent) this.#suppress--;
+      const el = entry.element;
+      if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers.length > 0)) {
+        endTag ??= new EndTag(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
+        this.#task(this.#applyEndTagWork as TaskFn, endTag, el);
+        for (const h of el.endTagHandlers) this.#task(h as TaskFn, el, endTag);
+      }
+    }
+    stack.length = index;
+    if (endTag === null) {
+      this.#passThrough();
+      return;
+    }
+    this.#expiring.push(endTag);
+    this.#task(this.#completeEndTag as TaskFn, this, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+  }
+
+  /** An element's pending end-tag mutations, applied to the end tag that closes it (SPEC §4.2). */
+  #applyEndTagWork(this: EndTag, el: Element): void {
+    if (el.newName !== null) this.newName = el.newName;
+    if (el.endMutations !== null) this.setMutations(el.endMutations);
+  }
+
+  #completeEndTag(p: { endTag: EndTag; end: number; suppressed: boolean }): void {
+    this.#emit(p.endTag.serialize(), p.end, p.suppressed);
+  }
+
+  // ---- comments, doctypes ----
+
+  #onComment(): void {
+    if (this.#docComments.length === 0 && this.#commentRegistrationsActive === 0) {
+      this.#passThrough();
+      return;
+    }
+    const lx = this.#lexer;
+    const comment = new Comment(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.dataStart, lx.dataEnd));
+    if (this.#commentRegistrationsActive > 0) {
+      for (let id = 0; id < this.#registrations.length; id++) {
+        const h = this.#registrations[id].handlers;
+        if (this.#contentActive[id] > 0 && typeof h.comments === 'function') this.#task(h.comments as TaskFn, h, comment);
+      }
+    }
+    for (const h of this.#docComments) this.#task(h.comments as TaskFn, h, comment);
+    this.#expiring.push(comment);
+    this.#task(this.#completeComment as TaskFn, this, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+  }
+
+  #completeComment(p: { comment: Comment; end: number; suppressed: boolean }): void {
+    this.#emit(p.comment.serialize(), p.end, p.suppressed);
+  }
+
+  #onDoctype(): void {
+    if (this.#docDoctype.length > 0) {
+      const lx = this.#lexer;
+      const part = (p: number[], lower: boolean): string | null => {
+        if (p[0] === -1) return null;
+        const s = this.#enc.decode(lx.buf.slice(p[0], p[1]));
+        return lower ? asciiLowerString(s) : s;
+      };
+      const doctype = new Doctype(part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
+      for (const h of this.#docDoctype) this.#task(h.doctype as TaskFn, h, doctype);
+      this.#expiring.push(doctype);
+    }
+    this.#passThrough();
+  }
+}
+
+const ATTR_WS = /[ \t\n\r\f]/;
+
+/** Whether the whitespace-separated list `value` contains `item`. */
+function splitsTo(value: string, item: string, ci: boolean): boolean {
+  for (const part of value.split(/[ \t\n\r\f]/)) if (ci ? asciiEqualCi(part, item) : part === item) return true;
+  return false;
+}
+
+function asciiEqualCi(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    let x = a.charCodeAt(i);
+    let y = b.charCodeAt(i);
+    if (x >= 65 && x <= 90) x += 32;
+    if (y >= 65 && y <= 90) y += 32;
+    if (x !== y) return false;
+  }
+  return true;
+}
+
+/** Attribute operators as lol-html v3.0.1 evaluates them on raw value bytes. */
+function compareAttr(c: Condition, actual: string, ci: boolean): boolean {
+  const v = c.value;
+  switch (c.kind) {
+    case COND_ATTR_EQ: return ci ? asciiEqualCi(actual, v) : actual === v;
+    case COND_ATTR_INCLUDES: return !ATTR_WS.test(v) && splitsTo(actual, v, ci);
+    case COND_ATTR_DASH:
+      if (ci ? asciiEqualCi(actual, v) : actual === v) return true;
+      return actual.charCodeAt(v.length) === 45 && (ci ? asciiEqualCi(actual.slice(0, v.length), v) : actual.startsWith(v));
+    case COND_ATTR_PREFIX:
+      return actual !== '' && actual.length >= v.length && (ci ? asciiEqualCi(actual.slice(0, v.length), v) : actual.startsWith(v));
+    case COND_ATTR_SUFFIX:
+      return actual !== '' && actual.length >= v.length && (ci ? asciiEqualCi(actual.slice(actual.length - v.length), v) : actual.endsWith(v));
+    case COND_ATTR_SUBSTRING:
+      if (v === '') return false;
+      return ci ? asciiLowerString(actual).includes(asciiLowerString(v)) : actual.includes(v);
+    default: return false;
+  }
+}
+

@@ -1,0 +1,110 @@
+// The tag names the tree-builder simulation, the ambiguity guard and the open-element stack
+// care about, recognised straight from the input (ASCII-case-insensitively, no allocation).
+import { TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
+
+export const TAG_OTHER = 0;
+const NAMES = [
+  '', 'textarea', 'title', 'plaintext', 'script', 'style', 'iframe', 'xmp', 'noembed', 'noframes', 'noscript',
+  'svg', 'math', 'font', 'select', 'template', 'frameset', 'input', 'keygen', 'p', 'br', 'meta',
+  'foreignobject', 'desc', 'mi', 'mo', 'mn', 'ms', 'mtext', 'annotation-xml', 'esi:include', 'esi:comment',
+  // breakout-only
+  'b', 'big', 'blockquote', 'body', 'center', 'code', 'dd', 'div', 'dl', 'dt', 'em', 'embed', 'h1', 'h2', 'h3', 'h4',
+  'h5', 'h6', 'head', 'hr', 'i', 'img', 'li', 'listing', 'menu', 'nobr', 'ol', 'pre', 'ruby', 's', 'small', 'span',
+  'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var',
+  // void-only
+  'area', 'base', 'basefont', 'bgsound', 'col', 'link', 'param', 'source', 'track', 'wbr',
+] as const;
+export const TAG_TEXTAREA = 1;
+export const TAG_TITLE = 2;
+export const TAG_PLAINTEXT = 3;
+export const TAG_SCRIPT = 4;
+export const TAG_NOSCRIPT = 10;
+export const TAG_NOFRAMES = 9;
+export const TAG_SVG = 11;
+export const TAG_MATH = 12;
+export const TAG_FONT = 13;
+export const TAG_SELECT = 14;
+export const TAG_TEMPLATE = 15;
+export const TAG_FRAMESET = 16;
+export const TAG_INPUT = 17;
+export const TAG_KEYGEN = 18;
+export const TAG_P = 19;
+export const TAG_BR = 20;
+export const TAG_META = 21;
+export const TAG_FOREIGNOBJECT = 22;
+export const TAG_DESC = 23;
+export const TAG_ANNOTATION_XML = 29;
+export const TAG_ESI_INCLUDE = 30;
+export const TAG_ESI_COMMENT = 31;
+
+/** The name of a known tag id. */
+export function tagName(id: number): string {
+  return NAMES[id];
+}
+
+// Flags per tag id.
+export const F_TEXT_TAG = 1; // one of the ten text-type tags
+export const F_BREAKOUT = 2; // leaves foreign content
+export const F_VOID = 4; // HTML void element
+export const F_SVG_IP = 8; // HTML integration point in SVG
+export const F_MATHML_TEXT_IP = 16; // MathML text integration point
+
+export const TAG_FLAGS = new Uint8Array(NAMES.length);
+for (let id = TAG_TEXTAREA; id <= TAG_NOSCRIPT; id++) TAG_FLAGS[id] |= F_TEXT_TAG;
+for (const n of ['b', 'big', 'blockquote', 'body', 'br', 'center', 'code', 'dd', 'div', 'dl', 'dt', 'em', 'embed', 'h1', 'h2', 'h3',
+  'h4', 'h5', 'h6', 'head', 'hr', 'i', 'img', 'li', 'listing', 'menu', 'meta', 'nobr', 'ol', 'p', 'pre', 'ruby', 's', 'small',
+  'span', 'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var']) TAG_FLAGS[NAMES.indexOf(n as never)] |= F_BREAKOUT;
+for (const n of ['area', 'base', 'basefont', 'bgsound', 'br', 'col', 'embed', 'hr', 'img', 'input', 'keygen', 'link', 'meta',
+  'param', 'source', 'track', 'wbr']) TAG_FLAGS[NAMES.indexOf(n as never)] |= F_VOID;
+for (const n of ['foreignobject', 'desc', 'title']) TAG_FLAGS[NAMES.indexOf(n as never)] |= F_SVG_IP;
+for (const n of ['mi', 'mo', 'mn', 'ms', 'mtext']) TAG_FLAGS[NAMES.indexOf(n as never)] |= F_MATHML_TEXT_IP;
+
+// Open-addressing table from a hash of the lowercased name to the tag id.
+const TABLE_BITS = 10;
+const TABLE = new Uint8Array(1 << TABLE_BITS);
+const MAX_LEN = 14;
+
+function hashLower(s: string, start: number, end: number): number {
+  let h = 5381;
+  for (let i = start; i < end; i++) {
+    let c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) c += 32;
+    h = (Math.imul(h, 33) + c) | 0;
+  }
+  return (h ^ (h >>> 11)) & ((1 << TABLE_BITS) - 1);
+}
+for (let id = 1; id < NAMES.length; id++) {
+  let slot = hashLower(NAMES[id], 0, NAMES[id].length);
+  while (TABLE[slot] !== 0) slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
+  TABLE[slot] = id;
+}
+
+/** The id of the tag named s[start..end) (ASCII case-insensitive), or TAG_OTHER. */
+export function tagIdOf(s: string, start: number, end: number): number {
+  const len = end - start;
+  if (len > MAX_LEN || len === 0) return TAG_OTHER;
+  let slot = hashLower(s, start, end);
+  for (;;) {
+    const id = TABLE[slot];
+    if (id === 0) return TAG_OTHER;
+    const name = NAMES[id];
+    if (name.length === len) {
+      let k = 0;
+      for (; k < len; k++) {
+        let c = s.charCodeAt(start + k);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== name.charCodeAt(k)) break;
+      }
+      if (k === len) return id;
+    }
+    slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
+  }
+}
+
+/** Text type (lexer TEXT_* code) a text-type tag switches to in HTML content. */
+export function textTypeOfTag(id: number): number {
+  if (id === TAG_TEXTAREA || id === TAG_TITLE) return TEXT_RCDATA;
+  if (id === TAG_PLAINTEXT) return TEXT_PLAINTEXT;
+  if (id === TAG_SCRIPT) return TEXT_SCRIPT;
+  return TEXT_RAWTEXT;
+}
