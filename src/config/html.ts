@@ -46,6 +46,9 @@ export interface HtmlConfig {
 
 type Problem = (segments: (string | number)[], message: string) => void;
 
+/** Least html.max_memory: a few of the 16KiB pieces the engine is given at once (features/html-rewriting/feature-plugin.ts). */
+const MIN_MEMORY = 64 * 1024;
+
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
 /** A feature is used when it is enabled, or when some route switches it on. */
@@ -88,6 +91,9 @@ export function resolveHtml(
     problem(['html', 'html_injection', 'snippets'], 'html_injection is switched on but has no snippets: add { position: head_end or body_end, html: "..." }');
   }
 
+  if (maxMemory < MIN_MEMORY) {
+    problem(['html', 'max_memory'], `${maxMemory} bytes is too little: the rewriter needs room for an unfinished tag and the next piece of input (16KiB); use at least 64KiB`);
+  }
   return { maxMemory, emailObfuscation: email, httpsRewrites, htmlInjection };
 }
 

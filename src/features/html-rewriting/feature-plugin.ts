@@ -43,8 +43,23 @@ export function chooseHtmlFeature(ctx: RequestContext, feature: HtmlFeature): vo
   if (accept !== undefined) ctx.upstreamHeaders['accept-encoding'] = accept;
 }
 
-/** Input kept for a pass-through is at least this, so that a small max_memory still covers a document's start. */
-const MIN_HOLD = 64 * 1024;
+/** Input kept for a pass-through beyond max_memory: until the engine fails it holds at most max_memory, plus the piece of input being written. */
+const HOLD_SLACK = 256 * 1024;
+
+/**
+ * Largest piece of input given to the engine at once: while a token is unfinished, the engine
+ * counts the whole next write against its memory limit, so pieces this size keep an ordinary
+ * page within a limit of a few of them whatever chunk sizes the origin or the decoder produce.
+ */
+export const ENGINE_SLICE = 16 * 1024;
+
+/** Writes `chunk` to the engine in ENGINE_SLICE pieces, waiting for each when its handlers are asynchronous. */
+function writeInSlices(rewriter: HTMLRewriter, chunk: Uint8Array, from: number): void | Promise<void> {
+  for (let at = from; at < chunk.length; at += ENGINE_SLICE) {
+    const pending = rewriter.write(at === 0 && chunk.length <= ENGINE_SLICE ? chunk : chunk.subarray(at, at + ENGINE_SLICE));
+    if (pending !== undefined) return pending.then(() => writeInSlices(rewriter, chunk, at + ENGINE_SLICE));
+  }
+}
 
 /**
  * The plugin for one feature. `request`, when given, runs first and may answer the request
@@ -60,13 +75,13 @@ export function htmlFeaturePlugin(
   const { maxMemory, log } = deps;
   const rewrite = (chosen: readonly HtmlFeature[], ctx: RequestContext): BodyRewrite => ({
     description: `html features (${chosen.map((f) => f.name).join(', ')})`,
-    holdLimit: Math.max(maxMemory, MIN_HOLD),
+    holdLimit: maxMemory + HOLD_SLACK,
     log,
     createStage(sink, charset) {
       // Throws for a charset that is unknown or not ASCII-compatible: the page then goes out as it came.
       const rewriter = new HTMLRewriter(sink, { encoding: charset, maxAllowedMemoryUsage: maxMemory });
       for (const f of chosen) f.register(rewriter, ctx);
-      return rewriter;
+      return { write: (chunk) => writeInSlices(rewriter, chunk, 0), end: () => rewriter.end() };
     },
   });
   return {
