@@ -116,7 +116,10 @@ function hasZlibHeader(first: Uint8Array): boolean {
   return (first[0] & 0x0f) === 8 && ((first[0] << 8) | first[1]) % 31 === 0;
 }
 
-export function createEncoder(coding: Coding): Transform {
+/** A compressing stream that can also be flushed without ending it. */
+export type Encoder = zlib.Gzip | zlib.Deflate | zlib.BrotliCompress | zlib.ZstdCompress;
+
+export function createEncoder(coding: Coding): Encoder {
   switch (coding) {
     case 'gzip':
       return zlib.createGzip({ level: GZIP_LEVEL });

@@ -51,7 +51,7 @@ const HOLD_SLACK = 256 * 1024;
  * counts the whole next write against its memory limit, so pieces this size keep an ordinary
  * page within a limit of a few of them whatever chunk sizes the origin or the decoder produce.
  */
-export const ENGINE_SLICE = 16 * 1024;
+const ENGINE_SLICE = 16 * 1024;
 
 /** Writes `chunk` to the engine in ENGINE_SLICE pieces, waiting for each when its handlers are asynchronous. */
 function writeInSlices(rewriter: HTMLRewriter, chunk: Uint8Array, from: number): void | Promise<void> {
@@ -62,8 +62,9 @@ function writeInSlices(rewriter: HTMLRewriter, chunk: Uint8Array, from: number):
 }
 
 /**
- * The plugin for one feature. `request`, when given, runs first and may answer the request
- * (a feature's own endpoint); the feature is chosen only when it does not.
+ * The plugin for one feature. `request`, when given, runs on the routes the feature is on, before
+ * its expression, and may answer the request (a feature's own endpoint); the feature is chosen
+ * only when it does not.
  */
 export function htmlFeaturePlugin(
   feature: HtmlFeature,
@@ -87,10 +88,10 @@ export function htmlFeaturePlugin(
   return {
     name: feature.name,
     request(ctx): Reply | void {
-      const reply = request?.(ctx);
-      if (reply !== undefined) return reply;
       // Routes with `plugins: { <name>: false }` never get here (PluginSet leaves the hook out).
       if (!selection.enabled && ctx.route?.plugins[feature.name] !== true) return;
+      const reply = request?.(ctx);
+      if (reply !== undefined) return reply;
       if (condition !== undefined && !condition.matches(ctx)) return;
       chooseHtmlFeature(ctx, feature);
     },

@@ -9,7 +9,7 @@
 // written something, a failure destroys the stream and the proxy aborts the client connection —
 // the client never gets a truncated or spliced body that looks complete.
 import { Transform, type TransformCallback } from 'node:stream';
-import { createDecoder, createEncoder, syncFlushKind, type Coding } from './content-coding.ts';
+import { createDecoder, createEncoder, syncFlushKind, type Coding, type Encoder } from './content-coding.ts';
 
 /** Where a rewriter writes its output, synchronously, in document order. */
 export type Sink = (chunk: Uint8Array) => void;
@@ -62,7 +62,7 @@ export class RewritingBody extends Transform {
   readonly #stage: RewriteStage;
   readonly #decodeAs: Coding | undefined;
   #decoder: Transform | undefined = undefined;
-  readonly #encoder: Transform | undefined;
+  readonly #encoder: Encoder | undefined;
   readonly #flushKind: number;
   #flushScheduled = false;
   readonly #holdLimit: number;
@@ -235,7 +235,7 @@ export class RewritingBody extends Transform {
   readonly #flushEncoder = (): void => {
     this.#flushScheduled = false;
     const encoder = this.#encoder!;
-    if (!encoder.writableEnded && !encoder.destroyed) (encoder as Transform & { flush(kind: number): void }).flush(this.#flushKind);
+    if (!encoder.writableEnded && !encoder.destroyed) encoder.flush(this.#flushKind);
   };
 
   #whenRoom(then: () => void): void {
