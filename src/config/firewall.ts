@@ -67,8 +67,7 @@ export function resolveFirewall(section: ConfigFile['firewall'], baseDir: string
       root = parse(httpScheme, rule.expression).root;
     } catch (error) {
       if (!(error instanceof RuleParseError)) throw error;
-      const caret = error.render().trimEnd().split('\n').slice(1).join('\n      ');
-      report(where, 'expression', `rule "${rule.id}": ${error.category} at line ${error.line}, column ${error.column} of the expression: ${error.reason}\n      ${caret}`);
+      report(where, 'expression', `rule "${rule.id}": ${describeParseError(error)}`);
       continue;
     }
     for (const { name, type } of listReferences(root)) {
@@ -163,7 +162,14 @@ function readRuleFile(path: string, fail: (message: string) => void): Located[] 
   return located;
 }
 
-function listReferences(expr: LogicalExpr): { name: string; type: string }[] {
+/** A parse error as a configuration problem: category, position in the expression, and the caret under it. */
+export function describeParseError(error: RuleParseError): string {
+  const caret = error.render().trimEnd().split('\n').slice(1).join('\n      ');
+  return `${error.category} at line ${error.line}, column ${error.column} of the expression: ${error.reason}\n      ${caret}`;
+}
+
+/** The named lists an expression uses, with the type of value it tests against each. */
+export function listReferences(expr: LogicalExpr): { name: string; type: string }[] {
   const found: { name: string; type: string }[] = [];
   const visit = (node: LogicalExpr): void => {
     switch (node.kind) {

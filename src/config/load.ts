@@ -7,6 +7,7 @@ import { Value } from 'typebox/value';
 import { LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { normalizePath } from '../proxy/normalize-path.ts';
 import { resolveFirewall } from './firewall.ts';
+import { HTML_FEATURES, resolveHtml } from './html.ts';
 import { resolveWaf } from './waf.ts';
 import { ConfigSchema, UpstreamSchema, type ConfigFile } from './schema.ts';
 import type { Config, ListenerConfig, RouteConfig, UpstreamConfig } from './types.ts';
@@ -219,8 +220,12 @@ export function parseSize(value: string | number): number {
   return Math.round(Number(m[1]) * SIZE_UNITS[m[2]]);
 }
 
-/** Built-in features a route can switch off by name in its `plugins`. */
-const BUILTIN_FEATURES = new Set(['firewall', 'waf']);
+/** Built-in features a route can switch on or off by name in its `plugins`, and where their settings are. */
+const BUILTIN_FEATURES = new Map<string, string>([
+  ['firewall', 'firewall'],
+  ['waf', 'waf'],
+  ...HTML_FEATURES.map((name): [string, string] => [name, `html.${name}`]),
+]);
 
 function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate: Locate): Config {
   const problems: ConfigProblem[] = [];
@@ -234,6 +239,8 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
   const waf = resolveWaf(file.waf, baseDir, (segments, message, at) =>
     problems.push(at === undefined ? { path: formatPath(segments), ...locate(segments), message } : { file: at.file, path: formatPath(segments), line: at.line, message }),
   );
+
+  const html = resolveHtml(file.html, file.routes, firewall.lists, parseSize(file.html.max_memory), problem);
 
   const upstreams = new Map<string, UpstreamConfig>();
   for (const [name, u] of Object.entries(file.upstreams)) {
@@ -304,11 +311,12 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
       problem(['routes', i, 'upstream'], `no upstream named "${r.upstream}" (defined: ${[...upstreams.keys()].join(', ') || 'none'})`);
     }
     for (const [name, setting] of Object.entries(r.plugins ?? {})) {
-      if (BUILTIN_FEATURES.has(name)) {
-        if (setting !== false && setting !== true) problem(['routes', i, 'plugins', name], `the built-in ${name} is switched on or off per route (true or false); its settings are in the top-level "${name}" section`);
+      const section = BUILTIN_FEATURES.get(name);
+      if (section !== undefined) {
+        if (setting !== false && setting !== true) problem(['routes', i, 'plugins', name], `the built-in ${name} is switched on or off per route (true or false); its settings are in the top-level "${section}" section`);
         continue;
       }
-      if (!pluginNames.has(name)) problem(['routes', i, 'plugins', name], `no plugin with module "${name}" in the top-level plugins list (built-in features: ${[...BUILTIN_FEATURES].join(', ')})`);
+      if (!pluginNames.has(name)) problem(['routes', i, 'plugins', name], `no plugin with module "${name}" in the top-level plugins list (built-in features: ${[...BUILTIN_FEATURES.keys()].join(', ')})`);
     }
     return {
       host: r.host?.toLowerCase(),
@@ -365,6 +373,7 @@ function resolveConfig(file: ConfigFile, source: string, baseDir: string, locate
     plugins,
     firewall,
     waf,
+    html,
     logging: { level: file.logging.level, access: { ...file.logging.access } },
     metrics: { ...file.metrics },
   };

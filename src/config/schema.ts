@@ -215,6 +215,53 @@ const Waf = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+const HtmlFeatureCommon = {
+  enabled: Type.Boolean({
+    default: false,
+    description: 'Apply on every route (a route switches it off with `plugins: { <feature>: false }`); false: only on routes that set `plugins: { <feature>: true }`',
+  }),
+  expression: Type.Optional(
+    Type.String({ description: 'Apply only to requests matching this Wirefilter / Cloudflare Rules expression (the firewall\'s fields and lists)' }),
+  ),
+};
+
+const Html = Type.Object(
+  {
+    max_memory: Size('Most bytes the HTML rewriter buffers for one response (an unfinished tag, comment or text); past it the rewrite fails', '1MiB'),
+    email_obfuscation: Type.Object(
+      { ...HtmlFeatureCommon },
+      { additionalProperties: false, default: {}, description: 'Hide email addresses in HTML text and mailto: links from scrapers; a small script shows them to visitors' },
+    ),
+    https_rewrites: Type.Object(
+      {
+        ...HtmlFeatureCommon,
+        hosts: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'Hosts known to serve HTTPS: "example.com", or "*.example.com" for any subdomain',
+        }),
+      },
+      { additionalProperties: false, default: {}, description: 'Rewrite http:// URLs in src, href, action and srcset to https:// for the listed hosts' },
+    ),
+    html_injection: Type.Object(
+      {
+        ...HtmlFeatureCommon,
+        snippets: Type.Array(
+          Type.Object(
+            {
+              position: Enum(['head_end', 'body_end'] as const, 'Where: before </head> or before </body> (at the end of the document when there is none)'),
+              html: Type.String({ minLength: 1, description: 'HTML inserted as it is, once per page' }),
+            },
+            { additionalProperties: false },
+          ),
+          { default: [] },
+        ),
+      },
+      { additionalProperties: false, default: {}, description: 'Insert HTML (a script, a banner) at the end of <head> or <body> of every page' },
+    ),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export type FirewallRuleFile = Type.Static<typeof FirewallRule>;
 export const FirewallRuleSchema = FirewallRule;
 
@@ -272,6 +319,7 @@ export const ConfigSchema = Type.Object(
     plugins: Type.Array(Plugin, { default: [] }),
     firewall: Firewall,
     waf: Waf,
+    html: Html,
     logging: Type.Object(
       {
         level: Enum(['fatal', 'error', 'warn', 'info', 'debug'] as const, 'Level of the process log (stderr)', 'info'),

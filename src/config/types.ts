@@ -1,6 +1,7 @@
 // The resolved configuration the rest of frontline reads: defaults filled in, durations in
 // milliseconds, sizes in bytes, names cross-checked. Produced only by `resolveConfig`.
 import type { FirewallConfig } from './firewall.ts';
+import type { HtmlConfig } from './html.ts';
 import type { WafConfig } from './waf.ts';
 import type { BALANCE_POLICIES } from './schema.ts';
 
@@ -81,6 +82,7 @@ export interface Config {
   plugins: PluginConfig[];
   firewall: FirewallConfig;
   waf: WafConfig;
+  html: HtmlConfig;
   logging: {
     level: 'fatal' | 'error' | 'warn' | 'info' | 'debug';
     access: { enabled: boolean; format: 'json' | 'combined'; path: string };

@@ -24,6 +24,12 @@ export function demoWafFiles(crs = process.env.FRONTLINE_CRS): { files: string[]
   return { files: [fileURLToPath(new URL('./waf-starter.conf', import.meta.url))], description: 'starter rules (set FRONTLINE_CRS to a CRS directory for the Core Rule Set)' };
 }
 
+/** Injected at the end of every demo page: shows that the page went through the HTML features. */
+const DEMO_SNIPPET =
+  '<p style="font-size:.85em;color:#555;border-top:1px solid #ddd;padding-top:.5em">' +
+  'Rewritten on its way through frontline: email addresses obfuscated (view the source), ' +
+  'http://example.com links upgraded to https, and this note injected.</p>';
+
 /** The embedded default configuration, for an origin at `originUrl`. */
 export function demoConfig(originUrl: string): Config {
   return validateConfig(
@@ -60,6 +66,15 @@ export function demoConfig(originUrl: string): Config {
         ],
       },
       waf: { enabled: true, files: demoWafFiles().files },
+      // The demo origin's pages carry an email address and http://example.com links.
+      html: {
+        email_obfuscation: { enabled: true },
+        https_rewrites: { enabled: true, hosts: ['example.com', '*.example.com'] },
+        html_injection: {
+          enabled: true,
+          snippets: [{ position: 'body_end', html: DEMO_SNIPPET }],
+        },
+      },
       logging: { access: { format: 'combined' } },
       metrics: DEMO_METRICS,
     },
@@ -82,6 +97,7 @@ export async function startDemo(): Promise<void> {
             `  proxy:        ${proxy}/  (try ${proxy}/contact and ${proxy}/api/echo)\n` +
             `  firewall:     3 rules; ${proxy}/wp-admin/ is blocked (403)\n` +
             `  waf:          ${demoWafFiles().description}; ${proxy}/?q=1'%20or%201=1-- is blocked (403)\n` +
+            `  html:         email obfuscation, HTTPS rewrites and a note injected on every page; compare ${proxy}/contact with ${origin.url}/contact\n` +
             `  demo origin:  ${origin.url}\n` +
             `  metrics:      http://${DEMO_METRICS.address}:${DEMO_METRICS.port}/metrics\n` +
             `  status:       npx frontline status --socket ${controlSocket}\n` +

@@ -14,6 +14,7 @@ import { createLogger } from '../observability/log.ts';
 import { WorkerMetrics } from '../observability/metrics.ts';
 import { firewallPlugin } from '../features/firewall/plugin.ts';
 import { wafPlugin } from '../features/waf/plugin.ts';
+import { htmlFeaturePlugins } from '../features/html-rewriting/builtins.ts';
 import { ProxyHandler, type CompiledRoute } from './handler.ts';
 import { Http1Server } from './http1/connection.ts';
 import { acceptHttp2, createHttp2Server } from './http2.ts';
@@ -42,7 +43,11 @@ export async function startWorkerRuntime(config: Config, workerId: number, built
   let plugins: PluginSet;
   try {
     // Built-in features run first, in the order of the request path, then the given extras.
-    const features = [firewallPlugin(config.firewall, metrics), await wafPlugin(config.waf, log, metrics)].filter((p): p is Plugin => p !== undefined);
+    const features = [
+      firewallPlugin(config.firewall, metrics),
+      await wafPlugin(config.waf, log, metrics),
+      ...htmlFeaturePlugins(config.html, config.firewall.lists, log),
+    ].filter((p): p is Plugin => p !== undefined);
     plugins = await PluginSet.load(config.plugins, config.routes, [...features, ...builtins]);
   } catch (err) {
     await upstreams.close();
