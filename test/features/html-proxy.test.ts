@@ -23,6 +23,9 @@ const unhidden = (html: string): string =>
     .replace(/\/\.frontline\/email-protection#([0-9a-f]+)/g, (_, hex: string) => decodeAddress(hex))
     .replace(/<script data-frontline="email-decode">.*?<\/script>/, '');
 
+/** "Пишите нам:" in windows-1251. */
+const LEGACY_TEXT = Buffer.from([0xcf, 0xe8, 0xf8, 0xe8, 0xf2, 0xe5, 0x20, 0xed, 0xe0, 0xec, 0x3a]);
+
 const HUGE_START = `<div data-blob="${'x'.repeat(120_000)}">${PAGE}</div>`;
 
 const ALL_FEATURES = PAGE.replace('http://example.com/shop', 'https://example.com/shop').replace('</head>', '<meta name="injected"></head>');
@@ -40,6 +43,13 @@ describe('HTML features in a running frontline', () => {
       if (url.pathname.endsWith('/data.json')) {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ mail: 'team@example.com', url: 'http://example.com/' }));
+        return;
+      }
+      if (url.pathname.endsWith('/legacy')) {
+        // windows-1251 text around an address; the charset is in Content-Type or only in a <meta>.
+        const meta = url.searchParams.has('meta');
+        res.writeHead(200, { 'content-type': meta ? 'text/html' : 'text/html; charset=windows-1251' });
+        res.end(Buffer.concat([Buffer.from(`<html><head>${meta ? '<meta charset="windows-1251">' : ''}</head><body><p>`), LEGACY_TEXT, Buffer.from(' team@example.com</p></body></html>')]));
         return;
       }
       if (url.pathname.endsWith('/not-modified')) {
@@ -120,6 +130,15 @@ describe('HTML features in a running frontline', () => {
     const plain = await fetchDecoded(fl.port, '/plain/page');
     assert.equal(plain.body.toString(), PAGE, 'a route that switches the features off');
     assert.equal(plain.headers.etag, '"p1"');
+  });
+
+  it('rewrites pages in a legacy charset, named in Content-Type or in a <meta>, without touching their text', async () => {
+    for (const path of ['/legacy', '/legacy?meta']) {
+      const page = await fetchDecoded(fl.port, path);
+      assert.ok(page.body.includes(LEGACY_TEXT), `${path}: the windows-1251 bytes pass through`);
+      assert.ok(!page.body.toString('latin1').includes('team@example.com'), `${path}: the address is hidden`);
+      assert.ok(page.body.toString('latin1').includes('data-fl-email'), path);
+    }
   });
 
   it('leaves responses that are not HTML alone', async () => {

@@ -80,7 +80,8 @@ export function htmlFeaturePlugin(
     log,
     createStage(sink, charset) {
       // Throws for a charset that is unknown or not ASCII-compatible: the page then goes out as it came.
-      const rewriter = new HTMLRewriter(sink, { encoding: charset, maxAllowedMemoryUsage: maxMemory });
+      // Without one in Content-Type, a <meta> charset declaration decides (HTML's own precedence).
+      const rewriter = new HTMLRewriter(sink, { encoding: charset, adjustCharsetOnMetaTag: charset === undefined, maxAllowedMemoryUsage: maxMemory });
       for (const f of chosen) f.register(rewriter, ctx);
       return { write: (chunk) => writeInSlices(rewriter, chunk, 0), end: () => rewriter.end() };
     },
