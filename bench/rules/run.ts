@@ -17,6 +17,7 @@ import { parse } from '../../src/rules/parser.ts';
 import { RuleSet } from '../../src/rules/ruleset.ts';
 import { HANDWRITTEN } from './handwritten.ts';
 import { interpret } from './naive.ts';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 
 const args = process.argv.slice(2);
 const option = (name: string, fallback: number) => {
@@ -58,18 +59,7 @@ const byJson = new Map<string, CorpusRule>();
 for (const rule of allRules) if (!byJson.has(astToJson(rule.ast))) byJson.set(astToJson(rule.ast), rule);
 const unique = [...byJson.values()];
 
-/** mulberry32: a small seeded generator, so the sample is the same on every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = random(SEED);
+const rng = seededRandom(SEED);
 const allRequests = readLines('bench-requests.jsonl');
 const sample = <T>(items: readonly T[], n: number): T[] => {
   const copy = [...items];
@@ -83,7 +73,7 @@ const sampled = sample(allRequests, REQUESTS);
 const ruleSet = new RuleSet(
   httpScheme,
   allRules.map((rule) => ({ id: rule.id, expression: rule.expression, action: { type: 'log' } })),
-  { random: random(SEED + 1) },
+  { random: seededRandom(SEED + 1) },
 );
 
 /** A context per request, filled with the request's values (decoding is not measured). */

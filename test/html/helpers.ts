@@ -3,17 +3,7 @@ import { HTMLRewriter, type RewriterOptions } from '../../src/html/index.ts';
 
 export const SHARED = new URL('../../../shared/html-rewriter/', import.meta.url);
 
-/** Deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../helpers/seeded-random.ts';
 
 /** Splits bytes into chunks of random sizes (1..maxSize). */
 export function randomChunks(bytes: Uint8Array, rand: () => number, maxSize = 64): Uint8Array[] {

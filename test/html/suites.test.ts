@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { HTMLRewriter, ParsingAmbiguityError, SelectorError, type TextChunk } from '../../src/html/index.ts';
-import { SHARED, prng, randomChunks, rewrite } from './helpers.ts';
+import { SHARED, seededRandom, randomChunks, rewrite } from './helpers.ts';
 
 const LOL = new URL('lol-html/', SHARED);
 const present = existsSync(LOL);
@@ -35,7 +35,7 @@ function contentReplacementProgram(r: HTMLRewriter, s: string): void {
 
 function runSuite(name: string, program: (r: HTMLRewriter, s: string) => void): { run: number; pass: number; skipped: number; failures: string[] } {
   const dir = new URL(`${name}/`, LOL);
-  const rand = prng(0x5eed + name.length);
+  const rand = seededRandom(0x5eed + name.length);
   let run = 0;
   let pass = 0;
   let skipped = 0;
