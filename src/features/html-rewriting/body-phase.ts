@@ -12,6 +12,7 @@
 // the client's stored copy. HEAD gets the head its GET would get, without a body.
 import type { Transform } from 'node:stream';
 import type { Logger } from 'pino';
+import { charsetOf } from '../../html/index.ts';
 import { ContextKey, type RequestContext } from '../../proxy/context.ts';
 import type { ResponseHead } from '../../proxy/plugin.ts';
 import { negotiateCoding, responseCoding, type Coding } from './content-coding.ts';
@@ -66,7 +67,7 @@ export function rewriteResponseBody(ctx: RequestContext, head: ResponseHead, rew
     rewriteHeaders(headers, clientCoding);
     return undefined;
   }
-  const charset = charsetOf(type);
+  const charset = charsetOf(type) ?? undefined;
   let body: RewritingBody;
   try {
     body = new RewritingBody({
@@ -115,11 +116,6 @@ const single = (value: string | string[] | undefined): string | undefined => (Ar
 export function isHtml(contentType: string): boolean {
   const semi = contentType.indexOf(';');
   return (semi === -1 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'text/html';
-}
-
-function charsetOf(contentType: string): string | undefined {
-  const m = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType);
-  return m?.[1];
 }
 
 /** A comma-separated header (Vary, Cache-Control) lists `token`, case-insensitively. */
