@@ -117,11 +117,12 @@ test('connections per worker, and the pools and health the proxy reports', async
   }
 });
 
-test('event_loop_blocked: a 200 ms busy loop is one observation in the (0.1, 0.25] bucket', async () => {
+test('event_loop_blocked: a 160 ms busy loop is one observation in the (0.1, 0.25] bucket', async () => {
   const metrics = new WorkerMetrics(1);
   try {
     await sleep(50);
-    const end = performance.now() + 200;
+    // 160 ms leaves room on both sides of the bucket for a loaded machine's scheduling delays.
+    const end = performance.now() + 160;
     while (performance.now() < end);
     await sleep(50);
     const blocked = await values(metrics, 'frontline_event_loop_blocked_seconds');
