@@ -70,15 +70,28 @@ class Unit {
 
 /** A unit with the common insertion methods. */
 class MutableUnit extends Unit {
-  readonly mutations = new Mutations();
+  // Most units are never mutated: their mutation record is made on the first mutation.
+  #mutations: Mutations | null = null;
   protected readonly enc: DocumentEncoding;
   constructor(enc: DocumentEncoding) {
     super();
     this.enc = enc;
   }
+  /** @internal the unit's mutation record (made when first asked for) */
+  get mutations(): Mutations {
+    return (this.#mutations ??= new Mutations());
+  }
+  /** @internal whether a mutation record was made (the unit may have been mutated) */
+  get hasMutations(): boolean {
+    return this.#mutations !== null;
+  }
+  /** @internal the unit's output around its own serialisation `inner` */
+  wrap(inner: string): string {
+    return this.#mutations === null ? inner : this.#mutations.wrap(inner);
+  }
   get removed(): boolean {
     this.check();
-    return this.mutations.removed;
+    return this.#mutations !== null && this.#mutations.removed;
   }
   before(content: string, options?: ContentOptions): this {
     this.check();
@@ -126,8 +139,8 @@ function validateAttributeName(enc: DocumentEncoding, name: string): string {
 /** Where a start tag came from: the lexer's buffer and attribute outline while the tag is current. */
 export interface StartTagSource {
   readonly buf: string;
-  readonly start: number;
-  readonly end: number;
+  readonly tokStart: number;
+  readonly tokEnd: number;
   readonly nameStart: number;
   readonly nameEnd: number;
   readonly attrs: Int32Array;
@@ -140,18 +153,32 @@ export class Element extends MutableUnit {
   readonly namespaceURI: string;
   readonly selfClosing: boolean;
   readonly canHaveContent: boolean;
-  /** @internal */ readonly src: StartTagSource;
+  // The start tag in the lexer's buffer (valid while the tag is current; the outline is copied so
+  // that no source object is made per element).
+  readonly #buf: string;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #nameStart: number;
+  readonly #nameEnd: number;
+  readonly #attrs: Int32Array;
+  readonly #attrCount: number;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
   /** @internal attributes once mutated or listed, else null (read from src) */ attrList: AttributeEntry[] | null = null;
   /** @internal the start tag must be re-serialised */ modified = false;
   /** @internal the self-closing `/` is dropped when re-serialised */ selfClosingSyntax: boolean;
   /** @internal mutations applied to the end tag (append list, after list, removal), or null */ endMutations: Mutations | null = null;
   /** @internal the element's content is to be dropped */ removesContent = false;
-  /** @internal */ readonly endTagHandlers: EndTagHandler[] = [];
+  /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
   constructor(enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
     super(enc);
-    this.src = src;
+    this.#buf = src.buf;
+    this.#start = src.tokStart;
+    this.#end = src.tokEnd;
+    this.#nameStart = src.nameStart;
+    this.#nameEnd = src.nameEnd;
+    this.#attrs = src.attrs;
+    this.#attrCount = src.attrCount;
     this.namespaceURI = ns;
     this.selfClosing = selfClosing;
     this.selfClosingSyntax = selfClosing;
@@ -160,8 +187,7 @@ export class Element extends MutableUnit {
 
   get tagName(): string {
     this.check();
-    const s = this.src;
-    return asciiLowerString(this.enc.decode(this.newName ?? s.buf.slice(s.nameStart, s.nameEnd)));
+    return asciiLowerString(this.enc.decode(this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd)));
   }
   set tagName(name: string) {
     this.check();
@@ -182,9 +208,10 @@ export class Element extends MutableUnit {
 
   #attributes(): AttributeEntry[] {
     if (this.attrList !== null) return this.attrList;
-    const { buf, attrs, attrCount } = this.src;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
     const list: AttributeEntry[] = [];
-    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
       const ve = attrs[k + 3];
       const rawEnd = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? ve + 1 : ve;
@@ -199,9 +226,10 @@ export class Element extends MutableUnit {
       for (const a of this.attrList) if (a.name === lowerName) return a.value;
       return null;
     }
-    const { buf, attrs, attrCount } = this.src;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
     const n = lowerName.length;
-    outer: for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    outer: for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const s = attrs[k];
       if (attrs[k + 1] - s !== n) continue;
       for (let i = 0; i < n; i++) {
@@ -332,14 +360,13 @@ export class Element extends MutableUnit {
   onEndTag(handler: EndTagHandler): void {
     this.check();
     if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
-    this.endTagHandlers.push(handler);
+    (this.endTagHandlers ??= []).push(handler);
   }
 
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
   serializeStartTag(): string {
-    const s = this.src;
-    if (!this.modified) return s.buf.slice(s.start, s.end);
-    let out = '<' + (this.newName ?? s.buf.slice(s.nameStart, s.nameEnd));
+    if (!this.modified) return this.#buf.slice(this.#start, this.#end);
+    let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
     const list = this.#attributes();
     for (const a of list) out += ' ' + (a.raw ?? `${a.name}="${a.value.replaceAll('"', '&quot;')}"`);
     if (this.selfClosingSyntax) out += list.length > 0 ? ' /' : '/';
@@ -371,7 +398,7 @@ export class EndTag extends MutableUnit {
   }
   /** @internal */
   serialize(): string {
-    return this.mutations.wrap(this.newName === null ? this.raw : `</${this.newName}>`);
+    return this.wrap(this.newName === null ? this.raw : `</${this.newName}>`);
   }
 }
 
@@ -401,7 +428,7 @@ export class Comment extends MutableUnit {
   }
   /** @internal */
   serialize(): string {
-    return this.mutations.wrap(this.newText === null ? this.raw : `<!--${this.newText}-->`);
+    return this.wrap(this.newText === null ? this.raw : `<!--${this.newText}-->`);
   }
 }
 
@@ -423,7 +450,7 @@ export class TextChunk extends MutableUnit {
   }
   /** @internal the chunk's bytes: its decoded text, encoded back */
   serialize(): string {
-    return this.mutations.wrap(this.enc.encode(this.#text));
+    return this.wrap(this.enc.encode(this.#text));
   }
 }
 

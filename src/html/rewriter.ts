@@ -4,8 +4,12 @@
 // tree builder picks text types and namespaces (§6.2–6.4); a naive open-element stack carries
 // the selector states each element hands down to its descendants (§5.4, §6.5).
 //
-// Handler calls are queued per token as tasks, so that a handler returning a Promise pauses the
-// stream at that point and resumes it when the Promise settles (§2.1).
+// Handlers are called as their token is handled; once one returns a Promise, the rest of the
+// token's work is queued as tasks that run when it settles, which pauses the stream (§2.1).
+//
+// Output: input that passes through unchanged is not copied per token; the engine only tracks
+// where the current run of raw input started, and copies the run when something else must be
+// written after it (or at the end of a write).
 import {
   ATTR_STRIDE, Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
   TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT,
@@ -20,10 +24,10 @@ import {
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
   TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
-import { documentEncoding, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { isAscii } from 'node:buffer';
+import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
   Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, asciiLowerString, lowerSlice,
-  type StartTagSource,
 } from './content.ts';
 import { MemoryLimitExceededError, ParsingAmbiguityError, RewriterPoisonedError } from './errors.ts';
 
@@ -132,6 +136,10 @@ export class RewriterEngine {
   #out = '';
   /** Absolute input offset up to which input was emitted or dropped. */
   #emitted = 0;
+  /** Absolute input offset where the raw input not yet copied to #out starts: [#rawStart, #emitted) is output. */
+  #rawStart = 0;
+  /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
+  #bufAscii = true;
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -157,6 +165,7 @@ export class RewriterEngine {
   readonly #docEnd: readonly DocumentHandlers[];
 
   // Current text node (only when text handlers are active).
+  #inTextNode = false;
   #textDecoder: TextNodeDecoder | null = null;
 
   // Task queue for the current token.
@@ -165,6 +174,8 @@ export class RewriterEngine {
   readonly #taskArg: unknown[] = [];
   #taskCount = 0;
   #taskIndex = 0;
+  /** A handler's Promise the queued tasks wait for, or null. */
+  #waiting: PromiseLike<unknown> | null = null;
   readonly #expiring: { expire(): void }[] = [];
 
   #busy: Promise<void> | null = null;
@@ -206,6 +217,8 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (lx.pending > 0) this.#reserve(lx.pending + bytes.length);
+    // Held-back input was ASCII if the buffer it came from was.
+    this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
@@ -274,8 +287,8 @@ export class RewriterEngine {
       this.#flushOutput();
       if (this.#docEnd.length === 0) return;
       const end = new DocumentEnd(this.#enc);
-      for (const h of this.#docEnd) this.#task(h.end as TaskFn, h, end);
-      this.#task(this.#completeDocumentEnd as TaskFn, this, end);
+      for (const h of this.#docEnd) this.#call(h.end as TaskFn, h, end);
+      this.#later(this.#completeDocumentEnd as TaskFn, end);
       const done = this.#runTasks();
       if (done !== undefined) return done.then(() => this.#flushOutput());
       this.#flushOutput();
@@ -284,7 +297,7 @@ export class RewriterEngine {
   }
 
   #completeDocumentEnd(end: DocumentEnd): void {
-    this.#out += end.appended;
+    this.#emit(end.appended, this.#emitted, false);
     end.expire();
   }
 
@@ -295,26 +308,38 @@ export class RewriterEngine {
   }
 
   #flushOutput(): void {
+    this.#copyRaw();
     if (this.#out.length === 0) return;
     const out = Buffer.from(this.#out, 'latin1');
     this.#out = '';
     this.#sink(out);
   }
 
+  /** Copies the pending raw input [rawStart, emitted) to #out. */
+  #copyRaw(): void {
+    const from = this.#rawStart;
+    const to = this.#emitted;
+    if (to <= from) return;
+    const base = this.#lexer.base;
+    this.#out += this.#lexer.buf.slice(from - base, to - base);
+    this.#rawStart = to;
+  }
+
   /** Input [emitted, to) goes to the output unless content is being removed. */
   #flushRaw(to: number): void {
-    const from = this.#emitted;
-    if (to <= from) return;
-    if (this.#suppress === 0) {
-      const base = this.#lexer.base;
-      this.#out += this.#lexer.buf.slice(from - base, to - base);
+    if (to <= this.#emitted) return;
+    if (this.#suppress > 0) {
+      this.#copyRaw();
+      this.#rawStart = to;
     }
     this.#emitted = to;
   }
 
+  /** Input [emitted, end) is replaced by `bytes` (dropped if suppressed). */
   #emit(bytes: string, end: number, suppressed: boolean): void {
+    this.#copyRaw();
     if (!suppressed) this.#out += bytes;
-    this.#emitted = end;
+    this.#emitted = this.#rawStart = end;
   }
 
   #task(fn: TaskFn, self: unknown, arg: unknown): void {
@@ -324,8 +349,35 @@ export class RewriterEngine {
     this.#taskArg[i] = arg;
   }
 
-  /** Runs the queued tasks; returns a Promise if one of them returned one. */
+  /** Whether work must wait for a handler's Promise (is queued instead of done now). */
+  #deferring(): boolean {
+    return this.#waiting !== null || this.#taskCount > 0;
+  }
+
+  /** Calls a handler now, or queues it behind a pending Promise. */
+  #call(fn: TaskFn, self: unknown, arg: unknown): void {
+    if (this.#waiting !== null || this.#taskCount > 0) {
+      this.#task(fn, self, arg);
+      return;
+    }
+    const r = fn.call(self, arg);
+    if (r !== undefined && isThenable(r)) this.#waiting = r;
+  }
+
+  /** Queues the engine's own work `fn(arg)` behind a pending Promise (callers do it now when not deferring). */
+  #later(fn: TaskFn, arg: unknown): void {
+    if (this.#deferring()) this.#task(fn, this, arg);
+    else fn.call(this, arg);
+  }
+
+  /** Runs the queued tasks after the Promise they wait for; returns a Promise if one is pending. */
   #runTasks(): Promise<void> | undefined {
+    if (this.#waiting !== null) {
+      const w = this.#waiting;
+      this.#waiting = null;
+      this.#flushOutput();
+      return Promise.resolve(w).then(() => this.#runTasks());
+    }
     while (this.#taskIndex < this.#taskCount) {
       const i = this.#taskIndex++;
       const r = this.#taskFn[i].call(this.#taskSelf[i], this.#taskArg[i]);
@@ -335,18 +387,24 @@ export class RewriterEngine {
       }
     }
     this.#taskIndex = this.#taskCount = 0;
-    for (const u of this.#expiring) u.expire();
-    this.#expiring.length = 0;
+    this.#expire();
     return undefined;
+  }
+
+  /** The units handed to handlers of the last token are no longer valid. */
+  #expire(): void {
+    const list = this.#expiring;
+    for (let i = 0; i < list.length; i++) list[i].expire();
+    list.length = 0;
   }
 
   #pump(): Awaitable {
     const lx = this.#lexer;
     for (;;) {
-      if (this.#taskCount > 0) {
+      if (this.#deferring()) {
         const p = this.#runTasks();
         if (p !== undefined) return p.then(() => this.#pump());
-      }
+      } else if (this.#expiring.length > 0) this.#expire();
       const kind = lx.next();
       if (kind === TOKEN_NONE) return;
       const start = lx.base + lx.tokStart;
@@ -356,8 +414,7 @@ export class RewriterEngine {
           this.#onText();
           break;
         case TOKEN_START_TAG:
-          this.#closeTextNode();
-          this.#onStartTag();
+          this.#onStartTag(); // ends the text node itself, after the checks that may fail
           break;
         case TOKEN_END_TAG:
           this.#closeTextNode();
@@ -386,7 +443,7 @@ export class RewriterEngine {
   /** The current token is output as it is (after whatever is queued before it). */
   #passThrough(): void {
     const end = this.#lexer.base + this.#lexer.tokEnd;
-    if (this.#taskCount === 0) this.#flushRaw(end);
+    if (!this.#deferring()) this.#flushRaw(end);
     else this.#task(this.#completeRaw as TaskFn, this, { end, suppressed: this.#suppress > 0 } satisfies PendingRaw);
   }
 
@@ -408,38 +465,57 @@ export class RewriterEngine {
     }
     const lx = this.#lexer;
     const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
-    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    this.#inTextNode = true;
     const end = lx.base + lx.tokEnd;
-    if (text === '') {
-      this.#emitted = end; // held by the decoder; written with the chunk that completes it
+    // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
+    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
+      this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
       return;
     }
-    this.#textChunk(text, false, end);
+    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    if (text === '') {
+      this.#emit('', end, true); // held by the decoder; written with the chunk that completes it
+      return;
+    }
+    this.#textChunk(text, false, end, false);
   }
 
-  #textChunk(text: string, last: boolean, end: number): void {
+  /** Hands a text chunk to the text handlers; `raw`: the input [emitted, end) is the chunk's text. */
+  #textChunk(text: string, last: boolean, end: number, raw: boolean): void {
     const chunk = new TextChunk(this.#enc, text, last);
+    this.#expiring.push(chunk);
     if (this.#textRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
-        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#task(h.text as TaskFn, h, chunk);
+        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#call(h.text as TaskFn, h, chunk);
       }
     }
-    for (const h of this.#docText) this.#task(h.text as TaskFn, h, chunk);
-    this.#task(this.#completeText as TaskFn, this, { chunk, end, suppressed: this.#suppress > 0 });
-    this.#expiring.push(chunk);
+    const docText = this.#docText;
+    for (let i = 0; i < docText.length; i++) this.#call(docText[i].text as TaskFn, docText[i], chunk);
+    const suppressed = this.#suppress > 0;
+    if (this.#deferring()) this.#task(this.#completeText as TaskFn, this, { chunk, end, raw, suppressed });
+    else this.#completeTextNow(chunk, end, raw, suppressed);
   }
 
-  #completeText(p: { chunk: TextChunk; end: number; suppressed: boolean }): void {
-    this.#emit(p.chunk.serialize(), Math.max(p.end, this.#emitted), p.suppressed);
+  #completeText(p: { chunk: TextChunk; end: number; raw: boolean; suppressed: boolean }): void {
+    this.#completeTextNow(p.chunk, p.end, p.raw, p.suppressed);
+  }
+
+  #completeTextNow(chunk: TextChunk, end: number, raw: boolean, suppressed: boolean): void {
+    if (raw && !chunk.hasMutations) {
+      if (suppressed) this.#emit('', end, true);
+      else if (end > this.#emitted) this.#emitted = end; // the raw run goes on
+      return;
+    }
+    this.#emit(chunk.serialize(), Math.max(end, this.#emitted), suppressed);
   }
 
   /** Ends the current text node (if text handlers saw it) with its last chunk. */
   #closeTextNode(): void {
-    const decoder = this.#textDecoder;
-    if (decoder === null) return;
-    this.#textDecoder = null;
-    this.#textChunk(decoder.flush(), true, this.#emitted);
+    if (!this.#inTextNode) return;
+    this.#inTextNode = false;
+    const text = (this.#textDecoder as TextNodeDecoder).flush();
+    this.#textChunk(text, true, this.#emitted, text === '');
   }
 
   // ---- start tags ----
@@ -456,15 +532,19 @@ export class RewriterEngine {
     else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, selfClosing);
     else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
     const ns = this.#ns;
-
+    const canHaveContent = ns === NS_IS_HTML
+      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
+      : !selfClosing;
+    // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
+    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#stack.length + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
+      throw new MemoryLimitExceededError();
+    }
+    this.#closeTextNode();
     if (this.#adjustCharset && !this.#charsetAdjusted && id === TAG_META) this.#metaCharset();
     if (this.#program === null) {
       this.#passThrough();
       return;
     }
-    const canHaveContent = ns === NS_IS_HTML
-      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
-      : !selfClosing;
     this.#matchStartTag(id, ns, selfClosing, canHaveContent);
   }
 
@@ -587,6 +667,7 @@ export class RewriterEngine {
     }
     this.#charsetAdjusted = true;
     this.#enc = documentEncoding(name);
+    this.#textDecoder = null;
   }
 
   #matchStartTag(id: number, ns: number, selfClosing: boolean, canHaveContent: boolean): void {
@@ -625,18 +706,12 @@ export class RewriterEngine {
     }
     if (matched !== null && matched.length > 1) matched = [...new Set(matched)].sort((a, b) => a - b);
 
-    const src: StartTagSource = {
-      buf: lx.buf, start: lx.tokStart, end: lx.tokEnd, nameStart: lx.nameStart, nameEnd: lx.nameEnd, attrs: lx.attrs, attrCount: lx.attrCount,
-    };
     let element: Element | null = null;
     let contentRegs: number[] | null = null;
     if (matched !== null) {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
-        if (typeof h.element === 'function') {
-          element ??= this.#inRemovedContent(new Element(this.#enc, src, NS_URIS[ns], selfClosing, canHaveContent));
-          this.#task(h.element as TaskFn, h, element);
-        }
+        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#enc, lx, NS_URIS[ns], selfClosing, canHaveContent));
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
@@ -650,7 +725,6 @@ export class RewriterEngine {
       entry.element = element;
       stack.push(entry);
       this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
-      if (this.#arenaBytes + stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
     }
     if (element === null) {
       if (entry !== null) this.#activate(entry);
@@ -658,7 +732,14 @@ export class RewriterEngine {
       return;
     }
     this.#expiring.push(element);
-    this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    for (const reg of matched as number[]) {
+      const h = this.#registrations[reg].handlers;
+      if (typeof h.element === 'function') this.#call(h.element as TaskFn, h, element);
+    }
+    const end = lx.base + lx.tokEnd;
+    const suppressed = this.#suppress > 0;
+    if (this.#deferring()) this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end, suppressed });
+    else this.#completeStartTagNow(element, entry, end, suppressed);
   }
 
   /** Start tags inside content being removed are already removed when handlers see them. */
@@ -688,13 +769,20 @@ export class RewriterEngine {
   }
 
   #completeStartTag(p: { element: Element; entry: OpenElement | null; end: number; suppressed: boolean }): void {
-    const el = p.element;
-    const m = el.mutations;
-    this.#emit(m.wrap(el.serializeStartTag()), p.end, p.suppressed);
-    if (p.entry !== null) {
-      this.#activate(p.entry);
+    this.#completeStartTagNow(p.element, p.entry, p.end, p.suppressed);
+  }
+
+  #completeStartTagNow(el: Element, entry: OpenElement | null, end: number, suppressed: boolean): void {
+    if (!el.modified && !el.hasMutations) {
+      if (suppressed) this.#emit('', end, true);
+      else if (end > this.#emitted) this.#emitted = end; // unchanged: the raw run goes on
+    } else {
+      this.#emit(el.wrap(el.serializeStartTag()), end, suppressed);
+    }
+    if (entry !== null) {
+      this.#activate(entry);
       if (el.removesContent) {
-        p.entry.removesContent = true;
+        entry.removesContent = true;
         this.#suppress++;
       }
     }
@@ -759,10 +847,10 @@ export class RewriterEngine {
       this.#deactivate(entry);
       if (entry.removesContent) this.#suppress--;
       const el = entry.element;
-      if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers.length > 0)) {
+      if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers !== null)) {
         endTag ??= new EndTag(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
-        this.#task(this.#applyEndTagWork as TaskFn, endTag, el);
-        for (const h of el.endTagHandlers) this.#task(h as TaskFn, el, endTag);
+        this.#call(this.#applyEndTagWork as TaskFn, endTag, el);
+        if (el.endTagHandlers !== null) for (const h of el.endTagHandlers) this.#call(h as TaskFn, el, endTag);
       }
     }
     stack.length = index;
@@ -771,7 +859,7 @@ export class RewriterEngine {
       return;
     }
     this.#expiring.push(endTag);
-    this.#task(this.#completeEndTag as TaskFn, this, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    this.#later(this.#completeEndTag as TaskFn, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
   /** An element's pending end-tag mutations, applied to the end tag that closes it (SPEC §4.2). */
@@ -796,12 +884,12 @@ export class RewriterEngine {
     if (this.#commentRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
-        if (this.#contentActive[id] > 0 && typeof h.comments === 'function') this.#task(h.comments as TaskFn, h, comment);
+        if (this.#contentActive[id] > 0 && typeof h.comments === 'function') this.#call(h.comments as TaskFn, h, comment);
       }
     }
-    for (const h of this.#docComments) this.#task(h.comments as TaskFn, h, comment);
+    for (const h of this.#docComments) this.#call(h.comments as TaskFn, h, comment);
     this.#expiring.push(comment);
-    this.#task(this.#completeComment as TaskFn, this, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    this.#later(this.#completeComment as TaskFn, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
   #completeComment(p: { comment: Comment; end: number; suppressed: boolean }): void {
@@ -817,7 +905,7 @@ export class RewriterEngine {
         return lower ? asciiLowerString(s) : s;
       };
       const doctype = new Doctype(part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
-      for (const h of this.#docDoctype) this.#task(h.doctype as TaskFn, h, doctype);
+      for (const h of this.#docDoctype) this.#call(h.doctype as TaskFn, h, doctype);
       this.#expiring.push(doctype);
     }
     this.#passThrough();
