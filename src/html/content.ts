@@ -56,15 +56,25 @@ export function lowerSlice(buf: string, start: number, end: number): string {
   return buf.slice(start, end);
 }
 
+/**
+ * How long the units of one rewriting run are valid: a unit is valid while the run is in the
+ * generation the unit was made in. The rewriter moves to the next generation when the handlers of
+ * a token are done, which expires all of that token's units at once.
+ */
+export class UnitLifetime {
+  generation = 0;
+}
+
 /** Base of all units: valid only until the rewriter expires it. */
 class Unit {
-  #alive = true;
-  protected check(): void {
-    if (!this.#alive) throw new ExpiredTokenError();
+  readonly #lifetime: UnitLifetime;
+  readonly #generation: number;
+  constructor(lifetime: UnitLifetime) {
+    this.#lifetime = lifetime;
+    this.#generation = lifetime.generation;
   }
-  /** @internal called by the rewriter when the handlers of the token are done. */
-  expire(): void {
-    this.#alive = false;
+  protected check(): void {
+    if (this.#lifetime.generation !== this.#generation) throw new ExpiredTokenError();
   }
 }
 
@@ -73,8 +83,8 @@ class MutableUnit extends Unit {
   // Most units are never mutated: their mutation record is made on the first mutation.
   #mutations: Mutations | null = null;
   protected readonly enc: DocumentEncoding;
-  constructor(enc: DocumentEncoding) {
-    super();
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding) {
+    super(lifetime);
     this.enc = enc;
   }
   /** @internal the unit's mutation record (made when first asked for) */
@@ -170,8 +180,8 @@ export class Element extends MutableUnit {
   /** @internal the element's content is to be dropped */ removesContent = false;
   /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
-  constructor(enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
+    super(lifetime, enc);
     this.#buf = src.buf;
     this.#start = src.tokStart;
     this.#end = src.tokEnd;
@@ -379,8 +389,8 @@ export class EndTag extends MutableUnit {
   /** @internal replacement name bytes, or null */ newName: string | null = null;
   /** @internal the source bytes of the end tag */ readonly raw: string;
 
-  constructor(enc: DocumentEncoding, raw: string, rawName: string) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, raw: string, rawName: string) {
+    super(lifetime, enc);
     this.raw = raw;
     this.rawName = rawName;
   }
@@ -407,8 +417,8 @@ export class Comment extends MutableUnit {
   readonly #data: string;
   /** @internal new text bytes, or null */ newText: string | null = null;
 
-  constructor(enc: DocumentEncoding, raw: string, data: string) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, raw: string, data: string) {
+    super(lifetime, enc);
     this.raw = raw;
     this.#data = data;
   }
@@ -435,8 +445,8 @@ export class Comment extends MutableUnit {
 export class TextChunk extends MutableUnit {
   readonly #text: string;
   readonly #last: boolean;
-  constructor(enc: DocumentEncoding, text: string, lastInTextNode: boolean) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, text: string, lastInTextNode: boolean) {
+    super(lifetime, enc);
     this.#text = text;
     this.#last = lastInTextNode;
   }
@@ -458,8 +468,8 @@ export class Doctype extends Unit {
   readonly #name: string | null;
   readonly #publicId: string | null;
   readonly #systemId: string | null;
-  constructor(name: string | null, publicId: string | null, systemId: string | null) {
-    super();
+  constructor(lifetime: UnitLifetime, name: string | null, publicId: string | null, systemId: string | null) {
+    super(lifetime);
     this.#name = name;
     this.#publicId = publicId;
     this.#systemId = systemId;
@@ -481,8 +491,8 @@ export class Doctype extends Unit {
 export class DocumentEnd extends Unit {
   readonly #enc: DocumentEncoding;
   /** @internal appended bytes */ appended = '';
-  constructor(enc: DocumentEncoding) {
-    super();
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding) {
+    super(lifetime);
     this.#enc = enc;
   }
   append(content: string, options?: ContentOptions): this {

@@ -151,12 +151,13 @@ export class Lexer {
       this.#queued.length = 0;
       this.#queuedLength = 0;
     }
+    // The buffer is kept flat (join, not +): scanning a concatenation goes through its parts.
     if (this.pos > 0) {
       this.base += this.pos;
-      this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
+      this.buf = this.pos < this.buf.length ? [this.buf.slice(this.pos), chunk].join('') : chunk;
       this.pos = 0;
     } else {
-      this.buf += chunk;
+      this.buf = this.buf === '' ? chunk : [this.buf, chunk].join('');
     }
   }
 

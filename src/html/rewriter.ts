@@ -22,12 +22,12 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isAscii } from 'node:buffer';
 import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
-  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, asciiLowerString, lowerSlice,
+  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString, lowerSlice,
 } from './content.ts';
 import { MemoryLimitExceededError, ParsingAmbiguityError, RewriterPoisonedError } from './errors.ts';
 
@@ -76,32 +76,39 @@ const GUARD_IN_SELECT = 1;
 const GUARD_IN_TEMPLATE_IN_SELECT = 2;
 const GUARD_FRAMESET = 3;
 
+const EMPTY: readonly number[] = [];
+
 /** Approximate bytes an open element costs (counted against the memory limit). */
 const STACK_ENTRY_BYTES = 128;
 
-/** An entry of the naive open-element stack. */
+/** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  readonly name: string;
+  /** Tag id (tags.ts), and the lowercased name. */
+  id = TAG_OTHER;
+  name = '';
   childCount = 0;
   typeCounts: Map<string, number> | null = null;
   /** States tried on children only, and on all descendants. */
-  readonly childStates: readonly number[];
-  readonly descendantStates: readonly number[];
+  childStates: readonly number[] = EMPTY;
+  descendantStates: readonly number[] = EMPTY;
   /** Registrations (with comments/text handlers) whose content this element opens. */
-  readonly contentRegistrations: readonly number[];
+  contentRegistrations: readonly number[] = EMPTY;
   /** The element given to handlers, kept for end-tag work, or null. */
   element: Element | null = null;
   removesContent = false;
 
-  constructor(name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[]) {
+  open(id: number, name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
+    this.id = id;
     this.name = name;
+    this.childCount = 0;
+    this.typeCounts = null;
     this.childStates = childStates;
     this.descendantStates = descendantStates;
     this.contentRegistrations = contentRegistrations;
+    this.element = element;
+    this.removesContent = false;
   }
 }
-
-const EMPTY: readonly number[] = [];
 
 type TaskFn = (this: unknown, arg: unknown) => unknown;
 
@@ -151,8 +158,12 @@ export class RewriterEngine {
   #charsetAdjusted = false;
 
   // Open-element stack (only with selectors).
+  /** Entries [0, #depth) are open; the ones above are kept for reuse. */
   readonly #stack: OpenElement[] = [];
-  readonly #root: OpenElement;
+  #depth = 0;
+  readonly #root = new OpenElement();
+  /** How many open elements have each known tag id, and each other name. */
+  readonly #openIds = new Int32Array(TAG_COUNT);
   readonly #openNames = new Map<string, number>();
   readonly #stateSeen: Uint32Array;
   #generation = 0;
@@ -176,7 +187,8 @@ export class RewriterEngine {
   #taskIndex = 0;
   /** A handler's Promise the queued tasks wait for, or null. */
   #waiting: PromiseLike<unknown> | null = null;
-  readonly #expiring: { expire(): void }[] = [];
+  /** Units handed to handlers expire when it moves on (after each token's handlers). */
+  readonly #lifetime = new UnitLifetime();
 
   #busy: Promise<void> | null = null;
   #failed: unknown = null;
@@ -200,7 +212,7 @@ export class RewriterEngine {
     } else {
       this.#program = null;
     }
-    this.#root = new OpenElement('', EMPTY, this.#program?.roots ?? EMPTY, EMPTY);
+    this.#root.open(TAG_OTHER, '', EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
     this.#stateSeen = new Uint32Array(this.#program?.states.length ?? 0);
     this.#contentActive = new Int32Array(registrations.length);
     this.#docText = documentHandlers.filter((h) => typeof h.text === 'function');
@@ -286,7 +298,7 @@ export class RewriterEngine {
       this.#flushRaw(lx.base + lx.buf.length);
       this.#flushOutput();
       if (this.#docEnd.length === 0) return;
-      const end = new DocumentEnd(this.#enc);
+      const end = new DocumentEnd(this.#lifetime, this.#enc);
       for (const h of this.#docEnd) this.#call(h.end as TaskFn, h, end);
       this.#later(this.#completeDocumentEnd as TaskFn, end);
       const done = this.#runTasks();
@@ -298,13 +310,13 @@ export class RewriterEngine {
 
   #completeDocumentEnd(end: DocumentEnd): void {
     this.#emit(end.appended, this.#emitted, false);
-    end.expire();
+    this.#lifetime.generation++;
   }
 
   /** Grows the parsing-buffer reservation to `bytes` if needed (SPEC §8.1). */
   #reserve(bytes: number): void {
     if (bytes > this.#arenaBytes) this.#arenaBytes = bytes;
-    if (this.#arenaBytes + this.#stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
+    if (this.#arenaBytes + this.#depth * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
   }
 
   #flushOutput(): void {
@@ -387,15 +399,8 @@ export class RewriterEngine {
       }
     }
     this.#taskIndex = this.#taskCount = 0;
-    this.#expire();
+    this.#lifetime.generation++;
     return undefined;
-  }
-
-  /** The units handed to handlers of the last token are no longer valid. */
-  #expire(): void {
-    const list = this.#expiring;
-    for (let i = 0; i < list.length; i++) list[i].expire();
-    list.length = 0;
   }
 
   #pump(): Awaitable {
@@ -404,7 +409,7 @@ export class RewriterEngine {
       if (this.#deferring()) {
         const p = this.#runTasks();
         if (p !== undefined) return p.then(() => this.#pump());
-      } else if (this.#expiring.length > 0) this.#expire();
+      } else this.#lifetime.generation++; // the last token's units expire
       const kind = lx.next();
       if (kind === TOKEN_NONE) return;
       const start = lx.base + lx.tokStart;
@@ -482,8 +487,7 @@ export class RewriterEngine {
 
   /** Hands a text chunk to the text handlers; `raw`: the input [emitted, end) is the chunk's text. */
   #textChunk(text: string, last: boolean, end: number, raw: boolean): void {
-    const chunk = new TextChunk(this.#enc, text, last);
-    this.#expiring.push(chunk);
+    const chunk = new TextChunk(this.#lifetime, this.#enc, text, last);
     if (this.#textRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
@@ -536,7 +540,7 @@ export class RewriterEngine {
       ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
       : !selfClosing;
     // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
-    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#stack.length + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
+    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
       throw new MemoryLimitExceededError();
     }
     this.#closeTextNode();
@@ -674,8 +678,9 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const program = this.#program as SelectorProgram;
     const stack = this.#stack;
-    const parent = stack.length > 0 ? stack[stack.length - 1] : this.#root;
-    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+    const depth = this.#depth;
+    const parent = depth > 0 ? stack[depth - 1] : this.#root;
+    const name = id === TAG_OTHER ? lowerSlice(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
@@ -711,27 +716,28 @@ export class RewriterEngine {
     if (matched !== null) {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
-        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#enc, lx, NS_URIS[ns], selfClosing, canHaveContent));
+        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#lifetime, this.#enc, lx, NS_URIS[ns], selfClosing, canHaveContent));
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
     let entry: OpenElement | null = null;
     if (canHaveContent) {
-      entry = new OpenElement(
-        name, childStates ?? EMPTY,
+      entry = stack[depth];
+      if (entry === undefined) stack.push(entry = new OpenElement());
+      entry.open(
+        id, name, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
-        contentRegs ?? EMPTY,
+        contentRegs ?? EMPTY, element,
       );
-      entry.element = element;
-      stack.push(entry);
-      this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
+      this.#depth = depth + 1;
+      if (id !== TAG_OTHER) this.#openIds[id]++;
+      else this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
     }
     if (element === null) {
       if (entry !== null) this.#activate(entry);
       this.#passThrough();
       return;
     }
-    this.#expiring.push(element);
     for (const reg of matched as number[]) {
       const h = this.#registrations[reg].handlers;
       if (typeof h.element === 'function') this.#call(h.element as TaskFn, h, element);
@@ -830,35 +836,38 @@ export class RewriterEngine {
       this.#passThrough();
       return;
     }
-    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
     const stack = this.#stack;
     let index = -1;
-    if ((this.#openNames.get(name) ?? 0) > 0) {
-      for (let i = stack.length - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
+    if (id !== TAG_OTHER) {
+      if (this.#openIds[id] > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === id) { index = i; break; }
+    } else {
+      const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+      if ((this.#openNames.get(name) ?? 0) > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
     }
     if (index === -1) {
       this.#passThrough();
       return;
     }
     let endTag: EndTag | null = null;
-    for (let i = stack.length - 1; i >= index; i--) {
+    for (let i = this.#depth - 1; i >= index; i--) {
       const entry = stack[i];
-      this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
+      if (entry.id !== TAG_OTHER) this.#openIds[entry.id]--;
+      else this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
       this.#deactivate(entry);
       if (entry.removesContent) this.#suppress--;
       const el = entry.element;
       if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers !== null)) {
-        endTag ??= new EndTag(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
+        endTag ??= new EndTag(this.#lifetime, this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
         this.#call(this.#applyEndTagWork as TaskFn, endTag, el);
         if (el.endTagHandlers !== null) for (const h of el.endTagHandlers) this.#call(h as TaskFn, el, endTag);
       }
+      entry.element = null;
     }
-    stack.length = index;
+    this.#depth = index;
     if (endTag === null) {
       this.#passThrough();
       return;
     }
-    this.#expiring.push(endTag);
     this.#later(this.#completeEndTag as TaskFn, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
@@ -880,7 +889,7 @@ export class RewriterEngine {
       return;
     }
     const lx = this.#lexer;
-    const comment = new Comment(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.dataStart, lx.dataEnd));
+    const comment = new Comment(this.#lifetime, this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.dataStart, lx.dataEnd));
     if (this.#commentRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
@@ -888,7 +897,6 @@ export class RewriterEngine {
       }
     }
     for (const h of this.#docComments) this.#call(h.comments as TaskFn, h, comment);
-    this.#expiring.push(comment);
     this.#later(this.#completeComment as TaskFn, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
@@ -904,9 +912,8 @@ export class RewriterEngine {
         const s = this.#enc.decode(lx.buf.slice(p[0], p[1]));
         return lower ? asciiLowerString(s) : s;
       };
-      const doctype = new Doctype(part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
+      const doctype = new Doctype(this.#lifetime, part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
       for (const h of this.#docDoctype) this.#call(h.doctype as TaskFn, h, doctype);
-      this.#expiring.push(doctype);
     }
     this.#passThrough();
   }

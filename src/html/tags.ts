@@ -1,5 +1,7 @@
 // The tag names the tree-builder simulation, the ambiguity guard and the open-element stack
 // care about, recognised straight from the input (ASCII-case-insensitively, no allocation).
+// Other common HTML and SVG names are listed too, so that the open-element stack can name most
+// elements with these strings instead of a lowercased copy of the input.
 import { TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
 
 export const TAG_OTHER = 0;
@@ -13,7 +15,16 @@ const NAMES = [
   'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var',
   // void-only
   'area', 'base', 'basefont', 'bgsound', 'col', 'link', 'param', 'source', 'track', 'wbr',
+  // common elements without a role above
+  'a', 'abbr', 'address', 'article', 'aside', 'audio', 'bdi', 'bdo', 'button', 'canvas', 'caption', 'cite', 'colgroup',
+  'data', 'datalist', 'del', 'details', 'dfn', 'dialog', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'header',
+  'hgroup', 'html', 'ins', 'kbd', 'label', 'legend', 'main', 'map', 'mark', 'nav', 'object', 'optgroup', 'option', 'output',
+  'picture', 'progress', 'q', 'rp', 'rt', 'samp', 'search', 'section', 'slot', 'summary', 'tbody', 'td', 'tfoot', 'th',
+  'thead', 'time', 'tr', 'video', 'circle', 'clippath', 'defs', 'ellipse', 'g', 'line', 'lineargradient', 'path', 'polygon',
+  'polyline', 'rect', 'stop', 'symbol', 'use',
 ] as const;
+/** Tag ids are [0, TAG_COUNT). */
+export const TAG_COUNT = NAMES.length;
 export const TAG_TEXTAREA = 1;
 export const TAG_TITLE = 2;
 export const TAG_PLAINTEXT = 3;
@@ -37,7 +48,7 @@ export const TAG_ANNOTATION_XML = 29;
 export const TAG_ESI_INCLUDE = 30;
 export const TAG_ESI_COMMENT = 31;
 
-/** The name of a known tag id. */
+/** The (lowercase) name of a known tag id. */
 export function tagName(id: number): string {
   return NAMES[id];
 }
