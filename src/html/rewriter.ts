@@ -25,7 +25,7 @@ import {
   TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isAscii } from 'node:buffer';
-import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { AsciiRanges, documentEncoding, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
   Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString, lowerSlice,
 } from './content.ts';
@@ -147,6 +147,8 @@ export class RewriterEngine {
   #rawStart = 0;
   /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
   #bufAscii = true;
+  /** Which ranges of the lexer's buffer are ASCII, when #bufAscii is false. */
+  readonly #asciiRanges = new AsciiRanges();
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -232,6 +234,7 @@ export class RewriterEngine {
     // Held-back input was ASCII if the buffer it came from was.
     this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
+    this.#asciiRanges.reset();
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
 
@@ -242,6 +245,7 @@ export class RewriterEngine {
     this.#checkUsable();
     this.#ended = true;
     this.#lexer.finish();
+    this.#asciiRanges.reset();
     return this.#guarded(() => this.#pump(), () => this.#finishDocument());
   }
 
@@ -473,7 +477,7 @@ export class RewriterEngine {
     this.#inTextNode = true;
     const end = lx.base + lx.tokEnd;
     // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
-    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
+    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || this.#asciiRanges.isAscii(lx.buf, lx.tokStart, lx.tokEnd))) {
       this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
       return;
     }
