@@ -205,6 +205,7 @@ export class RewriterEngine {
     this.#esi = options.enableEsiTags ?? false;
     this.#adjustCharset = options.adjustCharsetOnMetaTag ?? false;
     this.#memoryLimit = options.maxAllowedMemoryUsage ?? Infinity;
+    this.#lexer.lazyAttributes = true; // attributes are lexed only for tags that need them
     const prealloc = options.preallocatedParsingBufferSize ?? 1024;
     if (prealloc <= this.#memoryLimit) this.#arenaBytes = prealloc;
     if (registrations.length > 0) {
@@ -534,15 +535,14 @@ export class RewriterEngine {
     const id = tagIdOf(buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardStartTag(id);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
-    const selfClosing = lx.selfClosing;
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
     else if (id === TAG_MATH) this.#enterNs(NS_IS_MATHML);
-    else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, selfClosing);
+    else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, this.#tagSelfClosing());
     else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
     const ns = this.#ns;
     const canHaveContent = ns === NS_IS_HTML
       ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
-      : !selfClosing;
+      : !this.#tagSelfClosing();
     // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
     if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
       throw new MemoryLimitExceededError();
@@ -553,7 +553,14 @@ export class RewriterEngine {
       this.#passThrough();
       return;
     }
-    this.#matchStartTag(id, ns, selfClosing, canHaveContent);
+    this.#matchStartTag(id, ns, canHaveContent);
+  }
+
+  /** The current start tag's self-closing flag (its attributes are lexed if they were not). */
+  #tagSelfClosing(): boolean {
+    const lx = this.#lexer;
+    if (!lx.attrsLexed) lx.lexAttributes();
+    return lx.selfClosing;
   }
 
   #guardStartTag(id: number): void {
@@ -632,6 +639,7 @@ export class RewriterEngine {
   /** Index (in lexer.attrs) of the current tag's first attribute with this lowercase name, or -1. */
   #findAttr(lowerName: string): number {
     const lx = this.#lexer;
+    if (!lx.attrsLexed) lx.lexAttributes();
     const { buf, attrs } = lx;
     const n = lowerName.length;
     outer: for (let k = 0; k < lx.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
@@ -678,7 +686,7 @@ export class RewriterEngine {
     this.#textDecoder = null;
   }
 
-  #matchStartTag(id: number, ns: number, selfClosing: boolean, canHaveContent: boolean): void {
+  #matchStartTag(id: number, ns: number, canHaveContent: boolean): void {
     const lx = this.#lexer;
     const program = this.#program as SelectorProgram;
     const stack = this.#stack;
@@ -720,7 +728,7 @@ export class RewriterEngine {
     if (matched !== null) {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
-        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#lifetime, this.#enc, lx, NS_URIS[ns], selfClosing, canHaveContent));
+        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#lifetime, this.#enc, lx, NS_URIS[ns], this.#tagSelfClosing(), canHaveContent));
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
