@@ -2,7 +2,6 @@
 // byte), so untouched input passes through exactly; strings for handlers are decoded from the
 // document encoding on demand and strings from handlers are encoded back into it. Legacy
 // encoders are built lazily from Node's decoders (one reverse table per encoding).
-import { isAscii as isAsciiBytes } from 'node:buffer';
 
 const NOT_ASCII_COMPATIBLE = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp', 'replacement']);
 
@@ -22,45 +21,17 @@ function isAscii(s: string): boolean {
   return isAsciiRange(s, 0, s.length);
 }
 
-/** Whether s[start..end) is ASCII. */
-function isAsciiRange(s: string, start: number, end: number): boolean {
-  for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
-  return true;
-}
-
-const BLOCK_BITS = 8;
+/** Below this length a charCodeAt loop beats a native call. */
+const SHORT = 16;
 
 /**
- * Answers "is buf[start..end) ASCII" for ranges of one byte string. buffer.isAscii (SIMD) marks its
- * 256-byte blocks once; only a range touching a block with a non-ASCII byte is scanned char by
- * char (charCodeAt costs a few ns per char).
+ * Whether s[start..end) is ASCII. Long ranges are measured natively: a string is ASCII exactly
+ * when its UTF-8 length is its length (charCodeAt costs a few ns per char).
  */
-export class AsciiRanges {
-  #marked = false;
-  #blocks = new Uint8Array(0);
-
-  /** The byte string changed: its blocks are marked when first needed. */
-  reset(): void {
-    this.#marked = false;
-  }
-
-  /** Whether buf[start..end) is ASCII; buf is the same string until the next reset(). */
-  isAscii(buf: string, start: number, end: number): boolean {
-    if (!this.#marked) this.#mark(buf);
-    const blocks = this.#blocks;
-    for (let k = start >> BLOCK_BITS; k <= (end - 1) >> BLOCK_BITS; k++) {
-      if (blocks[k] === 0) return isAsciiRange(buf, start, end);
-    }
-    return true;
-  }
-
-  #mark(buf: string): void {
-    const bytes = Buffer.from(buf, 'latin1');
-    const n = (bytes.length >> BLOCK_BITS) + 1;
-    if (this.#blocks.length < n) this.#blocks = new Uint8Array(n);
-    for (let k = 0; k < n; k++) this.#blocks[k] = isAsciiBytes(bytes.subarray(k << BLOCK_BITS, (k + 1) << BLOCK_BITS)) ? 1 : 0;
-    this.#marked = true;
-  }
+export function isAsciiRange(s: string, start: number, end: number): boolean {
+  if (end - start >= SHORT) return Buffer.byteLength(start === 0 && end === s.length ? s : s.slice(start, end), 'utf8') === end - start;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return true;
 }
 
 /** A reverse table: code point → byte string, from decoding every one- and two-byte sequence. */

@@ -22,12 +22,12 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isAscii } from 'node:buffer';
-import { AsciiRanges, documentEncoding, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
-  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString, lowerSlice,
+  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString,
 } from './content.ts';
 import { MemoryLimitExceededError, ParsingAmbiguityError, RewriterPoisonedError } from './errors.ts';
 
@@ -147,8 +147,6 @@ export class RewriterEngine {
   #rawStart = 0;
   /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
   #bufAscii = true;
-  /** Which ranges of the lexer's buffer are ASCII, when #bufAscii is false. */
-  readonly #asciiRanges = new AsciiRanges();
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -167,6 +165,7 @@ export class RewriterEngine {
   /** How many open elements have each known tag id, and each other name. */
   readonly #openIds = new Int32Array(TAG_COUNT);
   readonly #openNames = new Map<string, number>();
+  readonly #otherNames = new OtherTagNames();
   readonly #stateSeen: Uint32Array;
   #generation = 0;
   readonly #contentActive: Int32Array;
@@ -235,7 +234,6 @@ export class RewriterEngine {
     // Held-back input was ASCII if the buffer it came from was.
     this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
-    this.#asciiRanges.reset();
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
 
@@ -246,7 +244,6 @@ export class RewriterEngine {
     this.#checkUsable();
     this.#ended = true;
     this.#lexer.finish();
-    this.#asciiRanges.reset();
     return this.#guarded(() => this.#pump(), () => this.#finishDocument());
   }
 
@@ -478,7 +475,7 @@ export class RewriterEngine {
     this.#inTextNode = true;
     const end = lx.base + lx.tokEnd;
     // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
-    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || this.#asciiRanges.isAscii(lx.buf, lx.tokStart, lx.tokEnd))) {
+    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
       this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
       return;
     }
@@ -692,7 +689,7 @@ export class RewriterEngine {
     const stack = this.#stack;
     const depth = this.#depth;
     const parent = depth > 0 ? stack[depth - 1] : this.#root;
-    const name = id === TAG_OTHER ? lowerSlice(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
@@ -713,6 +710,7 @@ export class RewriterEngine {
         if (seen[s] === gen) continue;
         seen[s] = gen;
         const state = program.states[s];
+        if (state.requiredTag !== -1 && state.requiredTag !== id) continue;
         if (!this.#matches(state.conditions, name, ns, childIndex, typeIndex)) continue;
         const reg = program.completes[s];
         if (reg !== -1) (matched ??= []).push(reg);
@@ -853,7 +851,7 @@ export class RewriterEngine {
     if (id !== TAG_OTHER) {
       if (this.#openIds[id] > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === id) { index = i; break; }
     } else {
-      const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+      const name = this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd);
       if ((this.#openNames.get(name) ?? 0) > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
     }
     if (index === -1) {
