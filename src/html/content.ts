@@ -56,29 +56,52 @@ export function lowerSlice(buf: string, start: number, end: number): string {
   return buf.slice(start, end);
 }
 
+/**
+ * How long the units of one rewriting run are valid: a unit is valid while the run is in the
+ * generation the unit was made in. The rewriter moves to the next generation when the handlers of
+ * a token are done, which expires all of that token's units at once.
+ */
+export class UnitLifetime {
+  generation = 0;
+}
+
 /** Base of all units: valid only until the rewriter expires it. */
 class Unit {
-  #alive = true;
-  protected check(): void {
-    if (!this.#alive) throw new ExpiredTokenError();
+  readonly #lifetime: UnitLifetime;
+  readonly #generation: number;
+  constructor(lifetime: UnitLifetime) {
+    this.#lifetime = lifetime;
+    this.#generation = lifetime.generation;
   }
-  /** @internal called by the rewriter when the handlers of the token are done. */
-  expire(): void {
-    this.#alive = false;
+  protected check(): void {
+    if (this.#lifetime.generation !== this.#generation) throw new ExpiredTokenError();
   }
 }
 
 /** A unit with the common insertion methods. */
 class MutableUnit extends Unit {
-  readonly mutations = new Mutations();
+  // Most units are never mutated: their mutation record is made on the first mutation.
+  #mutations: Mutations | null = null;
   protected readonly enc: DocumentEncoding;
-  constructor(enc: DocumentEncoding) {
-    super();
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding) {
+    super(lifetime);
     this.enc = enc;
+  }
+  /** @internal the unit's mutation record (made when first asked for) */
+  get mutations(): Mutations {
+    return (this.#mutations ??= new Mutations());
+  }
+  /** @internal whether a mutation record was made (the unit may have been mutated) */
+  get hasMutations(): boolean {
+    return this.#mutations !== null;
+  }
+  /** @internal the unit's output around its own serialisation `inner` */
+  wrap(inner: string): string {
+    return this.#mutations === null ? inner : this.#mutations.wrap(inner);
   }
   get removed(): boolean {
     this.check();
-    return this.mutations.removed;
+    return this.#mutations !== null && this.#mutations.removed;
   }
   before(content: string, options?: ContentOptions): this {
     this.check();
@@ -126,8 +149,8 @@ function validateAttributeName(enc: DocumentEncoding, name: string): string {
 /** Where a start tag came from: the lexer's buffer and attribute outline while the tag is current. */
 export interface StartTagSource {
   readonly buf: string;
-  readonly start: number;
-  readonly end: number;
+  readonly tokStart: number;
+  readonly tokEnd: number;
   readonly nameStart: number;
   readonly nameEnd: number;
   readonly attrs: Int32Array;
@@ -140,18 +163,32 @@ export class Element extends MutableUnit {
   readonly namespaceURI: string;
   readonly selfClosing: boolean;
   readonly canHaveContent: boolean;
-  /** @internal */ readonly src: StartTagSource;
+  // The start tag in the lexer's buffer (valid while the tag is current; the outline is copied so
+  // that no source object is made per element).
+  readonly #buf: string;
+  readonly #start: number;
+  readonly #end: number;
+  readonly #nameStart: number;
+  readonly #nameEnd: number;
+  readonly #attrs: Int32Array;
+  readonly #attrCount: number;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
   /** @internal attributes once mutated or listed, else null (read from src) */ attrList: AttributeEntry[] | null = null;
   /** @internal the start tag must be re-serialised */ modified = false;
   /** @internal the self-closing `/` is dropped when re-serialised */ selfClosingSyntax: boolean;
   /** @internal mutations applied to the end tag (append list, after list, removal), or null */ endMutations: Mutations | null = null;
   /** @internal the element's content is to be dropped */ removesContent = false;
-  /** @internal */ readonly endTagHandlers: EndTagHandler[] = [];
+  /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
-  constructor(enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
-    super(enc);
-    this.src = src;
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
+    super(lifetime, enc);
+    this.#buf = src.buf;
+    this.#start = src.tokStart;
+    this.#end = src.tokEnd;
+    this.#nameStart = src.nameStart;
+    this.#nameEnd = src.nameEnd;
+    this.#attrs = src.attrs;
+    this.#attrCount = src.attrCount;
     this.namespaceURI = ns;
     this.selfClosing = selfClosing;
     this.selfClosingSyntax = selfClosing;
@@ -160,8 +197,7 @@ export class Element extends MutableUnit {
 
   get tagName(): string {
     this.check();
-    const s = this.src;
-    return asciiLowerString(this.enc.decode(this.newName ?? s.buf.slice(s.nameStart, s.nameEnd)));
+    return asciiLowerString(this.enc.decode(this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd)));
   }
   set tagName(name: string) {
     this.check();
@@ -182,9 +218,10 @@ export class Element extends MutableUnit {
 
   #attributes(): AttributeEntry[] {
     if (this.attrList !== null) return this.attrList;
-    const { buf, attrs, attrCount } = this.src;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
     const list: AttributeEntry[] = [];
-    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
       const ve = attrs[k + 3];
       const rawEnd = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? ve + 1 : ve;
@@ -199,9 +236,10 @@ export class Element extends MutableUnit {
       for (const a of this.attrList) if (a.name === lowerName) return a.value;
       return null;
     }
-    const { buf, attrs, attrCount } = this.src;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
     const n = lowerName.length;
-    outer: for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    outer: for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const s = attrs[k];
       if (attrs[k + 1] - s !== n) continue;
       for (let i = 0; i < n; i++) {
@@ -332,14 +370,13 @@ export class Element extends MutableUnit {
   onEndTag(handler: EndTagHandler): void {
     this.check();
     if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
-    this.endTagHandlers.push(handler);
+    (this.endTagHandlers ??= []).push(handler);
   }
 
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
   serializeStartTag(): string {
-    const s = this.src;
-    if (!this.modified) return s.buf.slice(s.start, s.end);
-    let out = '<' + (this.newName ?? s.buf.slice(s.nameStart, s.nameEnd));
+    if (!this.modified) return this.#buf.slice(this.#start, this.#end);
+    let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
     const list = this.#attributes();
     for (const a of list) out += ' ' + (a.raw ?? `${a.name}="${a.value.replaceAll('"', '&quot;')}"`);
     if (this.selfClosingSyntax) out += list.length > 0 ? ' /' : '/';
@@ -352,8 +389,8 @@ export class EndTag extends MutableUnit {
   /** @internal replacement name bytes, or null */ newName: string | null = null;
   /** @internal the source bytes of the end tag */ readonly raw: string;
 
-  constructor(enc: DocumentEncoding, raw: string, rawName: string) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, raw: string, rawName: string) {
+    super(lifetime, enc);
     this.raw = raw;
     this.rawName = rawName;
   }
@@ -371,7 +408,7 @@ export class EndTag extends MutableUnit {
   }
   /** @internal */
   serialize(): string {
-    return this.mutations.wrap(this.newName === null ? this.raw : `</${this.newName}>`);
+    return this.wrap(this.newName === null ? this.raw : `</${this.newName}>`);
   }
 }
 
@@ -380,8 +417,8 @@ export class Comment extends MutableUnit {
   readonly #data: string;
   /** @internal new text bytes, or null */ newText: string | null = null;
 
-  constructor(enc: DocumentEncoding, raw: string, data: string) {
-    super(enc);
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, raw: string, data: string) {
+    super(lifetime, enc);
     this.raw = raw;
     this.#data = data;
   }
@@ -401,29 +438,76 @@ export class Comment extends MutableUnit {
   }
   /** @internal */
   serialize(): string {
-    return this.mutations.wrap(this.newText === null ? this.raw : `<!--${this.newText}-->`);
+    return this.wrap(this.newText === null ? this.raw : `<!--${this.newText}-->`);
   }
 }
 
-export class TextChunk extends MutableUnit {
+/**
+ * A text chunk: the same API as the other mutable units, but a class of its own. A document text
+ * handler gets one per chunk of every text node, and constructing a derived class costs V8 a few
+ * times what a base class does.
+ */
+export class TextChunk {
+  readonly #lifetime: UnitLifetime;
+  readonly #generation: number;
+  readonly #enc: DocumentEncoding;
   readonly #text: string;
   readonly #last: boolean;
-  constructor(enc: DocumentEncoding, text: string, lastInTextNode: boolean) {
-    super(enc);
+  #mutations: Mutations | null = null;
+
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, text: string, lastInTextNode: boolean) {
+    this.#lifetime = lifetime;
+    this.#generation = lifetime.generation;
+    this.#enc = enc;
     this.#text = text;
     this.#last = lastInTextNode;
   }
+  #check(): void {
+    if (this.#lifetime.generation !== this.#generation) throw new ExpiredTokenError();
+  }
   get text(): string {
-    this.check();
+    this.#check();
     return this.#text;
   }
   get lastInTextNode(): boolean {
-    this.check();
+    this.#check();
     return this.#last;
+  }
+  get removed(): boolean {
+    this.#check();
+    return this.#mutations !== null && this.#mutations.removed;
+  }
+  before(content: string, options?: ContentOptions): this {
+    this.#check();
+    (this.#mutations ??= new Mutations()).before += contentBytes(this.#enc, content, options);
+    return this;
+  }
+  after(content: string, options?: ContentOptions): this {
+    this.#check();
+    const m = (this.#mutations ??= new Mutations());
+    m.after = contentBytes(this.#enc, content, options) + m.after;
+    return this;
+  }
+  replace(content: string, options?: ContentOptions): this {
+    this.#check();
+    const m = (this.#mutations ??= new Mutations());
+    m.removed = true;
+    m.replacement = contentBytes(this.#enc, content, options);
+    return this;
+  }
+  remove(): this {
+    this.#check();
+    (this.#mutations ??= new Mutations()).removed = true;
+    return this;
+  }
+  /** @internal whether a mutation record was made (the chunk may have been mutated) */
+  get hasMutations(): boolean {
+    return this.#mutations !== null;
   }
   /** @internal the chunk's bytes: its decoded text, encoded back */
   serialize(): string {
-    return this.mutations.wrap(this.enc.encode(this.#text));
+    const inner = this.#enc.encode(this.#text);
+    return this.#mutations === null ? inner : this.#mutations.wrap(inner);
   }
 }
 
@@ -431,8 +515,8 @@ export class Doctype extends Unit {
   readonly #name: string | null;
   readonly #publicId: string | null;
   readonly #systemId: string | null;
-  constructor(name: string | null, publicId: string | null, systemId: string | null) {
-    super();
+  constructor(lifetime: UnitLifetime, name: string | null, publicId: string | null, systemId: string | null) {
+    super(lifetime);
     this.#name = name;
     this.#publicId = publicId;
     this.#systemId = systemId;
@@ -454,8 +538,8 @@ export class Doctype extends Unit {
 export class DocumentEnd extends Unit {
   readonly #enc: DocumentEncoding;
   /** @internal appended bytes */ appended = '';
-  constructor(enc: DocumentEncoding) {
-    super();
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding) {
+    super(lifetime);
     this.#enc = enc;
   }
   append(content: string, options?: ContentOptions): this {

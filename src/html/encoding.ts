@@ -18,7 +18,19 @@ export function resolveEncoding(label: string): string {
 }
 
 function isAscii(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return false;
+  return isAsciiRange(s, 0, s.length);
+}
+
+/** Below this length a charCodeAt loop beats a native call. */
+const SHORT = 16;
+
+/**
+ * Whether s[start..end) is ASCII. Long ranges are measured natively: a string is ASCII exactly
+ * when its UTF-8 length is its length (charCodeAt costs a few ns per char).
+ */
+export function isAsciiRange(s: string, start: number, end: number): boolean {
+  if (end - start >= SHORT) return Buffer.byteLength(start === 0 && end === s.length ? s : s.slice(start, end), 'utf8') === end - start;
+  for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
   return true;
 }
 
@@ -51,51 +63,59 @@ function buildEncoderTable(name: string): Map<number, string> {
 }
 
 /** Streaming decoder for the text of one text node after another. */
-export interface TextNodeDecoder {
+export class TextNodeDecoder {
+  readonly #name: string;
+  readonly #asciiIsIdentity: boolean;
+  #decoder: InstanceType<typeof TextDecoder> | null = null; // created on the first non-ASCII byte
+  /** The decoder may hold an incomplete sequence (the next piece does not start a character). */
+  holding = false;
+
+  constructor(name: string) {
+    this.#name = name;
+    this.#asciiIsIdentity = name !== 'x-user-defined';
+  }
+
   /** Decodes the next piece of a node (latin1 byte string). */
-  decode(bytes: string): string;
+  decode(bytes: string): string {
+    if (this.#asciiIsIdentity && !this.holding && isAscii(bytes)) return bytes;
+    this.holding = true;
+    this.#decoder ??= new TextDecoder(this.#name);
+    const out = this.#decoder.decode(Buffer.from(bytes, 'latin1'), { stream: true });
+    if (this.#asciiIsIdentity && isAscii(bytes)) this.holding = false;
+    return out;
+  }
+
   /** Ends the node: what the decoder still holds (usually "", or U+FFFD for a truncated sequence). */
-  flush(): string;
+  flush(): string {
+    if (!this.holding || this.#decoder === null) return '';
+    this.holding = false;
+    return this.#decoder.decode();
+  }
 }
 
 export class DocumentEncoding {
   readonly name: string;
   readonly isUtf8: boolean;
+  /** ASCII bytes decode to the same characters (so ASCII text needs no decoder). */
+  readonly asciiIsIdentity: boolean;
   #table: Map<number, string> | null = null;
   #decoder: InstanceType<typeof TextDecoder> | null = null;
 
   constructor(name: string) {
     this.name = name;
     this.isUtf8 = name === 'utf-8';
+    this.asciiIsIdentity = name !== 'x-user-defined';
   }
 
   /** Decodes a whole value (attribute value, comment, doctype part) from document bytes. */
   decode(bytes: string): string {
-    if (isAscii(bytes) && this.name !== 'x-user-defined') return bytes;
+    if (this.asciiIsIdentity && isAscii(bytes)) return bytes;
     this.#decoder ??= new TextDecoder(this.name);
     return this.#decoder.decode(Buffer.from(bytes, 'latin1'));
   }
 
   newTextDecoder(): TextNodeDecoder {
-    const name = this.name;
-    let decoder: InstanceType<typeof TextDecoder> | null = null; // created on the first non-ASCII byte
-    const asciiSafe = name !== 'x-user-defined';
-    let holding = false; // the decoder may hold an incomplete sequence
-    return {
-      decode(bytes: string): string {
-        if (asciiSafe && !holding && isAscii(bytes)) return bytes;
-        holding = true;
-        decoder ??= new TextDecoder(name);
-        const out = decoder.decode(Buffer.from(bytes, 'latin1'), { stream: true });
-        if (asciiSafe && isAscii(bytes)) holding = false;
-        return out;
-      },
-      flush(): string {
-        if (!holding || decoder === null) return '';
-        holding = false;
-        return decoder.decode();
-      },
-    };
+    return new TextNodeDecoder(this.name);
   }
 
   /** Encodes a string into document bytes; unrepresentable characters become `&#NNNN;`. */

@@ -12,6 +12,12 @@
 //
 // Text-type switching is the caller's job (it simulates the tree builder): after a start tag
 // it calls `setTextType()`; `allowCdata` is set while in foreign content.
+//
+// Tag scan (SPEC §6.1): with `lazyAttributes`, once a tag reaches an unquoted attribute value
+// (which would be scanned char by char) and no quote comes before the next '>', the tag ends at
+// that '>' (only a quoted value can hold a '>'): found with indexOf, the rest of its attributes
+// not looked at. `attrsLexed` is then false, and the caller runs `lexAttributes()` if it needs the
+// attributes or the self-closing flag.
 
 export const TOKEN_NONE = 0; // no complete token available (need more input, or done)
 export const TOKEN_TEXT = 1;
@@ -97,6 +103,10 @@ export class Lexer {
   selfClosing = false;
   attrCount = 0;
   attrs = new Int32Array(16 * ATTR_STRIDE);
+  /** Whether attrs, attrCount and selfClosing describe the current tag (see lexAttributes). */
+  attrsLexed = true;
+  /** Tags may be returned with their attributes not lexed (attrsLexed false). */
+  lazyAttributes = false;
   /** Comment data span (bogus comments included). */
   dataStart = 0;
   dataEnd = 0;
@@ -116,6 +126,16 @@ export class Lexer {
   #hintScanned = 0;
   #queued: string[] = [];
   #queuedLength = 0;
+  // The next '"' and "'" in buf at or after the index the search started from (-1: none), or -2
+  // when not searched in this buf: tags are lexed in order, so each search goes on from the last.
+  #nextDq = -2;
+  #dqFrom = 0;
+  #nextSq = -2;
+  #sqFrom = 0;
+  // Where the tag scan stopped lexing attributes: at the unquoted value (index) of an attribute (name span).
+  #scanStopName = 0;
+  #scanStopNameEnd = 0;
+  #scanStopValue = 0;
 
   constructor(initialState: number = TEXT_DATA, lastStartTag = '') {
     this.#state = initialState;
@@ -151,12 +171,14 @@ export class Lexer {
       this.#queued.length = 0;
       this.#queuedLength = 0;
     }
+    this.#nextDq = this.#nextSq = -2;
+    // The buffer is kept flat (join, not +): scanning a concatenation goes through its parts.
     if (this.pos > 0) {
       this.base += this.pos;
-      this.buf = this.pos < this.buf.length ? this.buf.slice(this.pos) + chunk : chunk;
+      this.buf = this.pos < this.buf.length ? [this.buf.slice(this.pos), chunk].join('') : chunk;
       this.pos = 0;
     } else {
-      this.buf += chunk;
+      this.buf = this.buf === '' ? chunk : [this.buf, chunk].join('');
     }
   }
 
@@ -572,13 +594,61 @@ export class Lexer {
     this.nameStart = nameStart;
     this.nameEnd = i;
     this.attrCount = 0;
+    i = this.#lexAttributesFrom(i, this.lazyAttributes);
+    if (i < 0) return this.#tagEof(lt);
+    return this.#tagToken(isEnd, lt, i);
+  }
+
+  /** Lexes the rest of the attributes of the current tag (returned with attrsLexed false). */
+  lexAttributes(): void {
+    // The attributes before the unquoted value the scan stopped at are in attrs already.
+    const i = this.#unquotedValue(this.#scanStopName, this.#scanStopNameEnd, this.#scanStopValue);
+    this.#lexAttributesFrom(i, false);
+  }
+
+  /** The unquoted value at vs of the attribute named buf[an..ae): index after it. */
+  #unquotedValue(an: number, ae: number, vs: number): number {
+    const buf = this.buf;
+    const len = buf.length;
+    let i = vs;
+    let c = 0;
+    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_GT)) === 0)) i++;
+    if (i < len) this.#pushAttr(an, ae, vs, i, 0);
+    return i;
+  }
+
+  /** Whether buf[from..to) has no quote char. */
+  #quoteFree(from: number, to: number): boolean {
+    const buf = this.buf;
+    if (this.#nextDq === -2 || (this.#nextDq !== -1 && this.#nextDq < from) || from < this.#dqFrom) {
+      this.#nextDq = buf.indexOf('"', from);
+      this.#dqFrom = from;
+    }
+    if (this.#nextDq !== -1 && this.#nextDq < to) return false;
+    if (this.#nextSq === -2 || (this.#nextSq !== -1 && this.#nextSq < from) || from < this.#sqFrom) {
+      this.#nextSq = buf.indexOf("'", from);
+      this.#sqFrom = from;
+    }
+    return this.#nextSq === -1 || this.#nextSq >= to;
+  }
+
+  /**
+   * Attributes (and the self-closing flag) from index i after the tag name up to the tag's end:
+   * the index after its '>', or -1 when the input ends first. `scan`: stop lexing attributes at an
+   * unquoted value when the tag's end can be found without them (see the file comment).
+   */
+  #lexAttributesFrom(i: number, scan: boolean): number {
+    const buf = this.buf;
+    const len = buf.length;
+    let c = 0;
+    this.attrsLexed = true;
     let selfClosing = false;
     for (;;) {
       while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
-      if (i >= len) return this.#tagEof(lt);
+      if (i >= len) return -1;
       if (c === 62) { i++; break; }
       if (c === 47) {
-        if (i + 1 >= len) return this.#tagEof(lt);
+        if (i + 1 >= len) return -1;
         if (buf.charCodeAt(i + 1) === 62) { selfClosing = true; i += 2; break; }
         i++;
         continue;
@@ -587,20 +657,20 @@ export class Lexer {
       const an = i;
       i++;
       while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_SLASH | C_GT | C_EQ)) === 0)) i++;
-      if (i >= len) return this.#tagEof(lt);
+      if (i >= len) return -1;
       const ae = i;
       while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
-      if (i >= len) return this.#tagEof(lt);
+      if (i >= len) return -1;
       if (c !== 61) {
         this.#pushAttr(an, ae, -1, -1, 0);
         continue; // '/', '>' or a new attribute name
       }
       i++;
       while (i < len && (c = buf.charCodeAt(i)) < 128 && (CC[c] & C_WS) !== 0) i++;
-      if (i >= len) return this.#tagEof(lt);
+      if (i >= len) return -1;
       if (c === 34 || c === 39) {
         const q = buf.indexOf(c === 34 ? '"' : "'", i + 1);
-        if (q === -1) return this.#tagEof(lt);
+        if (q === -1) return -1;
         this.#pushAttr(an, ae, i + 1, q, c);
         i = q + 1;
         continue;
@@ -610,21 +680,29 @@ export class Lexer {
         i++;
         break;
       }
-      const vs = i;
-      while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_GT)) === 0)) i++;
-      if (i >= len) return this.#tagEof(lt);
-      this.#pushAttr(an, ae, vs, i, 0);
+      if (scan) {
+        const gt = buf.indexOf('>', i);
+        if (gt !== -1 && this.#quoteFree(i, gt)) {
+          this.attrsLexed = false;
+          this.selfClosing = false;
+          this.#scanStopName = an;
+          this.#scanStopNameEnd = ae;
+          this.#scanStopValue = i;
+          return gt + 1;
+        }
+      }
+      i = this.#unquotedValue(an, ae, i);
+      if (i >= len) return -1;
     }
     this.selfClosing = selfClosing;
-    if (isEnd) {
-      this.#state = TEXT_DATA;
-      this.#scriptSub = S_NORMAL;
-      return this.#token(TOKEN_END_TAG, lt, i);
-    }
-    // The caller switches the text type if the tag calls for it.
+    return i;
+  }
+
+  /** A tag [lt, end) is the current token; the caller switches the text type if a start tag calls for it. */
+  #tagToken(isEnd: boolean, lt: number, end: number): number {
     this.#state = TEXT_DATA;
     this.#scriptSub = S_NORMAL;
-    return this.#token(TOKEN_START_TAG, lt, i);
+    return this.#token(isEnd ? TOKEN_END_TAG : TOKEN_START_TAG, lt, end);
   }
 
   #tagEof(lt: number): number {

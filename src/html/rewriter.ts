@@ -4,8 +4,12 @@
 // tree builder picks text types and namespaces (§6.2–6.4); a naive open-element stack carries
 // the selector states each element hands down to its descendants (§5.4, §6.5).
 //
-// Handler calls are queued per token as tasks, so that a handler returning a Promise pauses the
-// stream at that point and resumes it when the Promise settles (§2.1).
+// Handlers are called as their token is handled; once one returns a Promise, the rest of the
+// token's work is queued as tasks that run when it settles, which pauses the stream (§2.1).
+//
+// Output: input that passes through unchanged is not copied per token; the engine only tracks
+// where the current run of raw input started, and copies the run when something else must be
+// written after it (or at the end of a write).
 import {
   ATTR_STRIDE, Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
   TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT,
@@ -18,12 +22,12 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, tagIdOf, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
-import { documentEncoding, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { isAscii } from 'node:buffer';
+import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
-  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, asciiLowerString, lowerSlice,
-  type StartTagSource,
+  Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString,
 } from './content.ts';
 import { MemoryLimitExceededError, ParsingAmbiguityError, RewriterPoisonedError } from './errors.ts';
 
@@ -72,32 +76,39 @@ const GUARD_IN_SELECT = 1;
 const GUARD_IN_TEMPLATE_IN_SELECT = 2;
 const GUARD_FRAMESET = 3;
 
+const EMPTY: readonly number[] = [];
+
 /** Approximate bytes an open element costs (counted against the memory limit). */
 const STACK_ENTRY_BYTES = 128;
 
-/** An entry of the naive open-element stack. */
+/** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  readonly name: string;
+  /** Tag id (tags.ts), and the lowercased name. */
+  id = TAG_OTHER;
+  name = '';
   childCount = 0;
   typeCounts: Map<string, number> | null = null;
   /** States tried on children only, and on all descendants. */
-  readonly childStates: readonly number[];
-  readonly descendantStates: readonly number[];
+  childStates: readonly number[] = EMPTY;
+  descendantStates: readonly number[] = EMPTY;
   /** Registrations (with comments/text handlers) whose content this element opens. */
-  readonly contentRegistrations: readonly number[];
+  contentRegistrations: readonly number[] = EMPTY;
   /** The element given to handlers, kept for end-tag work, or null. */
   element: Element | null = null;
   removesContent = false;
 
-  constructor(name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[]) {
+  open(id: number, name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
+    this.id = id;
     this.name = name;
+    this.childCount = 0;
+    this.typeCounts = null;
     this.childStates = childStates;
     this.descendantStates = descendantStates;
     this.contentRegistrations = contentRegistrations;
+    this.element = element;
+    this.removesContent = false;
   }
 }
-
-const EMPTY: readonly number[] = [];
 
 type TaskFn = (this: unknown, arg: unknown) => unknown;
 
@@ -132,6 +143,10 @@ export class RewriterEngine {
   #out = '';
   /** Absolute input offset up to which input was emitted or dropped. */
   #emitted = 0;
+  /** Absolute input offset where the raw input not yet copied to #out starts: [#rawStart, #emitted) is output. */
+  #rawStart = 0;
+  /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
+  #bufAscii = true;
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -143,9 +158,14 @@ export class RewriterEngine {
   #charsetAdjusted = false;
 
   // Open-element stack (only with selectors).
+  /** Entries [0, #depth) are open; the ones above are kept for reuse. */
   readonly #stack: OpenElement[] = [];
-  readonly #root: OpenElement;
+  #depth = 0;
+  readonly #root = new OpenElement();
+  /** How many open elements have each known tag id, and each other name. */
+  readonly #openIds = new Int32Array(TAG_COUNT);
   readonly #openNames = new Map<string, number>();
+  readonly #otherNames = new OtherTagNames();
   readonly #stateSeen: Uint32Array;
   #generation = 0;
   readonly #contentActive: Int32Array;
@@ -157,6 +177,7 @@ export class RewriterEngine {
   readonly #docEnd: readonly DocumentHandlers[];
 
   // Current text node (only when text handlers are active).
+  #inTextNode = false;
   #textDecoder: TextNodeDecoder | null = null;
 
   // Task queue for the current token.
@@ -165,7 +186,10 @@ export class RewriterEngine {
   readonly #taskArg: unknown[] = [];
   #taskCount = 0;
   #taskIndex = 0;
-  readonly #expiring: { expire(): void }[] = [];
+  /** A handler's Promise the queued tasks wait for, or null. */
+  #waiting: PromiseLike<unknown> | null = null;
+  /** Units handed to handlers expire when it moves on (after each token's handlers). */
+  readonly #lifetime = new UnitLifetime();
 
   #busy: Promise<void> | null = null;
   #failed: unknown = null;
@@ -180,6 +204,7 @@ export class RewriterEngine {
     this.#esi = options.enableEsiTags ?? false;
     this.#adjustCharset = options.adjustCharsetOnMetaTag ?? false;
     this.#memoryLimit = options.maxAllowedMemoryUsage ?? Infinity;
+    this.#lexer.lazyAttributes = true; // attributes are lexed only for tags that need them
     const prealloc = options.preallocatedParsingBufferSize ?? 1024;
     if (prealloc <= this.#memoryLimit) this.#arenaBytes = prealloc;
     if (registrations.length > 0) {
@@ -189,7 +214,7 @@ export class RewriterEngine {
     } else {
       this.#program = null;
     }
-    this.#root = new OpenElement('', EMPTY, this.#program?.roots ?? EMPTY, EMPTY);
+    this.#root.open(TAG_OTHER, '', EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
     this.#stateSeen = new Uint32Array(this.#program?.states.length ?? 0);
     this.#contentActive = new Int32Array(registrations.length);
     this.#docText = documentHandlers.filter((h) => typeof h.text === 'function');
@@ -206,6 +231,8 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (lx.pending > 0) this.#reserve(lx.pending + bytes.length);
+    // Held-back input was ASCII if the buffer it came from was.
+    this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
@@ -273,9 +300,9 @@ export class RewriterEngine {
       this.#flushRaw(lx.base + lx.buf.length);
       this.#flushOutput();
       if (this.#docEnd.length === 0) return;
-      const end = new DocumentEnd(this.#enc);
-      for (const h of this.#docEnd) this.#task(h.end as TaskFn, h, end);
-      this.#task(this.#completeDocumentEnd as TaskFn, this, end);
+      const end = new DocumentEnd(this.#lifetime, this.#enc);
+      for (const h of this.#docEnd) this.#call(h.end as TaskFn, h, end);
+      this.#later(this.#completeDocumentEnd as TaskFn, end);
       const done = this.#runTasks();
       if (done !== undefined) return done.then(() => this.#flushOutput());
       this.#flushOutput();
@@ -284,37 +311,49 @@ export class RewriterEngine {
   }
 
   #completeDocumentEnd(end: DocumentEnd): void {
-    this.#out += end.appended;
-    end.expire();
+    this.#emit(end.appended, this.#emitted, false);
+    this.#lifetime.generation++;
   }
 
   /** Grows the parsing-buffer reservation to `bytes` if needed (SPEC §8.1). */
   #reserve(bytes: number): void {
     if (bytes > this.#arenaBytes) this.#arenaBytes = bytes;
-    if (this.#arenaBytes + this.#stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
+    if (this.#arenaBytes + this.#depth * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
   }
 
   #flushOutput(): void {
+    this.#copyRaw();
     if (this.#out.length === 0) return;
     const out = Buffer.from(this.#out, 'latin1');
     this.#out = '';
     this.#sink(out);
   }
 
+  /** Copies the pending raw input [rawStart, emitted) to #out. */
+  #copyRaw(): void {
+    const from = this.#rawStart;
+    const to = this.#emitted;
+    if (to <= from) return;
+    const base = this.#lexer.base;
+    this.#out += this.#lexer.buf.slice(from - base, to - base);
+    this.#rawStart = to;
+  }
+
   /** Input [emitted, to) goes to the output unless content is being removed. */
   #flushRaw(to: number): void {
-    const from = this.#emitted;
-    if (to <= from) return;
-    if (this.#suppress === 0) {
-      const base = this.#lexer.base;
-      this.#out += this.#lexer.buf.slice(from - base, to - base);
+    if (to <= this.#emitted) return;
+    if (this.#suppress > 0) {
+      this.#copyRaw();
+      this.#rawStart = to;
     }
     this.#emitted = to;
   }
 
+  /** Input [emitted, end) is replaced by `bytes` (dropped if suppressed). */
   #emit(bytes: string, end: number, suppressed: boolean): void {
+    this.#copyRaw();
     if (!suppressed) this.#out += bytes;
-    this.#emitted = end;
+    this.#emitted = this.#rawStart = end;
   }
 
   #task(fn: TaskFn, self: unknown, arg: unknown): void {
@@ -324,8 +363,35 @@ export class RewriterEngine {
     this.#taskArg[i] = arg;
   }
 
-  /** Runs the queued tasks; returns a Promise if one of them returned one. */
+  /** Whether work must wait for a handler's Promise (is queued instead of done now). */
+  #deferring(): boolean {
+    return this.#waiting !== null || this.#taskCount > 0;
+  }
+
+  /** Calls a handler now, or queues it behind a pending Promise. */
+  #call(fn: TaskFn, self: unknown, arg: unknown): void {
+    if (this.#waiting !== null || this.#taskCount > 0) {
+      this.#task(fn, self, arg);
+      return;
+    }
+    const r = fn.call(self, arg);
+    if (r !== undefined && isThenable(r)) this.#waiting = r;
+  }
+
+  /** Queues the engine's own work `fn(arg)` behind a pending Promise (callers do it now when not deferring). */
+  #later(fn: TaskFn, arg: unknown): void {
+    if (this.#deferring()) this.#task(fn, this, arg);
+    else fn.call(this, arg);
+  }
+
+  /** Runs the queued tasks after the Promise they wait for; returns a Promise if one is pending. */
   #runTasks(): Promise<void> | undefined {
+    if (this.#waiting !== null) {
+      const w = this.#waiting;
+      this.#waiting = null;
+      this.#flushOutput();
+      return Promise.resolve(w).then(() => this.#runTasks());
+    }
     while (this.#taskIndex < this.#taskCount) {
       const i = this.#taskIndex++;
       const r = this.#taskFn[i].call(this.#taskSelf[i], this.#taskArg[i]);
@@ -335,18 +401,17 @@ export class RewriterEngine {
       }
     }
     this.#taskIndex = this.#taskCount = 0;
-    for (const u of this.#expiring) u.expire();
-    this.#expiring.length = 0;
+    this.#lifetime.generation++;
     return undefined;
   }
 
   #pump(): Awaitable {
     const lx = this.#lexer;
     for (;;) {
-      if (this.#taskCount > 0) {
+      if (this.#deferring()) {
         const p = this.#runTasks();
         if (p !== undefined) return p.then(() => this.#pump());
-      }
+      } else this.#lifetime.generation++; // the last token's units expire
       const kind = lx.next();
       if (kind === TOKEN_NONE) return;
       const start = lx.base + lx.tokStart;
@@ -356,8 +421,7 @@ export class RewriterEngine {
           this.#onText();
           break;
         case TOKEN_START_TAG:
-          this.#closeTextNode();
-          this.#onStartTag();
+          this.#onStartTag(); // ends the text node itself, after the checks that may fail
           break;
         case TOKEN_END_TAG:
           this.#closeTextNode();
@@ -386,7 +450,7 @@ export class RewriterEngine {
   /** The current token is output as it is (after whatever is queued before it). */
   #passThrough(): void {
     const end = this.#lexer.base + this.#lexer.tokEnd;
-    if (this.#taskCount === 0) this.#flushRaw(end);
+    if (!this.#deferring()) this.#flushRaw(end);
     else this.#task(this.#completeRaw as TaskFn, this, { end, suppressed: this.#suppress > 0 } satisfies PendingRaw);
   }
 
@@ -408,38 +472,56 @@ export class RewriterEngine {
     }
     const lx = this.#lexer;
     const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
-    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    this.#inTextNode = true;
     const end = lx.base + lx.tokEnd;
-    if (text === '') {
-      this.#emitted = end; // held by the decoder; written with the chunk that completes it
+    // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
+    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
+      this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
       return;
     }
-    this.#textChunk(text, false, end);
+    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    if (text === '') {
+      this.#emit('', end, true); // held by the decoder; written with the chunk that completes it
+      return;
+    }
+    this.#textChunk(text, false, end, false);
   }
 
-  #textChunk(text: string, last: boolean, end: number): void {
-    const chunk = new TextChunk(this.#enc, text, last);
+  /** Hands a text chunk to the text handlers; `raw`: the input [emitted, end) is the chunk's text. */
+  #textChunk(text: string, last: boolean, end: number, raw: boolean): void {
+    const chunk = new TextChunk(this.#lifetime, this.#enc, text, last);
     if (this.#textRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
-        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#task(h.text as TaskFn, h, chunk);
+        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#call(h.text as TaskFn, h, chunk);
       }
     }
-    for (const h of this.#docText) this.#task(h.text as TaskFn, h, chunk);
-    this.#task(this.#completeText as TaskFn, this, { chunk, end, suppressed: this.#suppress > 0 });
-    this.#expiring.push(chunk);
+    const docText = this.#docText;
+    for (let i = 0; i < docText.length; i++) this.#call(docText[i].text as TaskFn, docText[i], chunk);
+    const suppressed = this.#suppress > 0;
+    if (this.#deferring()) this.#task(this.#completeText as TaskFn, this, { chunk, end, raw, suppressed });
+    else this.#completeTextNow(chunk, end, raw, suppressed);
   }
 
-  #completeText(p: { chunk: TextChunk; end: number; suppressed: boolean }): void {
-    this.#emit(p.chunk.serialize(), Math.max(p.end, this.#emitted), p.suppressed);
+  #completeText(p: { chunk: TextChunk; end: number; raw: boolean; suppressed: boolean }): void {
+    this.#completeTextNow(p.chunk, p.end, p.raw, p.suppressed);
+  }
+
+  #completeTextNow(chunk: TextChunk, end: number, raw: boolean, suppressed: boolean): void {
+    if (raw && !chunk.hasMutations) {
+      if (suppressed) this.#emit('', end, true);
+      else if (end > this.#emitted) this.#emitted = end; // the raw run goes on
+      return;
+    }
+    this.#emit(chunk.serialize(), Math.max(end, this.#emitted), suppressed);
   }
 
   /** Ends the current text node (if text handlers saw it) with its last chunk. */
   #closeTextNode(): void {
-    const decoder = this.#textDecoder;
-    if (decoder === null) return;
-    this.#textDecoder = null;
-    this.#textChunk(decoder.flush(), true, this.#emitted);
+    if (!this.#inTextNode) return;
+    this.#inTextNode = false;
+    const text = (this.#textDecoder as TextNodeDecoder).flush();
+    this.#textChunk(text, true, this.#emitted, text === '');
   }
 
   // ---- start tags ----
@@ -450,22 +532,32 @@ export class RewriterEngine {
     const id = tagIdOf(buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardStartTag(id);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
-    const selfClosing = lx.selfClosing;
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
     else if (id === TAG_MATH) this.#enterNs(NS_IS_MATHML);
-    else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, selfClosing);
+    else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, this.#tagSelfClosing());
     else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
     const ns = this.#ns;
-
+    const canHaveContent = ns === NS_IS_HTML
+      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
+      : !this.#tagSelfClosing();
+    // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
+    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
+      throw new MemoryLimitExceededError();
+    }
+    this.#closeTextNode();
     if (this.#adjustCharset && !this.#charsetAdjusted && id === TAG_META) this.#metaCharset();
     if (this.#program === null) {
       this.#passThrough();
       return;
     }
-    const canHaveContent = ns === NS_IS_HTML
-      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
-      : !selfClosing;
-    this.#matchStartTag(id, ns, selfClosing, canHaveContent);
+    this.#matchStartTag(id, ns, canHaveContent);
+  }
+
+  /** The current start tag's self-closing flag (its attributes are lexed if they were not). */
+  #tagSelfClosing(): boolean {
+    const lx = this.#lexer;
+    if (!lx.attrsLexed) lx.lexAttributes();
+    return lx.selfClosing;
   }
 
   #guardStartTag(id: number): void {
@@ -544,6 +636,7 @@ export class RewriterEngine {
   /** Index (in lexer.attrs) of the current tag's first attribute with this lowercase name, or -1. */
   #findAttr(lowerName: string): number {
     const lx = this.#lexer;
+    if (!lx.attrsLexed) lx.lexAttributes();
     const { buf, attrs } = lx;
     const n = lowerName.length;
     outer: for (let k = 0; k < lx.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
@@ -587,14 +680,16 @@ export class RewriterEngine {
     }
     this.#charsetAdjusted = true;
     this.#enc = documentEncoding(name);
+    this.#textDecoder = null;
   }
 
-  #matchStartTag(id: number, ns: number, selfClosing: boolean, canHaveContent: boolean): void {
+  #matchStartTag(id: number, ns: number, canHaveContent: boolean): void {
     const lx = this.#lexer;
     const program = this.#program as SelectorProgram;
     const stack = this.#stack;
-    const parent = stack.length > 0 ? stack[stack.length - 1] : this.#root;
-    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
+    const depth = this.#depth;
+    const parent = depth > 0 ? stack[depth - 1] : this.#root;
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
@@ -615,6 +710,7 @@ export class RewriterEngine {
         if (seen[s] === gen) continue;
         seen[s] = gen;
         const state = program.states[s];
+        if (state.requiredTag !== -1 && state.requiredTag !== id) continue;
         if (!this.#matches(state.conditions, name, ns, childIndex, typeIndex)) continue;
         const reg = program.completes[s];
         if (reg !== -1) (matched ??= []).push(reg);
@@ -625,40 +721,41 @@ export class RewriterEngine {
     }
     if (matched !== null && matched.length > 1) matched = [...new Set(matched)].sort((a, b) => a - b);
 
-    const src: StartTagSource = {
-      buf: lx.buf, start: lx.tokStart, end: lx.tokEnd, nameStart: lx.nameStart, nameEnd: lx.nameEnd, attrs: lx.attrs, attrCount: lx.attrCount,
-    };
     let element: Element | null = null;
     let contentRegs: number[] | null = null;
     if (matched !== null) {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
-        if (typeof h.element === 'function') {
-          element ??= this.#inRemovedContent(new Element(this.#enc, src, NS_URIS[ns], selfClosing, canHaveContent));
-          this.#task(h.element as TaskFn, h, element);
-        }
+        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#lifetime, this.#enc, lx, NS_URIS[ns], this.#tagSelfClosing(), canHaveContent));
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
     let entry: OpenElement | null = null;
     if (canHaveContent) {
-      entry = new OpenElement(
-        name, childStates ?? EMPTY,
+      entry = stack[depth];
+      if (entry === undefined) stack.push(entry = new OpenElement());
+      entry.open(
+        id, name, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
-        contentRegs ?? EMPTY,
+        contentRegs ?? EMPTY, element,
       );
-      entry.element = element;
-      stack.push(entry);
-      this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
-      if (this.#arenaBytes + stack.length * STACK_ENTRY_BYTES > this.#memoryLimit) throw new MemoryLimitExceededError();
+      this.#depth = depth + 1;
+      if (id !== TAG_OTHER) this.#openIds[id]++;
+      else this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
     }
     if (element === null) {
       if (entry !== null) this.#activate(entry);
       this.#passThrough();
       return;
     }
-    this.#expiring.push(element);
-    this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    for (const reg of matched as number[]) {
+      const h = this.#registrations[reg].handlers;
+      if (typeof h.element === 'function') this.#call(h.element as TaskFn, h, element);
+    }
+    const end = lx.base + lx.tokEnd;
+    const suppressed = this.#suppress > 0;
+    if (this.#deferring()) this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end, suppressed });
+    else this.#completeStartTagNow(element, entry, end, suppressed);
   }
 
   /** Start tags inside content being removed are already removed when handlers see them. */
@@ -688,13 +785,20 @@ export class RewriterEngine {
   }
 
   #completeStartTag(p: { element: Element; entry: OpenElement | null; end: number; suppressed: boolean }): void {
-    const el = p.element;
-    const m = el.mutations;
-    this.#emit(m.wrap(el.serializeStartTag()), p.end, p.suppressed);
-    if (p.entry !== null) {
-      this.#activate(p.entry);
+    this.#completeStartTagNow(p.element, p.entry, p.end, p.suppressed);
+  }
+
+  #completeStartTagNow(el: Element, entry: OpenElement | null, end: number, suppressed: boolean): void {
+    if (!el.modified && !el.hasMutations) {
+      if (suppressed) this.#emit('', end, true);
+      else if (end > this.#emitted) this.#emitted = end; // unchanged: the raw run goes on
+    } else {
+      this.#emit(el.wrap(el.serializeStartTag()), end, suppressed);
+    }
+    if (entry !== null) {
+      this.#activate(entry);
       if (el.removesContent) {
-        p.entry.removesContent = true;
+        entry.removesContent = true;
         this.#suppress++;
       }
     }
@@ -742,36 +846,39 @@ export class RewriterEngine {
       this.#passThrough();
       return;
     }
-    const name = lowerSlice(lx.buf, lx.nameStart, lx.nameEnd);
     const stack = this.#stack;
     let index = -1;
-    if ((this.#openNames.get(name) ?? 0) > 0) {
-      for (let i = stack.length - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
+    if (id !== TAG_OTHER) {
+      if (this.#openIds[id] > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === id) { index = i; break; }
+    } else {
+      const name = this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd);
+      if ((this.#openNames.get(name) ?? 0) > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
     }
     if (index === -1) {
       this.#passThrough();
       return;
     }
     let endTag: EndTag | null = null;
-    for (let i = stack.length - 1; i >= index; i--) {
+    for (let i = this.#depth - 1; i >= index; i--) {
       const entry = stack[i];
-      this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
+      if (entry.id !== TAG_OTHER) this.#openIds[entry.id]--;
+      else this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
       this.#deactivate(entry);
       if (entry.removesContent) this.#suppress--;
       const el = entry.element;
-      if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers.length > 0)) {
-        endTag ??= new EndTag(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
-        this.#task(this.#applyEndTagWork as TaskFn, endTag, el);
-        for (const h of el.endTagHandlers) this.#task(h as TaskFn, el, endTag);
+      if (el !== null && (el.endMutations !== null || (el.newName !== null && el.canHaveContent) || el.endTagHandlers !== null)) {
+        endTag ??= new EndTag(this.#lifetime, this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.nameStart, lx.nameEnd));
+        this.#call(this.#applyEndTagWork as TaskFn, endTag, el);
+        if (el.endTagHandlers !== null) for (const h of el.endTagHandlers) this.#call(h as TaskFn, el, endTag);
       }
+      entry.element = null;
     }
-    stack.length = index;
+    this.#depth = index;
     if (endTag === null) {
       this.#passThrough();
       return;
     }
-    this.#expiring.push(endTag);
-    this.#task(this.#completeEndTag as TaskFn, this, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    this.#later(this.#completeEndTag as TaskFn, { endTag, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
   /** An element's pending end-tag mutations, applied to the end tag that closes it (SPEC §4.2). */
@@ -792,16 +899,15 @@ export class RewriterEngine {
       return;
     }
     const lx = this.#lexer;
-    const comment = new Comment(this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.dataStart, lx.dataEnd));
+    const comment = new Comment(this.#lifetime, this.#enc, lx.buf.slice(lx.tokStart, lx.tokEnd), lx.buf.slice(lx.dataStart, lx.dataEnd));
     if (this.#commentRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
-        if (this.#contentActive[id] > 0 && typeof h.comments === 'function') this.#task(h.comments as TaskFn, h, comment);
+        if (this.#contentActive[id] > 0 && typeof h.comments === 'function') this.#call(h.comments as TaskFn, h, comment);
       }
     }
-    for (const h of this.#docComments) this.#task(h.comments as TaskFn, h, comment);
-    this.#expiring.push(comment);
-    this.#task(this.#completeComment as TaskFn, this, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
+    for (const h of this.#docComments) this.#call(h.comments as TaskFn, h, comment);
+    this.#later(this.#completeComment as TaskFn, { comment, end: lx.base + lx.tokEnd, suppressed: this.#suppress > 0 });
   }
 
   #completeComment(p: { comment: Comment; end: number; suppressed: boolean }): void {
@@ -816,9 +922,8 @@ export class RewriterEngine {
         const s = this.#enc.decode(lx.buf.slice(p[0], p[1]));
         return lower ? asciiLowerString(s) : s;
       };
-      const doctype = new Doctype(part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
-      for (const h of this.#docDoctype) this.#task(h.doctype as TaskFn, h, doctype);
-      this.#expiring.push(doctype);
+      const doctype = new Doctype(this.#lifetime, part(lx.doctypeName, true), part(lx.doctypePublic, false), part(lx.doctypeSystem, false));
+      for (const h of this.#docDoctype) this.#call(h.doctype as TaskFn, h, doctype);
     }
     this.#passThrough();
   }

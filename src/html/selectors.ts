@@ -3,6 +3,7 @@
 // compiles to compounds linked by child/descendant combinators; matching runs over the naive
 // open-element stack (see `SelectorProgram`), so that each start tag is checked only against
 // the states its parent hands down.
+import { TAG_OTHER, tagIdOf } from './tags.ts';
 
 export type SelectorErrorKind =
   | 'UnexpectedToken' | 'UnexpectedEnd' | 'MissingAttributeName' | 'EmptySelector' | 'DanglingCombinator'
@@ -75,8 +76,8 @@ export interface SelectorState {
   readonly next: number;
   /** Whether the next state applies to descendants (true) or only to children (false). */
   readonly nextIsDescendant: boolean;
-  /** Whether a condition depends on the tag's attributes. */
-  readonly usesAttributes: boolean;
+  /** Tag id (tags.ts) a non-negated type selector of a known tag requires, or -1: a tag with another id cannot match. */
+  readonly requiredTag: number;
 }
 
 const CASE_INSENSITIVE_ATTRS = new Set([
@@ -410,6 +411,12 @@ export function parseSelector(source: string): ParsedSelector {
  * All registered selectors compiled into states. Initial states (`roots`) apply to every
  * element; matching a non-final state hands its successor down to the children or descendants.
  */
+function requiredTag(conditions: readonly Condition[]): number {
+  const type = conditions.find((c) => c.kind === COND_TYPE && !c.negated);
+  const id = type === undefined ? TAG_OTHER : tagIdOf(type.name, 0, type.name.length);
+  return id === TAG_OTHER ? -1 : id;
+}
+
 export class SelectorProgram {
   readonly states: SelectorState[] = [];
   /** For each state: the registration it completes, or -1. */
@@ -428,7 +435,7 @@ export class SelectorProgram {
           conditions,
           next: k + 1 < n ? first + k + 1 : -1,
           nextIsDescendant: k + 1 < n ? complex.descendant[k] : false,
-          usesAttributes: conditions.some((c) => c.kind >= COND_ID),
+          requiredTag: requiredTag(conditions),
         });
         this.completes.push(k + 1 < n ? -1 : id);
       }

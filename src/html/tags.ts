@@ -1,5 +1,8 @@
 // The tag names the tree-builder simulation, the ambiguity guard and the open-element stack
 // care about, recognised straight from the input (ASCII-case-insensitively, no allocation).
+// Other common HTML and SVG names are listed too, so that the open-element stack can name most
+// elements with these strings instead of a lowercased copy of the input.
+import { lowerSlice } from './content.ts';
 import { TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
 
 export const TAG_OTHER = 0;
@@ -13,7 +16,16 @@ const NAMES = [
   'strong', 'strike', 'sub', 'sup', 'table', 'tt', 'u', 'ul', 'var',
   // void-only
   'area', 'base', 'basefont', 'bgsound', 'col', 'link', 'param', 'source', 'track', 'wbr',
+  // common elements without a role above
+  'a', 'abbr', 'address', 'article', 'aside', 'audio', 'bdi', 'bdo', 'button', 'canvas', 'caption', 'cite', 'colgroup',
+  'data', 'datalist', 'del', 'details', 'dfn', 'dialog', 'fieldset', 'figcaption', 'figure', 'footer', 'form', 'header',
+  'hgroup', 'html', 'ins', 'kbd', 'label', 'legend', 'main', 'map', 'mark', 'nav', 'object', 'optgroup', 'option', 'output',
+  'picture', 'progress', 'q', 'rp', 'rt', 'samp', 'search', 'section', 'slot', 'summary', 'tbody', 'td', 'tfoot', 'th',
+  'thead', 'time', 'tr', 'video', 'circle', 'clippath', 'defs', 'ellipse', 'g', 'line', 'lineargradient', 'path', 'polygon',
+  'polyline', 'rect', 'stop', 'symbol', 'use',
 ] as const;
+/** Tag ids are [0, TAG_COUNT). */
+export const TAG_COUNT = NAMES.length;
 export const TAG_TEXTAREA = 1;
 export const TAG_TITLE = 2;
 export const TAG_PLAINTEXT = 3;
@@ -37,7 +49,7 @@ export const TAG_ANNOTATION_XML = 29;
 export const TAG_ESI_INCLUDE = 30;
 export const TAG_ESI_COMMENT = 31;
 
-/** The name of a known tag id. */
+/** The (lowercase) name of a known tag id. */
 export function tagName(id: number): string {
   return NAMES[id];
 }
@@ -64,40 +76,61 @@ const TABLE_BITS = 10;
 const TABLE = new Uint8Array(1 << TABLE_BITS);
 const MAX_LEN = 14;
 
-function hashLower(s: string, start: number, end: number): number {
-  let h = 5381;
-  for (let i = start; i < end; i++) {
-    let c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) c += 32;
-    h = (Math.imul(h, 33) + c) | 0;
-  }
-  return (h ^ (h >>> 11)) & ((1 << TABLE_BITS) - 1);
+/**
+ * Hash of a non-empty name s[start, start+len): its length and first, middle and last chars, not a
+ * loop over the name. `| 32` folds ASCII case; it changes other chars too, but the same way for
+ * a name and its lowercase form, which is all the tables need.
+ */
+function nameHash(s: string, start: number, len: number): number {
+  const first = s.charCodeAt(start) | 32;
+  const middle = s.charCodeAt(start + (len >> 1)) | 32;
+  const last = s.charCodeAt(start + len - 1) | 32;
+  return Math.imul((len << 24) ^ (first << 16) ^ (middle << 8) ^ last, 0x9e3779b1) >>> (32 - TABLE_BITS);
 }
 for (let id = 1; id < NAMES.length; id++) {
-  let slot = hashLower(NAMES[id], 0, NAMES[id].length);
+  let slot = nameHash(NAMES[id], 0, NAMES[id].length);
   while (TABLE[slot] !== 0) slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
   TABLE[slot] = id;
+}
+
+/** Whether s[start, start+name.length) is `name` (lowercase), ASCII-case-insensitively. */
+function equalsLower(name: string, s: string, start: number): boolean {
+  for (let k = 0; k < name.length; k++) {
+    let c = s.charCodeAt(start + k);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== name.charCodeAt(k)) return false;
+  }
+  return true;
 }
 
 /** The id of the tag named s[start..end) (ASCII case-insensitive), or TAG_OTHER. */
 export function tagIdOf(s: string, start: number, end: number): number {
   const len = end - start;
   if (len > MAX_LEN || len === 0) return TAG_OTHER;
-  let slot = hashLower(s, start, end);
+  let slot = nameHash(s, start, len);
   for (;;) {
     const id = TABLE[slot];
     if (id === 0) return TAG_OTHER;
     const name = NAMES[id];
-    if (name.length === len) {
-      let k = 0;
-      for (; k < len; k++) {
-        let c = s.charCodeAt(start + k);
-        if (c >= 65 && c <= 90) c += 32;
-        if (c !== name.charCodeAt(k)) break;
-      }
-      if (k === len) return id;
-    }
+    if (name.length === len && equalsLower(name, s, start)) return id;
     slot = (slot + 1) & ((1 << TABLE_BITS) - 1);
+  }
+}
+
+/**
+ * Lowercased names of tags outside the table, remembered per rewriting run by hash (the last name
+ * per slot): a name seen again is the same string, neither sliced again nor hashed again by Maps.
+ */
+export class OtherTagNames {
+  readonly #slots: string[] = new Array<string>(1 << TABLE_BITS).fill('');
+
+  /** The lowercased name s[start..end) (non-empty). */
+  nameOf(s: string, start: number, end: number): string {
+    const len = end - start;
+    const slot = nameHash(s, start, len);
+    const seen = this.#slots[slot];
+    if (seen.length === len && equalsLower(seen, s, start)) return seen;
+    return (this.#slots[slot] = lowerSlice(s, start, end));
   }
 }
 
