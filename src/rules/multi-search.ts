@@ -125,6 +125,35 @@ export class MultiSearch {
     }
   }
 
+  /**
+   * Sets, in the bitmap at `offset` of `hits`, the bits listed for every literal that occurs in
+   * `haystack`, a byte string. Returns false, having marked only part, at the first code unit above 0xFF: a byte
+   * matcher that masks such units to their low byte could still match there, so the caller must
+   * then take every literal as present.
+   */
+  markBytes(haystack: string, bitsById: readonly Int32Array[], hits: Int32Array, offset: number): boolean {
+    const classOf = this.#classOf;
+    const next = this.#next;
+    const classes = this.#classes;
+    const outStart = this.#outStart;
+    const outputs = this.#outputs;
+    let row = 0;
+    for (let i = 0; i < haystack.length; i++) {
+      const code = haystack.charCodeAt(i);
+      if (code > 0xff) return false;
+      row = next[row + classOf[code]];
+      if (row >= 0) continue;
+      row = ~row;
+      const state = row / classes;
+      const to = outStart[state + 1];
+      for (let k = outStart[state]; k < to; k++) {
+        const bits = bitsById[outputs[k]];
+        for (let b = 0; b < bits.length; b++) hits[offset + (bits[b] >>> 5)] |= 1 << (bits[b] & 31);
+      }
+    }
+    return true;
+  }
+
   /** The id of the literal whose first occurrence ends earliest in `haystack`, or -1. */
   firstMatch(haystack: string): number {
     const classOf = this.#classOf;

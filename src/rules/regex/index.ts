@@ -20,7 +20,7 @@
 // - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
 // As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
 import { backtrackFreeRegExps } from './backtrack-free.ts';
-import { analyze, type Analysis, type Needle } from './literals.ts';
+import { analyze, requiredLiteralSet, type Analysis, type Needle } from './literals.ts';
 export type { Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
@@ -48,6 +48,12 @@ export interface Regex {
    * Rule sets use it to skip the regex when the string is absent.
    */
   readonly mustContain: Needle | undefined;
+  /**
+   * Literals (A–Z given as a–z) one of which every match contains, compared ignoring ASCII case;
+   * undefined when there is no such set worth searching for. For prefilters that decide many
+   * patterns in one multi-literal pass (see multi-search.ts).
+   */
+  readonly requiredLiterals: readonly string[] | undefined;
   /** Unanchored search: is there a match anywhere in `haystack` (a byte string)? */
   test(haystack: string): boolean;
   /**
@@ -82,13 +88,14 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
     }
   }
   const v8 = options?.useV8 === false || analysis.literal !== undefined ? undefined : backtrackFreeRegExps(hir, analysis.anchoredStart);
-  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse, v8);
+  return new CompiledRegex(pattern, groupCount, analysis, requiredLiteralSet(hir), forward, reverse, v8);
 }
 
 class CompiledRegex implements Regex {
   readonly source: string;
   readonly groupCount: number;
   readonly mustContain: Needle | undefined;
+  readonly requiredLiterals: readonly string[] | undefined;
   private readonly literal: Needle | undefined;
   /** test() and captures() when the pattern is in V8's linear-time subset. */
   private readonly v8: { readonly test: RegExp; readonly captures: RegExp } | undefined;
@@ -104,12 +111,13 @@ class CompiledRegex implements Regex {
   private testVm: PikeVm | undefined;
   private capturesVm: PikeVm | undefined;
 
-  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined, v8: CompiledRegex['v8']) {
+  constructor(source: string, groupCount: number, analysis: Analysis, requiredLiterals: readonly string[] | undefined, forward: Nfa, reverse: Nfa | undefined, v8: CompiledRegex['v8']) {
     this.source = source;
     this.groupCount = groupCount;
     this.literal = analysis.literal;
     this.v8 = v8;
     this.mustContain = analysis.required ?? analysis.prefix ?? analysis.literal;
+    this.requiredLiterals = requiredLiterals;
     this.anchoredStart = analysis.anchoredStart;
     this.prefix = analysis.anchoredStart ? undefined : analysis.prefix;
     this.required = analysis.anchoredStart || this.prefix !== undefined ? undefined : analysis.required;
