@@ -64,6 +64,8 @@ export class WafRuleSet {
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
   /** Decides for all rules with required literals at once which can match a value. */
   readonly prefilter: OperatorPrefilter | undefined;
+  /** Transformation chains are numbered 0 .. transformChainCount - 1 (a rule's transformKey). */
+  readonly transformChainCount: number;
 
   constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>) {
     this.settings = settings;
@@ -76,6 +78,9 @@ export class WafRuleSet {
         }
       }
     }
+    let chains = 0;
+    for (const rule of phases.flat()) for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) chains = Math.max(chains, link.transformKey + 1);
+    this.transformChainCount = chains;
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {

@@ -114,15 +114,14 @@ export class Transaction implements VariableSource {
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
   readonly #matches = new Matches();
-  /** Per transformation chain (its transformKey): value → transformed value. Values do not change, so neither do results. */
-  readonly #chainResults: (Map<string, string> | undefined)[] = [];
+  /** What is known of each value read so far (values do not change, so neither do results). */
+  readonly #values = new Map<string, ValueMemo>();
   /**
    * The prefilter's bitmaps of the rules that may match a value (see prefilter.ts), `words` words
    * each, one after the other: by value (its offset here), and the union of a chain's values.
    */
   #candidates: Int32Array | undefined;
   #candidatesEnd = 0;
-  readonly #candidatesOffset = new Map<string, number>();
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
@@ -653,13 +652,21 @@ export class Transaction implements VariableSource {
 
   /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
   #valueCandidates(value: string): number {
-    let offset = this.#candidatesOffset.get(value);
-    if (offset === undefined) {
-      offset = this.#allocateCandidates();
-      this.rules.prefilter!.mark(value, this.#candidates!, offset);
-      this.#candidatesOffset.set(value, offset);
+    const memo = this.#memo(value);
+    if (memo.candidates === -1) {
+      memo.candidates = this.#allocateCandidates();
+      this.rules.prefilter!.mark(value, this.#candidates!, memo.candidates);
     }
-    return offset;
+    return memo.candidates;
+  }
+
+  #memo(value: string): ValueMemo {
+    let memo = this.#values.get(value);
+    if (memo === undefined) {
+      memo = { transformed: undefined, candidates: -1 };
+      this.#values.set(value, memo);
+    }
+    return memo;
   }
 
   /** Room for one more bitmap (zero) in #candidates. */
@@ -715,19 +722,14 @@ export class Transaction implements VariableSource {
   #transform(rule: WafRule, original: string): string {
     const transforms = rule.transforms;
     if (transforms.length === 0) return original;
-    let results = this.#chainResults[rule.transformKey];
-    if (results === undefined) {
-      results = new Map();
-      this.#chainResults[rule.transformKey] = results;
-    }
-    const known = results.get(original);
+    const memo = this.#memo(original);
+    const known = memo.transformed?.[rule.transformKey];
     if (known !== undefined) return known;
     let value = original;
     for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
-    results.set(original, value);
+    (memo.transformed ??= new Array<string | undefined>(this.rules.transformChainCount))[rule.transformKey] = value;
     return value;
   }
-
 
   #runPerMatch(rule: WafRule): void {
     for (const action of rule.perMatch) this.#perform(action);
@@ -933,6 +935,14 @@ function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): st
     node.keys.set(setKey, key);
   }
   return key;
+}
+
+/** What a transaction has worked out about one value. */
+interface ValueMemo {
+  /** By transformKey: the value through that chain. */
+  transformed: (string | undefined)[] | undefined;
+  /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
+  candidates: number;
 }
 
 /** The values of one set of targets, and of each transformation chain applied to them. */
