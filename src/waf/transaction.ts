@@ -527,7 +527,7 @@ export class Transaction implements VariableSource {
         const bit = rule.prefilterBit;
         // The prefilter decides a rule for the whole set at once: unless one of the values holds
         // one of its literals, none can match.
-        if (bit === -1 || values.length === 0 || negated || hasBit(this.#candidates!, this.#chainCandidates(chain), bit)) {
+        if (bit === -1 || values.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
           for (let i = 0; i < values.length; i++) {
             if (this.#operate(rule, operator, values[i]) === negated) continue;
             const { variable, key } = this.#nameOf(rule, extra, i);
@@ -634,6 +634,12 @@ export class Transaction implements VariableSource {
       (set.chains ??= new Map()).set(rule.transformKey, chain);
     }
     return chain;
+  }
+
+  /** Whether the prefilter lets the rule with this bit match any of the chain's values. */
+  #chainMayMatch(chain: ChainValues, bit: number): boolean {
+    const offset = this.#chainCandidates(chain); // first: it may grow (replace) #candidates
+    return hasBit(this.#candidates!, offset, bit);
   }
 
   /** The offset of the union of the prefilter's bitmaps of a chain's values: a rule whose bit is clear there matches none of them. */
