@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE } from './lexer.ts';
+import { ATTR_STRIDE, findAttribute } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -25,9 +25,6 @@ export class Mutations {
   /** The unit's output: `inner` is its own serialisation (used unless removed). */
   wrap(inner: string): string {
     return this.before + (this.removed ? this.replacement : inner) + this.after;
-  }
-  get mutated(): boolean {
-    return this.removed || this.before !== '' || this.after !== '';
   }
 }
 
@@ -236,21 +233,11 @@ export class Element extends MutableUnit {
       for (const a of this.attrList) if (a.name === lowerName) return a.value;
       return null;
     }
-    const buf = this.#buf;
     const attrs = this.#attrs;
-    const n = lowerName.length;
-    outer: for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
-      const s = attrs[k];
-      if (attrs[k + 1] - s !== n) continue;
-      for (let i = 0; i < n; i++) {
-        let c = buf.charCodeAt(s + i);
-        if (c >= 65 && c <= 90) c += 32;
-        if (c !== lowerName.charCodeAt(i)) continue outer;
-      }
-      const vs = attrs[k + 2];
-      return vs === -1 ? '' : buf.slice(vs, attrs[k + 3]);
-    }
-    return null;
+    const k = findAttribute(this.#buf, attrs, this.#attrCount, lowerName);
+    if (k === -1) return null;
+    const vs = attrs[k + 2];
+    return vs === -1 ? '' : this.#buf.slice(vs, attrs[k + 3]);
   }
 
   get attributes(): IterableIterator<[string, string]> {
