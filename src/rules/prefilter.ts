@@ -116,7 +116,7 @@ interface AllAtoms {
 
 export class Prefilter {
   readonly #atoms = new Map<string, Atom>();
-  readonly #byId: Atom[] = [];
+  #byId: Atom[] = [];
   readonly #nilNotEqual: boolean;
   #sources: Source[] = [];
   #scratch = new Int32Array(0);
@@ -124,6 +124,7 @@ export class Prefilter {
   constructor(roots: readonly LogicalExpr[], nilNotEqual: boolean) {
     this.#nilNotEqual = nilNotEqual;
     roots.forEach((root) => this.#registerAll(root));
+    this.#renumberBySource();
   }
 
   /** Words of the per-request atom bitmap (ExecutionContext.atoms). */
@@ -276,6 +277,22 @@ export class Prefilter {
   #presence(source: IndexExpr): number {
     const key = `present ${valueKey(source)}`;
     return (this.#atoms.get(key) ?? this.#add(key, { source, each: false, all: false, exact: true, negated: false, presence: undefined, conditions: [{ kind: 'present' }] })).id;
+  }
+
+  /**
+   * Gives each source's atoms consecutive ids, its `all` atoms last: a value's atoms then occupy
+   * few bitmap words, and `decideAll` clears and merges only those for every element.
+   */
+  #renumberBySource(): void {
+    const keyOf = (atom: Atom) => `${atom.each ? '*' : ''}${valueKey(atom.source)}`;
+    const firstSeen = new Map<string, number>();
+    for (const atom of this.#byId) if (!firstSeen.has(keyOf(atom))) firstSeen.set(keyOf(atom), firstSeen.size);
+    const rank = (atom: Atom) => 2 * firstSeen.get(keyOf(atom))! + (atom.all ? 1 : 0);
+    const order = this.#byId.map((atom) => ({ atom, rank: rank(atom) })).sort((a, b) => a.rank - b.rank || a.atom.id - b.atom.id);
+    const newId = new Int32Array(order.length);
+    order.forEach(({ atom }, id) => (newId[atom.id] = id));
+    this.#byId = order.map(({ atom }, id) => ({ ...atom, id, presence: atom.presence === undefined ? undefined : newId[atom.presence] }));
+    for (const [key, atom] of this.#atoms) this.#atoms.set(key, this.#byId[newId[atom.id]]);
   }
 
   #add(key: string, atom: Omit<Atom, 'id'>): Atom {
