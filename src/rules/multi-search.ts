@@ -2,6 +2,7 @@
 // pass, for the rule-set prefilter. Bytes that occur in no literal share one alphabet class, so
 // the transition table stays small (states × distinct literal bytes) and every step is one
 // array read.
+import { setBits, type BitList } from './bit-list.ts';
 
 export class MultiSearch {
   /** Byte → alphabet class (0 = a byte no literal contains). */
@@ -105,7 +106,7 @@ export class MultiSearch {
    * it was lowered, same length) holds that string at the same place: case-sensitive literals
    * share the pass over a lowered haystack with case-insensitive ones.
    */
-  mark(haystack: string, original: string, bitsById: readonly Int32Array[], verify: readonly (string | undefined)[], hits: Int32Array): void {
+  mark(haystack: string, original: string, bitsById: readonly BitList[], verify: readonly (string | undefined)[], hits: Int32Array): void {
     const classOf = this.#classOf;
     const next = this.#next;
     const classes = this.#classes;
@@ -123,8 +124,7 @@ export class MultiSearch {
         const id = outputs[k];
         const exact = verify[id];
         if (exact !== undefined && !original.startsWith(exact, i + 1 - exact.length)) continue;
-        const bits = bitsById[id];
-        for (let b = 0; b < bits.length; b++) hits[bits[b] >>> 5] |= 1 << (bits[b] & 31);
+        setBits(hits, bitsById[id], 0);
       }
     }
   }
@@ -135,7 +135,7 @@ export class MultiSearch {
    * matcher that masks such units to their low byte could still match there, so the caller must
    * then take every literal as present.
    */
-  markBytes(haystack: string, bitsById: readonly Int32Array[], hits: Int32Array, offset: number): boolean {
+  markBytes(haystack: string, bitsById: readonly BitList[], hits: Int32Array, offset: number): boolean {
     const classOf = this.#classOf;
     const next = this.#next;
     const classes = this.#classes;
@@ -159,10 +159,7 @@ export class MultiSearch {
       if (reportedIn[state] === scan) continue;
       reportedIn[state] = scan;
       const to = outStart[state + 1];
-      for (let k = outStart[state]; k < to; k++) {
-        const bits = bitsById[outputs[k]];
-        for (let b = 0; b < bits.length; b++) hits[offset + (bits[b] >>> 5)] |= 1 << (bits[b] & 31);
-      }
+      for (let k = outStart[state]; k < to; k++) setBits(hits, bitsById[outputs[k]], offset);
     }
     return true;
   }

@@ -14,8 +14,9 @@
 import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
 import type { ValueFn } from './compile.ts';
 import type { ExecutionContext } from './context.ts';
+import { bitList, setBits, type BitList } from './bit-list.ts';
 import { MultiSearch } from './multi-search.ts';
-import type { ByteMap, Bytes, Int, Ip, Value } from './values.ts';
+import type { ByteMap, Bytes, Int, Ip, Type, Value } from './values.ts';
 
 type Bound = number | bigint;
 
@@ -84,17 +85,19 @@ interface TestedAtom {
 /** One value the prefilter reads, with every literal atoms compare it with. */
 interface Source {
   readonly value: ValueFn;
+  /** The value's type (with `each`, its elements' type): the generated test handles only that type. */
+  readonly type: Type;
   readonly each: boolean;
   /** The value's `toLowerCase()` is needed (folded literals). */
   readonly lowered: boolean;
   /** All substrings at once; over the lowered value when `lowered`, case-sensitive ones verified. */
   readonly search: MultiSearch | undefined;
-  readonly searchAtoms: Int32Array[];
+  readonly searchAtoms: BitList[];
   readonly searchVerify: (Bytes | undefined)[];
-  readonly equals: Map<Bytes, Int32Array> | undefined;
-  readonly foldedEquals: Map<Bytes, Int32Array> | undefined;
-  readonly present: Int32Array;
-  readonly truthy: Int32Array;
+  readonly equals: Map<Bytes, BitList> | undefined;
+  readonly foldedEquals: Map<Bytes, BitList> | undefined;
+  readonly present: BitList;
+  readonly truthy: BitList;
   readonly int: RangeIndex | undefined;
   readonly ipv4: RangeIndex | undefined;
   readonly ipv6: RangeIndex | undefined;
@@ -166,21 +169,22 @@ export class Prefilter {
     this.#sources = [...this.#groups().values()].map((group) => {
       const lowered = group.folded.size > 0 || group.foldedEquals.size > 0;
       const literals: Bytes[] = [];
-      const searchAtoms: Int32Array[] = [];
+      const searchAtoms: BitList[] = [];
       const searchVerify: (Bytes | undefined)[] = [];
       for (const [literal, atoms] of group.folded) {
         literals.push(literal);
-        searchAtoms.push(Int32Array.from(atoms));
+        searchAtoms.push(bitList(atoms));
         searchVerify.push(undefined);
       }
       for (const [literal, atoms] of group.contains) {
         literals.push(lowered ? literal.toLowerCase() : literal);
-        searchAtoms.push(Int32Array.from(atoms));
+        searchAtoms.push(bitList(atoms));
         searchVerify.push(lowered ? literal : undefined);
       }
-      const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, Int32Array.from(atoms)])));
+      const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, bitList(atoms)])));
       return {
         value: value(group.source),
+        type: group.source.type,
         each: group.each,
         lowered,
         search: literals.length > 0 ? new MultiSearch(literals) : undefined,
@@ -188,8 +192,8 @@ export class Prefilter {
         searchVerify,
         equals: table(group.equals),
         foldedEquals: table(group.foldedEquals),
-        present: Int32Array.from(group.present),
-        truthy: Int32Array.from(group.truthy),
+        present: bitList(group.present),
+        truthy: bitList(group.truthy),
         int: group.ranges.int.length > 0 ? new RangeIndex(group.ranges.int) : undefined,
         ipv4: group.ranges[4].length > 0 ? new RangeIndex(group.ranges[4]) : undefined,
         ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6]) : undefined,
@@ -197,22 +201,39 @@ export class Prefilter {
         alls: group.alls.length > 0 ? allAtoms(group) : undefined,
       };
     });
+    this.#generateDecide();
   }
 
   /** Decides every atom for this request into `ctx.atoms`. */
   decide(ctx: ExecutionContext): void {
-    const hits = ctx.atoms;
-    hits.fill(0);
-    for (const source of this.#sources) {
-      const value = source.value(ctx);
+    this.#decide(ctx, ctx.atoms);
+  }
+
+  #decide: (ctx: ExecutionContext, hits: Int32Array) => void = () => {};
+
+  /**
+   * The per-request pass, generated as one function: per source a call site for its value and
+   * the tests its literals need for its value type, inline, with atom words and masks as
+   * constants. Each call site then sees one function and one kind of value, so V8 keeps them
+   * monomorphic (a loop over the sources made every call in it megamorphic).
+   */
+  #generateDecide(): void {
+    let body = 'hits.fill(0);\nlet v, l, e, es;\n';
+    const elementTests: ((element: Value, hits: Int32Array) => void)[] = [];
+    this.#sources.forEach((source, k) => {
+      body += `v = S[${k}].value(ctx);\n`;
       if (source.alls !== undefined) {
-        decideAll(source, source.alls, value, hits, this.#scratch);
-        continue;
+        const build = new Function('S', 'setBits', `return function testElement(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
+        elementTests[k] = build(this.#sources, setBits) as (element: Value, hits: Int32Array) => void;
+        body += `decideAll(S[${k}].alls, E[${k}], v, hits, scratch);\n`;
+      } else if (!source.each) {
+        body += `if (v !== undefined) {\n${testCode(source, k, 'v')}}\n`;
+      } else {
+        body += `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${testCode(source, k, 'x')}}\n}\n`;
       }
-      if (value === undefined) continue;
-      if (!source.each) test(source, value, hits);
-      else forDistinctElements(value, (element) => test(source, element, hits));
-    }
+    });
+    const build = new Function('S', 'E', 'scratch', 'setBits', 'decideAll', 'distinctElements', `return function decide(ctx, hits) {\n${body}};`);
+    this.#decide = build(this.#sources, elementTests, this.#scratch, setBits, decideAll, distinctElements) as (ctx: ExecutionContext, hits: Int32Array) => void;
   }
 
   #groups(): Map<string, SourceGroup> {
@@ -367,30 +388,38 @@ function append(map: Map<Bytes, number[]>, literal: Bytes, atom: number): void {
   else if (atoms[atoms.length - 1] !== atom) atoms.push(atom);
 }
 
-function test(source: Source, value: Value, hits: Int32Array): void {
-  if (source.present.length > 0) mark(hits, source.present);
-  if (value === true) {
-    mark(hits, source.truthy);
-  } else if (typeof value === 'string') {
-    const lowered = source.lowered ? value.toLowerCase() : value;
-    const equal = source.equals?.get(value);
-    if (equal !== undefined) mark(hits, equal);
-    const foldedEqual = source.foldedEquals?.get(lowered);
-    if (foldedEqual !== undefined) mark(hits, foldedEqual);
-    source.search?.mark(lowered, value, source.searchAtoms, source.searchVerify, hits);
-    const tests = source.tests;
-    for (let i = 0; i < tests.length; i++) {
-      const { atom, guard, test } = tests[i];
-      if ((guard === -1 || (hits[guard >>> 5] & (1 << (guard & 31))) !== 0) && (hits[atom >>> 5] & (1 << (atom & 31))) === 0 && test(value)) {
-        hits[atom >>> 5] |= 1 << (atom & 31);
-      }
+/**
+ * Code that decides source k's atoms for `x` (a present value of the source's type) into `hits`;
+ * `l` and `e` are scratch variables of the generated function.
+ */
+function testCode(source: Source, k: number, x: string): string {
+  const at = `S[${k}]`;
+  let code = source.present.length > 0 ? `setBits(hits, ${at}.present, 0);\n` : '';
+  switch (source.type) {
+    case 'Bool':
+      if (source.truthy.length > 0) code += `if (${x} === true) setBits(hits, ${at}.truthy, 0);\n`;
+      break;
+    case 'Bytes': {
+      if (source.lowered) code += `l = ${x}.toLowerCase();\n`;
+      if (source.equals !== undefined) code += `e = ${at}.equals.get(${x});\nif (e !== undefined) setBits(hits, e, 0);\n`;
+      if (source.foldedEquals !== undefined) code += `e = ${at}.foldedEquals.get(l);\nif (e !== undefined) setBits(hits, e, 0);\n`;
+      if (source.search !== undefined) code += `${at}.search.mark(${source.lowered ? 'l' : x}, ${x}, ${at}.searchAtoms, ${at}.searchVerify, hits);\n`;
+      source.tests.forEach(({ atom, guard }, j) => {
+        // Not run when the atom already holds (another element decided it) or its needle is absent.
+        const guarded = guard === -1 ? '' : `(hits[${guard >>> 5}] & ${1 << (guard & 31)}) !== 0 && `;
+        code += `if (${guarded}(hits[${atom >>> 5}] & ${1 << (atom & 31)}) === 0 && ${at}.tests[${j}].test(${x})) hits[${atom >>> 5}] |= ${1 << (atom & 31)};\n`;
+      });
+      break;
     }
-  } else if (typeof value === 'number' || typeof value === 'bigint') {
-    source.int?.add(value, hits);
-  } else if (typeof value === 'object' && 'family' in value) {
-    const ip = value as Ip;
-    (ip.family === 4 ? source.ipv4 : source.ipv6)?.add(ip.value, hits);
+    case 'Int':
+      if (source.int !== undefined) code += `${at}.int.add(${x}, hits);\n`;
+      break;
+    case 'Ip':
+      if (source.ipv4 !== undefined) code += `if (${x}.family === 4) ${at}.ipv4.add(${x}.value, hits);\n`;
+      if (source.ipv6 !== undefined) code += `if (${x}.family === 6) ${at}.ipv6.add(${x}.value, hits);\n`;
+      break;
   }
+  return code;
 }
 
 function allAtoms(group: SourceGroup): AllAtoms {
@@ -405,43 +434,31 @@ function allAtoms(group: SourceGroup): AllAtoms {
  * copied to `hits`, and an `all` atom it misses fails. A missing value has no elements: every
  * `all` atom holds (SPEC 8.2).
  */
-function decideAll(source: Source, alls: AllAtoms, value: Value | undefined, hits: Int32Array, scratch: Int32Array): void {
+function decideAll(alls: AllAtoms, testElement: (element: Value, hits: Int32Array) => void, value: Value | undefined, hits: Int32Array, scratch: Int32Array): void {
   const { words, allMasks, failed } = alls;
   failed.fill(0);
-  const element = (e: Value) => {
+  const elements = value === undefined ? NO_ELEMENTS : distinctElements(value);
+  for (let i = 0; i < elements.length; i++) {
     for (let k = 0; k < words.length; k++) scratch[words[k]] = 0;
-    test(source, e, scratch);
+    testElement(elements[i], scratch);
     for (let k = 0; k < words.length; k++) {
       const got = scratch[words[k]];
       hits[words[k]] |= got & ~allMasks[k];
       failed[k] |= allMasks[k] & ~got;
     }
-  };
-  if (value !== undefined) forDistinctElements(value, element);
+  }
   for (let k = 0; k < words.length; k++) hits[words[k]] |= allMasks[k] & ~failed[k];
 }
 
-/**
- * Calls `fn` for the elements of an array or map value, once per distinct element: atoms depend
- * only on an element's value, so 4,000 repeated query arguments cost a handful of tests.
- */
-function forDistinctElements(value: Value, fn: (element: Value) => void): void {
-  const elements = Array.isArray(value) ? (value as Value[]) : [...(value as ByteMap).values()];
-  if (elements.length <= 8) {
-    for (let i = 0; i < elements.length; i++) fn(elements[i]);
-    return;
-  }
-  const seen = new Set<Value>();
-  for (let i = 0; i < elements.length; i++) {
-    const element = elements[i];
-    if (seen.has(element)) continue;
-    seen.add(element);
-    fn(element);
-  }
-}
+const NO_ELEMENTS: readonly Value[] = [];
 
-function mark(bits: Int32Array, ids: Int32Array): void {
-  for (let i = 0; i < ids.length; i++) bits[ids[i] >>> 5] |= 1 << (ids[i] & 31);
+/**
+ * The elements of an array or map value, each distinct one once: atoms depend only on an
+ * element's value, so 4,000 repeated query arguments cost a handful of tests.
+ */
+function distinctElements(value: Value): readonly Value[] {
+  const elements = Array.isArray(value) ? (value as readonly Value[]) : [...(value as ByteMap).values()];
+  return elements.length <= 8 ? elements : [...new Set(elements)];
 }
 
 /**
@@ -450,7 +467,7 @@ function mark(bits: Int32Array, ids: Int32Array): void {
  */
 class RangeIndex {
   readonly #points: Bound[];
-  readonly #segments: Int32Array[];
+  readonly #segments: BitList[];
 
   constructor(ranges: readonly { start: Bound; end: Bound; atom: number }[]) {
     const points = new Set<Bound>();
@@ -464,7 +481,7 @@ class RangeIndex {
       const last = this.#segment(end);
       for (let s = start === -Infinity ? 0 : this.#segment(start); s <= last; s++) atoms[s].add(atom);
     }
-    this.#segments = atoms.map((set) => Int32Array.from(set));
+    this.#segments = atoms.map(bitList);
   }
 
   /** The segment holding `value`: the number of points ≤ value. */
@@ -481,7 +498,7 @@ class RangeIndex {
   }
 
   add(value: Bound, hits: Int32Array): void {
-    mark(hits, this.#segments[this.#segment(value)]);
+    setBits(hits, this.#segments[this.#segment(value)], 0);
   }
 }
 

@@ -3,6 +3,7 @@
 // rules/regex/literals.ts) gets a bit; one Aho–Corasick automaton over all those literals marks,
 // per value, the bits of the rules whose literals occur in it. A rule whose bit is clear cannot
 // match the value and its regex is not run: on a benign request that is nearly every regex call.
+import { bitList, type BitList } from '../rules/bit-list.ts';
 import { MultiSearch } from '../rules/multi-search.ts';
 import type { WafRule } from './rule.ts';
 
@@ -11,7 +12,7 @@ export class OperatorPrefilter {
   readonly words: number;
   readonly #search: MultiSearch;
   /** Literal id → the bits of the rules that need it. */
-  readonly #bitsByLiteral: Int32Array[];
+  readonly #bitsByLiteral: BitList[];
 
   /** Gives every rule (chain links included) with required literals its `prefilterBit`; undefined when none has any. */
   static build(rules: Iterable<WafRule>): OperatorPrefilter | undefined {
@@ -36,10 +37,10 @@ export class OperatorPrefilter {
       }
     }
     if (bits === 0) return undefined;
-    return new OperatorPrefilter([...literalIds.keys()], bitsByLiteral.map((list) => Int32Array.from(list)), bits);
+    return new OperatorPrefilter([...literalIds.keys()], bitsByLiteral.map(bitList), bits);
   }
 
-  private constructor(literals: string[], bitsByLiteral: Int32Array[], bits: number) {
+  private constructor(literals: string[], bitsByLiteral: BitList[], bits: number) {
     this.words = (bits + 31) >>> 5;
     this.#search = new MultiSearch(literals, { foldAscii: true });
     this.#bitsByLiteral = bitsByLiteral;

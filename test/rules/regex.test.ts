@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { bitList } from '../../src/rules/bit-list.ts';
 import { MultiSearch } from '../../src/rules/multi-search.ts';
 import { compileRegex, RegexSyntaxError } from '../../src/rules/regex/index.ts';
 
@@ -604,7 +605,7 @@ describe('required literal sets', () => {
 
   it('MultiSearch.markBytes marks the bits of the literals present, and gives up on a code unit above 0xFF', () => {
     const search = new MultiSearch(['union', "'", 'from'], { foldAscii: true });
-    const bits = [Int32Array.of(0, 33), Int32Array.of(1), Int32Array.of(2)];
+    const bits = [bitList([0, 33]), bitList([1]), bitList([2])];
     const hits = new Int32Array(4);
     assert.equal(search.markBytes("x' UNION y", bits, hits, 1), true);
     assert.deepEqual([...hits], [0, 0b11, 0b10, 0]);
