@@ -179,8 +179,13 @@ export class Compiler {
 
   /** The value of an index expression; with `[*]` the source array/map, or the flattened elements. */
   value(expr: IndexExpr): ValueFn {
-    const slot = expr.mapEachCount === 0 ? this.#sharing?.valueSlot(expr) : undefined;
-    return slot === undefined ? this.#computeValue(expr) : memoized(slot, this.#computeValue(expr));
+    const { compute, slot } = this.valueParts(expr);
+    return slot === undefined ? compute : memoized(slot, compute);
+  }
+
+  /** How to compute a value, and its memo slot if it has one, for callers that keep the memo themselves. */
+  valueParts(expr: IndexExpr): { compute: ValueFn; slot: number | undefined } {
+    return { compute: this.#computeValue(expr), slot: expr.mapEachCount === 0 ? this.#sharing?.valueSlot(expr) : undefined };
   }
 
   #computeValue(expr: IndexExpr): ValueFn {

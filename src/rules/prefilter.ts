@@ -84,7 +84,9 @@ interface TestedAtom {
 
 /** One value the prefilter reads, with every literal atoms compare it with. */
 interface Source {
-  readonly value: ValueFn;
+  /** Computes the value; `slot` is its memo slot (ExecutionContext.memo) when rules read it too. */
+  readonly compute: ValueFn;
+  readonly slot: number | undefined;
   /** The value's type (with `each`, its elements' type): the generated test handles only that type. */
   readonly type: Type;
   readonly each: boolean;
@@ -164,7 +166,7 @@ export class Prefilter {
   }
 
   /** Prepares the per-value tests, given how to compute each source value. */
-  bind(value: (expr: IndexExpr) => ValueFn): void {
+  bind(value: (expr: IndexExpr) => { compute: ValueFn; slot: number | undefined }): void {
     this.#scratch = new Int32Array(this.atomWords);
     this.#sources = [...this.#groups().values()].map((group) => {
       const lowered = group.folded.size > 0 || group.foldedEquals.size > 0;
@@ -183,7 +185,7 @@ export class Prefilter {
       }
       const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, bitList(atoms)])));
       return {
-        value: value(group.source),
+        ...value(group.source),
         type: group.source.type,
         each: group.each,
         lowered,
@@ -218,10 +220,11 @@ export class Prefilter {
    * monomorphic (a loop over the sources made every call in it megamorphic).
    */
   #generateDecide(): void {
-    let body = 'hits.fill(0);\nlet v, l, e, es;\n';
+    let body = 'hits.fill(0);\nconst M = ctx.memo, G = ctx.memoGeneration, gen = ctx.generation;\nlet v, l, e, es;\n';
     const elementTests: ((element: Value, hits: Int32Array) => void)[] = [];
     this.#sources.forEach((source, k) => {
-      body += `v = S[${k}].value(ctx);\n`;
+      const slot = source.slot;
+      body += slot === undefined ? `v = S[${k}].compute(ctx);\n` : `if (G[${slot}] === gen) v = M[${slot}];\nelse {\nv = S[${k}].compute(ctx);\nM[${slot}] = v;\nG[${slot}] = gen;\n}\n`;
       if (source.alls !== undefined) {
         const build = new Function('S', 'setBits', `return function testElement(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
         elementTests[k] = build(this.#sources, setBits) as (element: Value, hits: Int32Array) => void;

@@ -112,7 +112,7 @@ export class RuleSet {
     this.#skipped = new Int32Array(this.#wordCount);
     this.#actionBits = new Int32Array(this.#wordCount);
     for (const rule of this.rules) if (rule.action.type !== 'log') this.#actionBits[rule.index >>> 5] |= 1 << (rule.index & 31);
-    this.#prefilter.bind((expr) => compiler.value(expr));
+    this.#prefilter.bind((expr) => compiler.valueParts(expr));
   }
 
   /** A context sized for this rule set's shared sub-expressions; reuse it with `reset()` per request. */
