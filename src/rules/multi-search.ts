@@ -102,11 +102,10 @@ export class MultiSearch {
 
   /**
    * Sets, in the bitmap `hits`, the bits listed for every literal that occurs in `haystack`.
-   * When `verify[id]` is a string, literal `id` counts only where `original` (the haystack before
-   * it was lowered, same length) holds that string at the same place: case-sensitive literals
-   * share the pass over a lowered haystack with case-insensitive ones.
+   * When `verify[id]` is a string, literal `id` counts only where the haystack holds exactly that
+   * string: case-sensitive literals share a case-folding pass with case-insensitive ones.
    */
-  mark(haystack: string, original: string, bitsById: readonly BitList[], verify: readonly (string | undefined)[], hits: Int32Array): void {
+  mark(haystack: string, bitsById: readonly BitList[], verify: readonly (string | undefined)[], hits: Int32Array): void {
     const classOf = this.#classOf;
     const next = this.#next;
     const classes = this.#classes;
@@ -123,7 +122,7 @@ export class MultiSearch {
       for (let k = outStart[state]; k < to; k++) {
         const id = outputs[k];
         const exact = verify[id];
-        if (exact !== undefined && !original.startsWith(exact, i + 1 - exact.length)) continue;
+        if (exact !== undefined && !haystack.startsWith(exact, i + 1 - exact.length)) continue;
         setBits(hits, bitsById[id], 0);
       }
     }

@@ -21,7 +21,7 @@ import type { ByteMap, Bytes, Int, Ip, Type, Value } from './values.ts';
 type Bound = number | bigint;
 
 type Condition =
-  /** `folded`: in the value's `toLowerCase()` (the literal is lower case). */
+  /** `folded`: ASCII case ignored (the literal is lower case and has no Latin-1 letter, see `foldsAlike`). */
   | { readonly kind: 'contains'; readonly folded: boolean; readonly literal: Bytes }
   | { readonly kind: 'equals'; readonly folded: boolean; readonly literal: Bytes }
   | { readonly kind: 'range'; readonly family: 'int' | 4 | 6; readonly start: Bound; readonly end: Bound }
@@ -37,7 +37,7 @@ type Condition =
 
 interface Needle {
   readonly literal: Bytes;
-  /** Searched in the value's `toLowerCase()` (the literal is lower case). */
+  /** Searched ignoring ASCII case (the literal is lower case and has no Latin-1 letter). */
   readonly folded: boolean;
 }
 
@@ -90,9 +90,12 @@ interface Source {
   /** The value's type (with `each`, its elements' type): the generated test handles only that type. */
   readonly type: Type;
   readonly each: boolean;
-  /** The value's `toLowerCase()` is needed (folded literals). */
+  /** The value's `toLowerCase()` is needed (folded equality literals). */
   readonly lowered: boolean;
-  /** All substrings at once; over the lowered value when `lowered`, case-sensitive ones verified. */
+  /**
+   * All substrings at once. With folded literals it folds ASCII case (A–Z and a–z alike, as
+   * `lower` does) and the case-sensitive literals with letters are verified against the value.
+   */
   readonly search: MultiSearch | undefined;
   readonly searchAtoms: BitList[];
   readonly searchVerify: (Bytes | undefined)[];
@@ -169,7 +172,7 @@ export class Prefilter {
   bind(value: (expr: IndexExpr) => { compute: ValueFn; slot: number | undefined }): void {
     this.#scratch = new Int32Array(this.atomWords);
     this.#sources = [...this.#groups().values()].map((group) => {
-      const lowered = group.folded.size > 0 || group.foldedEquals.size > 0;
+      const foldAscii = group.folded.size > 0;
       const literals: Bytes[] = [];
       const searchAtoms: BitList[] = [];
       const searchVerify: (Bytes | undefined)[] = [];
@@ -179,17 +182,17 @@ export class Prefilter {
         searchVerify.push(undefined);
       }
       for (const [literal, atoms] of group.contains) {
-        literals.push(lowered ? literal.toLowerCase() : literal);
+        literals.push(literal);
         searchAtoms.push(bitList(atoms));
-        searchVerify.push(lowered ? literal : undefined);
+        searchVerify.push(foldAscii && hasAsciiLetter(literal) ? literal : undefined);
       }
       const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, bitList(atoms)])));
       return {
         ...value(group.source),
         type: group.source.type,
         each: group.each,
-        lowered,
-        search: literals.length > 0 ? new MultiSearch(literals) : undefined,
+        lowered: group.foldedEquals.size > 0,
+        search: literals.length > 0 ? new MultiSearch(literals, { foldAscii }) : undefined,
         searchAtoms,
         searchVerify,
         equals: table(group.equals),
@@ -353,9 +356,10 @@ function unwrap(expr: LogicalExpr): LogicalExpr {
 }
 
 /**
- * Conditions on `lower(x)` as conditions on x's `toLowerCase()`, so that they join x's other
- * literals in one pass and `lower(x)` need not be computed for them. `lower` maps only A–Z while
- * `toLowerCase` also maps Latin-1 letters; the two agree wherever a literal has neither.
+ * Conditions on `lower(x)` as folded conditions on x, so that they join x's other literals in one
+ * pass and `lower(x)` need not be computed for them: substrings are searched ignoring ASCII case,
+ * equality compares x's `toLowerCase()`. `lower` maps only A–Z while `toLowerCase` also maps
+ * Latin-1 letters; the two agree wherever a literal has neither.
  */
 function throughLower(expr: IndexExpr, each: boolean, found: readonly Condition[]): { source: IndexExpr; conditions: Condition[] } | undefined {
   if (expr.mapEachCount !== 0 || expr.indexes.length !== 0 || 'index' in expr.base || expr.base.definition.name !== 'lower') return undefined;
@@ -374,6 +378,14 @@ function throughLower(expr: IndexExpr, each: boolean, found: readonly Condition[
     conditions.push({ ...condition, folded: true });
   }
   return { source, conditions };
+}
+
+function hasAsciiLetter(literal: Bytes): boolean {
+  for (let i = 0; i < literal.length; i++) {
+    const c = literal.charCodeAt(i) | 0x20;
+    if (c >= 0x61 && c <= 0x7a) return true;
+  }
+  return false;
 }
 
 /** No ASCII upper-case letter and no Latin-1 letter. */
@@ -406,7 +418,7 @@ function testCode(source: Source, k: number, x: string): string {
       if (source.lowered) code += `l = ${x}.toLowerCase();\n`;
       if (source.equals !== undefined) code += `e = ${at}.equals.get(${x});\nif (e !== undefined) setBits(hits, e, 0);\n`;
       if (source.foldedEquals !== undefined) code += `e = ${at}.foldedEquals.get(l);\nif (e !== undefined) setBits(hits, e, 0);\n`;
-      if (source.search !== undefined) code += `${at}.search.mark(${source.lowered ? 'l' : x}, ${x}, ${at}.searchAtoms, ${at}.searchVerify, hits);\n`;
+      if (source.search !== undefined) code += `${at}.search.mark(${x}, ${at}.searchAtoms, ${at}.searchVerify, hits);\n`;
       source.tests.forEach(({ atom, guard }, j) => {
         // Not run when the atom already holds (another element decided it) or its needle is absent.
         const guarded = guard === -1 ? '' : `(hits[${guard >>> 5}] & ${1 << (guard & 31)}) !== 0 && `;
@@ -525,7 +537,8 @@ function conditions(
         return exact(comparison.rhs.map((element) => ({ kind: 'equals', folded: false, literal: (element as { value: Bytes }).value })));
       case 'Matches': {
         const regex = comparison.rhs;
-        const needle = regex.mustContain;
+        // A folded needle is for the value's toLowerCase(), which lowers Latin-1 letters too; the search folds only ASCII.
+        const needle = regex.mustContain === undefined || (regex.mustContain.folded && !foldsAlike(regex.mustContain.text)) ? undefined : regex.mustContain;
         return exact([{ kind: 'test', test: (value) => regex.test(value), needle: needle === undefined ? undefined : { literal: needle.text, folded: needle.folded } }]);
       }
       case 'Wildcard':

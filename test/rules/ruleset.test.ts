@@ -155,6 +155,8 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
     'starts_with(lower(http.request.uri.path), "/wp")',
     'http.user_agent matches "^(curl|wget)/"',
     'http.user_agent matches "(?i)^mozilla$"',
+    'http.user_agent matches "(?i)\u00c0b"',
+    'http.user_agent matches "(?i)\u00c3\u0080b"',
     'http.user_agent matches "^$"',
     'lower(http.user_agent) matches "curl"',
     'not http.user_agent matches "[0-9]"',
@@ -175,7 +177,7 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
   const rules = expressions.map((expression, i) => ({ id: `r${i}`, expression, action: log }));
   const set = new RuleSet(httpScheme, rules);
   const single = rules.map((rule) => compile(parse(httpScheme, rule.expression), httpScheme));
-  const userAgents = [undefined, 'curl/8', 'CURL/8', 'Curl/8', 'Mozilla', 'MOZILLA', '\u00c0b', '\u00e0b', 'wget'];
+  const userAgents = [undefined, 'curl/8', 'CURL/8', 'Curl/8', 'Mozilla', 'MOZILLA', '\u00c0b', '\u00e0b', 'wget', 'x\u00c3\u0080B', 'x\u00c0B'];
   const cases: Record<string, unknown>[] = [];
   for (const ua of userAgents) {
     cases.push({ 'http.user_agent': ua, 'http.host': ua === undefined ? undefined : 'a.example', 'ip.src': ua === undefined ? undefined : '10.0.0.1', ssl: ua === 'curl/8', 'cf.threat_score': ua === undefined ? undefined : 10 });
