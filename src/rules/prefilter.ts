@@ -84,6 +84,7 @@ interface TestedAtom {
 
 /** One value the prefilter reads, with every literal atoms compare it with. */
 interface Source {
+  readonly expr: IndexExpr;
   /** Computes the value; `slot` is its memo slot (ExecutionContext.memo) when rules read it too. */
   readonly compute: ValueFn;
   readonly slot: number | undefined;
@@ -188,6 +189,7 @@ export class Prefilter {
       }
       const table = (map: Map<Bytes, number[]>) => (map.size === 0 ? undefined : new Map([...map].map(([literal, atoms]) => [literal, bitList(atoms)])));
       return {
+        expr: group.source,
         ...value(group.source),
         type: group.source.type,
         each: group.each,
@@ -227,7 +229,8 @@ export class Prefilter {
     const elementTests: ((element: Value, hits: Int32Array) => void)[] = [];
     this.#sources.forEach((source, k) => {
       const slot = source.slot;
-      body += slot === undefined ? `v = S[${k}].compute(ctx);\n` : `if (G[${slot}] === gen) v = M[${slot}];\nelse {\nv = S[${k}].compute(ctx);\nM[${slot}] = v;\nG[${slot}] = gen;\n}\n`;
+      const compute = fieldReadCode(source.expr, k) ?? `v = S[${k}].compute(ctx);\n`;
+      body += slot === undefined ? compute : `if (G[${slot}] === gen) v = M[${slot}];\nelse {\n${compute}M[${slot}] = v;\nG[${slot}] = gen;\n}\n`;
       if (source.alls !== undefined) {
         const build = new Function('S', 'setBits', `return function testElement(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
         elementTests[k] = build(this.#sources, setBits) as (element: Value, hits: Int32Array) => void;
@@ -403,21 +406,41 @@ function append(map: Map<Bytes, number[]>, literal: Bytes, atom: number): void {
   else if (atoms[atoms.length - 1] !== atom) atoms.push(atom);
 }
 
+/** Code for a field read with fixed indexes (`x`, `x["k"]`, `x["k"][0]`) into `v`; undefined for a function's value. */
+function fieldReadCode(expr: IndexExpr, k: number): string | undefined {
+  if (!('index' in expr.base) || expr.mapEachCount !== 0) return undefined;
+  let code = `v = ctx.get(${expr.base.index});\n`;
+  expr.indexes.forEach((index, j) => {
+    code += index.kind === 'ArrayIndex' ? `if (v !== undefined) v = v[${index.value}];\n` : `if (v !== undefined) v = v.get(S[${k}].expr.indexes[${j}].value);\n`;
+  });
+  return code;
+}
+
+/** Code that sets the bits of `e`, a BitList. */
+const SET_E = 'setBits(hits, e, 0);\n';
+
+/** Code that sets the bits of a BitList known now, as constants. */
+function constantBitsCode(list: BitList): string {
+  let code = '';
+  for (let i = 0; i < list.length; i += 2) code += `hits[${list[i]}] |= ${list[i + 1]};\n`;
+  return code;
+}
+
 /**
  * Code that decides source k's atoms for `x` (a present value of the source's type) into `hits`;
  * `l` and `e` are scratch variables of the generated function.
  */
 function testCode(source: Source, k: number, x: string): string {
   const at = `S[${k}]`;
-  let code = source.present.length > 0 ? `setBits(hits, ${at}.present, 0);\n` : '';
+  let code = constantBitsCode(source.present);
   switch (source.type) {
     case 'Bool':
-      if (source.truthy.length > 0) code += `if (${x} === true) setBits(hits, ${at}.truthy, 0);\n`;
+      if (source.truthy.length > 0) code += `if (${x} === true) {\n${constantBitsCode(source.truthy)}}\n`;
       break;
     case 'Bytes': {
       if (source.lowered) code += `l = ${x}.toLowerCase();\n`;
-      if (source.equals !== undefined) code += `e = ${at}.equals.get(${x});\nif (e !== undefined) setBits(hits, e, 0);\n`;
-      if (source.foldedEquals !== undefined) code += `e = ${at}.foldedEquals.get(l);\nif (e !== undefined) setBits(hits, e, 0);\n`;
+      if (source.equals !== undefined) code += `e = ${at}.equals.get(${x});\nif (e !== undefined) ${SET_E}`;
+      if (source.foldedEquals !== undefined) code += `e = ${at}.foldedEquals.get(l);\nif (e !== undefined) ${SET_E}`;
       if (source.search !== undefined) code += `${at}.search.mark(${x}, ${at}.searchAtoms, ${at}.searchVerify, hits);\n`;
       source.tests.forEach(({ atom, guard }, j) => {
         // Not run when the atom already holds (another element decided it) or its needle is absent.
