@@ -8,13 +8,14 @@
 // of the atoms that hold, and the rules (rule-program.ts) read an atom's bit instead of comparing.
 //
 // Tested atoms. A regex or wildcard comparison is an exact atom too, decided by running it once
-// per value — and only when the value holds the literal every match contains (its needle, an
-// inexact atom of the same pass), so most never run. Rules then read it as a bit like the others.
+// per value — and only when the value holds a literal every match contains (one of its needles,
+// inexact atoms of the same pass), so most never run. Rules then read it as a bit like the others.
 // `starts_with`/`ends_with` keep their needle as a guard in front of the call.
 import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
-import type { ValueFn } from './compile.ts';
-import type { ExecutionContext } from './context.ts';
 import { bitList, setBits, type BitList } from './bit-list.ts';
+import type { ValueFn } from './compile.ts';
+import type { Regex } from './regex/index.ts';
+import type { ExecutionContext } from './context.ts';
 import { MultiSearch } from './multi-search.ts';
 import type { ByteMap, Bytes, Int, Ip, Type, Value } from './values.ts';
 
@@ -30,14 +31,14 @@ type Condition =
   /** The value is the Bool true. */
   | { readonly kind: 'true' }
   /**
-   * The value passes `test` (a regex or wildcard), run only when the value holds `needle` (a
-   * literal every match contains), if there is one.
+   * The value passes `test` (a regex or wildcard), run only when the value holds one of
+   * `needles` (literals one of which every match contains), if there are any.
    */
-  | { readonly kind: 'test'; readonly test: (value: Bytes) => boolean; readonly needle: Needle | undefined };
+  | { readonly kind: 'test'; readonly test: (value: Bytes) => boolean; readonly needles: readonly Needle[] };
 
 interface Needle {
   readonly literal: Bytes;
-  /** Searched ignoring ASCII case (the literal is lower case and has no Latin-1 letter). */
+  /** Searched ignoring ASCII case (the literal is lower case). */
   readonly folded: boolean;
 }
 
@@ -75,10 +76,10 @@ interface SourceGroup {
   readonly alls: number[];
 }
 
-/** An atom decided by running its test, when its needle's atom (`guard`, or -1 for none) holds. */
+/** An atom decided by running its test, when one of its needles' atoms (`guards`; none: always) holds. */
 interface TestedAtom {
   readonly atom: number;
-  readonly guard: number;
+  readonly guards: readonly number[];
   readonly test: (value: Bytes) => boolean;
 }
 
@@ -260,7 +261,7 @@ export class Prefilter {
         if (condition.kind === 'range') group.ranges[condition.family].push({ start: condition.start, end: condition.end, atom: atom.id });
         else if (condition.kind === 'present') group.present.push(atom.id);
         else if (condition.kind === 'true') group.truthy.push(atom.id);
-        else if (condition.kind === 'test') group.tests.push({ atom: atom.id, guard: condition.needle === undefined ? -1 : this.#needleAtom(atom.source, atom.each, condition.needle), test: condition.test });
+        else if (condition.kind === 'test') group.tests.push({ atom: atom.id, guards: condition.needles.map((needle) => this.#needleAtom(atom.source, atom.each, needle)), test: condition.test });
         else if (condition.kind === 'equals') append(condition.folded ? group.foldedEquals : group.equals, condition.literal, atom.id);
         else append(condition.folded ? group.folded : group.contains, condition.literal, atom.id);
       }
@@ -291,7 +292,7 @@ export class Prefilter {
     const on = lowered?.source ?? target;
     const presence = negated && !this.#nilNotEqual ? this.#presence(on) : undefined;
     const added = this.#add(key, { source: on, each, all, exact: found.exact, negated, presence, conditions: lowered?.conditions ?? found.conditions });
-    for (const condition of added.conditions) if (condition.kind === 'test' && condition.needle !== undefined) this.#needleAtom(on, each, condition.needle);
+    for (const condition of added.conditions) if (condition.kind === 'test') condition.needles.forEach((needle) => this.#needleAtom(on, each, needle));
     return added;
   }
 
@@ -442,9 +443,9 @@ function testCode(source: Source, k: number, x: string): string {
       if (source.equals !== undefined) code += `e = ${at}.equals.get(${x});\nif (e !== undefined) ${SET_E}`;
       if (source.foldedEquals !== undefined) code += `e = ${at}.foldedEquals.get(l);\nif (e !== undefined) ${SET_E}`;
       if (source.search !== undefined) code += `${at}.search.mark(${x}, ${at}.searchAtoms, ${at}.searchVerify, hits);\n`;
-      source.tests.forEach(({ atom, guard }, j) => {
-        // Not run when the atom already holds (another element decided it) or its needle is absent.
-        const guarded = guard === -1 ? '' : `(hits[${guard >>> 5}] & ${1 << (guard & 31)}) !== 0 && `;
+      source.tests.forEach(({ atom, guards }, j) => {
+        // Not run when the atom already holds (another element decided it) or every needle is absent.
+        const guarded = guards.length === 0 ? '' : `(${guards.map((guard) => `(hits[${guard >>> 5}] & ${1 << (guard & 31)})`).join(' | ')}) !== 0 && `;
         code += `if (${guarded}(hits[${atom >>> 5}] & ${1 << (atom & 31)}) === 0 && ${at}.tests[${j}].test(${x})) hits[${atom >>> 5}] |= ${1 << (atom & 31)};\n`;
       });
       break;
@@ -560,16 +561,14 @@ function conditions(
         return exact(comparison.rhs.map((element) => ({ kind: 'equals', folded: false, literal: (element as { value: Bytes }).value })));
       case 'Matches': {
         const regex = comparison.rhs;
-        // A folded needle is for the value's toLowerCase(), which lowers Latin-1 letters too; the search folds only ASCII.
-        const needle = regex.mustContain === undefined || (regex.mustContain.folded && !foldsAlike(regex.mustContain.text)) ? undefined : regex.mustContain;
-        return exact([{ kind: 'test', test: (value) => regex.test(value), needle: needle === undefined ? undefined : { literal: needle.text, folded: needle.folded } }]);
+        return exact([{ kind: 'test', test: (value) => regex.test(value), needles: regexNeedles(regex) }]);
       }
       case 'Wildcard':
       case 'Strict Wildcard': {
         const wildcard = comparison.wildcard;
         const longest = wildcard.segments.reduce((a, b) => (b.length > a.length ? b : a), '');
-        const needle = longest.length === 0 ? undefined : wildcard.foldCase ? { literal: longest.toLowerCase(), folded: true } : { literal: longest, folded: false };
-        return exact([{ kind: 'test', test: (value) => wildcard.test(value), needle }]);
+        // With foldCase the segments are ASCII-lowered already, as the search folds.
+        return exact([{ kind: 'test', test: (value) => wildcard.test(value), needles: longest.length === 0 ? [] : [{ literal: longest, folded: wildcard.foldCase }] }]);
       }
       default:
         return undefined;
@@ -630,6 +629,18 @@ function conditions(
     }
   }
   return undefined;
+}
+
+/**
+ * Literals one of which every match of `regex` contains: the one string every match contains, or
+ * else its set of required literals (alternatives such as `(bot|crawler)`), compared ignoring ASCII
+ * case; none when there are neither. A folded `mustContain` is meant for the value's toLowerCase(),
+ * which lowers Latin-1 letters too, while the search folds only ASCII: with such letters it is not used.
+ */
+function regexNeedles(regex: Regex): Needle[] {
+  const must = regex.mustContain;
+  if (must !== undefined && (!must.folded || foldsAlike(must.text))) return [{ literal: must.text, folded: must.folded }];
+  return regex.requiredLiterals?.map((literal) => ({ literal, folded: true })) ?? [];
 }
 
 function isOrdering(comparison: Comparison): comparison is Extract<Comparison, { op: OrderingOp }> {

@@ -165,6 +165,10 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
     'http.request.uri.path wildcard "/wp-*"',
     'http.request.uri.path strict wildcard "/WP-*"',
     'http.request.uri.path wildcard "*"',
+    'http.request.uri.path wildcard "/x\u00c0*"',
+    'http.request.uri.path wildcard "/x\u00c3\u0080*"',
+    'http.user_agent matches "(?i)(bot|crawler)"',
+    'http.user_agent matches "^(curl|Wget)/[0-9]"',
     'http.host wildcard "*.example" and http.request.uri.path matches "wp"',
     'all(http.request.headers.names[*] in {"X-Debug" "Host"})',
     'all(http.request.headers.names[*] eq "Host") or http.host eq "b.example"',
@@ -185,7 +189,8 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
   cases.push({ 'http.host': 'b.example', 'ip.src': '2001:db8::1', 'cf.threat_score': 11, 'http.request.headers.names': ['X-Debug', 'Host'], 'http.request.uri.path': '/WP-admin' });
   cases.push({ 'ip.src': '10.0.0.2', 'http.request.headers.names': ['X-DEBUGGER'], 'http.request.uri.path': '/x/wp' });
   cases.push({ 'http.user_agent': '', 'http.host': 'c.example', 'http.request.headers.names': [], 'http.request.uri.path': '/wp-login' });
-  cases.push({ 'http.request.headers.names': ['Host'] });
+  cases.push({ 'http.request.headers.names': ['Host'], 'http.request.uri.path': '/X\u00c3\u0080x', 'http.user_agent': 'Wget/1 CRAWLER' });
+  cases.push({ 'http.request.uri.path': '/X\u00c0', 'http.user_agent': 'wget/1 bot' });
   cases.push({ 'http.request.headers.names': ['X-Debug', 'X-Debugger'] });
   cases.push({ 'http.request.headers.names': ['Host', 'Host'] });
   // More than a few elements: repeated ones are tested once.
