@@ -11,6 +11,11 @@
 // per value — and only when the value holds a literal every match contains (one of its needles,
 // inexact atoms of the same pass), so most never run. Rules then read it as a bit like the others.
 // `starts_with`/`ends_with` keep their needle as a guard in front of the call.
+//
+// Remembered outcomes. A byte-string value's searches and tests depend on the value alone, and
+// the values that cost most repeat from request to request (user agents, paths, hosts,
+// referrers): per source, the atoms a value decided are kept for the next request that has the
+// same value (a bounded map, cleared when full; long values are not kept).
 import { comparisonKey, valueKey, type Comparison, type IndexExpr, type LogicalExpr, type OrderingOp } from './ast.ts';
 import { bitList, setBits, type BitList } from './bit-list.ts';
 import type { ValueFn } from './compile.ts';
@@ -112,6 +117,9 @@ interface Source {
   readonly tests: readonly TestedAtom[];
   /** For `all(x[*] …)` atoms: elements are tested one by one. */
   readonly alls: AllAtoms | undefined;
+  /** The bitmap words its atoms occupy (consecutive, see `#renumberBySource`). */
+  readonly firstWord: number;
+  readonly wordCount: number;
 }
 
 /**
@@ -207,6 +215,8 @@ export class Prefilter {
         ipv6: group.ranges[6].length > 0 ? new RangeIndex(group.ranges[6]) : undefined,
         tests: group.tests,
         alls: group.alls.length > 0 ? allAtoms(group) : undefined,
+        firstWord: Math.min(...group.atoms) >>> 5,
+        wordCount: (Math.max(...group.atoms) >>> 5) - (Math.min(...group.atoms) >>> 5) + 1,
       };
     });
     this.#generateDecide();
@@ -227,23 +237,35 @@ export class Prefilter {
    */
   #generateDecide(): void {
     let body = 'hits.fill(0);\nconst M = ctx.memo, G = ctx.memoGeneration, gen = ctx.generation;\nlet v, l, e, es;\n';
-    const elementTests: ((element: Value, hits: Int32Array) => void)[] = [];
+    const valueTests: ((value: Value, hits: Int32Array) => void)[] = [];
+    const caches: Map<Bytes, Int32Array>[] = [];
+    const testValue = (source: Source, k: number) => {
+      const build = new Function('S', 'setBits', `return function testValue(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
+      valueTests[k] = build(this.#sources, setBits) as (value: Value, hits: Int32Array) => void;
+    };
     this.#sources.forEach((source, k) => {
       const slot = source.slot;
       const compute = fieldReadCode(source.expr, k) ?? `v = S[${k}].compute(ctx);\n`;
       body += slot === undefined ? compute : `if (G[${slot}] === gen) v = M[${slot}];\nelse {\n${compute}M[${slot}] = v;\nG[${slot}] = gen;\n}\n`;
       if (source.alls !== undefined) {
-        const build = new Function('S', 'setBits', `return function testElement(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
-        elementTests[k] = build(this.#sources, setBits) as (element: Value, hits: Int32Array) => void;
-        body += `decideAll(S[${k}].alls, E[${k}], v, hits, scratch);\n`;
+        testValue(source, k);
+        body += `decideAll(S[${k}].alls, T[${k}], v, hits, scratch);\n`;
+      } else if (!source.each && source.type === 'Bytes' && (source.search !== undefined || source.tests.length > 0)) {
+        // Searches and regexes cost most, and values repeat across requests (user agents, paths, hosts): their outcome is remembered per value.
+        testValue(source, k);
+        caches[k] = new Map();
+        const { firstWord, wordCount } = source;
+        body += `if (v !== undefined) {\ne = C[${k}].get(v);\nif (e === undefined) e = remember(C[${k}], v, T[${k}], scratch, ${firstWord}, ${wordCount});\n`;
+        for (let w = 0; w < wordCount; w++) body += `hits[${firstWord + w}] |= e[${w}];\n`;
+        body += '}\n';
       } else if (!source.each) {
         body += `if (v !== undefined) {\n${testCode(source, k, 'v')}}\n`;
       } else {
         body += `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${testCode(source, k, 'x')}}\n}\n`;
       }
     });
-    const build = new Function('S', 'E', 'scratch', 'setBits', 'decideAll', 'distinctElements', `return function decide(ctx, hits) {\n${body}};`);
-    this.#decide = build(this.#sources, elementTests, this.#scratch, setBits, decideAll, distinctElements) as (ctx: ExecutionContext, hits: Int32Array) => void;
+    const build = new Function('S', 'T', 'C', 'scratch', 'setBits', 'decideAll', 'distinctElements', 'remember', `return function decide(ctx, hits) {\n${body}};`);
+    this.#decide = build(this.#sources, valueTests, caches, this.#scratch, setBits, decideAll, distinctElements, remember) as (ctx: ExecutionContext, hits: Int32Array) => void;
   }
 
   #groups(): Map<string, SourceGroup> {
@@ -490,6 +512,25 @@ function decideAll(alls: AllAtoms, testElement: (element: Value, hits: Int32Arra
 }
 
 const NO_ELEMENTS: readonly Value[] = [];
+
+/** Values remembered per source: enough for a site's common user agents and paths, bounded in memory. */
+const REMEMBERED_VALUES = 512;
+const REMEMBERED_LENGTH = 512;
+
+/**
+ * Tests `value` into the source's words of `scratch` (words first .. first + count - 1, which only
+ * its atoms occupy) and returns them, remembered for the next request with the same value.
+ */
+function remember(cache: Map<Bytes, Int32Array>, value: Bytes, testValue: (value: Value, hits: Int32Array) => void, scratch: Int32Array, first: number, count: number): Int32Array {
+  scratch.fill(0, first, first + count);
+  testValue(value, scratch);
+  const words = scratch.slice(first, first + count);
+  if (value.length <= REMEMBERED_LENGTH) {
+    if (cache.size >= REMEMBERED_VALUES) cache.clear();
+    cache.set(value, words);
+  }
+  return words;
+}
 
 /**
  * The elements of an array or map value, each distinct one once: atoms depend only on an
