@@ -250,14 +250,17 @@ export class Prefilter {
       if (source.alls !== undefined) {
         testValue(source, k);
         body += `decideAll(S[${k}].alls, T[${k}], v, hits, scratch);\n`;
-      } else if (!source.each && source.type === 'Bytes' && (source.search !== undefined || source.tests.length > 0)) {
-        // Searches and regexes cost most, and values repeat across requests (user agents, paths, hosts): their outcome is remembered per value.
+      } else if (source.type === 'Bytes' && (source.search !== undefined || source.tests.length > 0 || source.lowered)) {
+        // Searches, regexes and lowering cost most, and values repeat across requests (user
+        // agents, paths, hosts, header names): their outcome is remembered per value.
         testValue(source, k);
         caches[k] = new Map();
         const { firstWord, wordCount } = source;
-        body += `if (v !== undefined) {\ne = C[${k}].get(v);\nif (e === undefined) e = remember(C[${k}], v, T[${k}], scratch, ${firstWord}, ${wordCount});\n`;
-        for (let w = 0; w < wordCount; w++) body += `hits[${firstWord + w}] |= e[${w}];\n`;
-        body += '}\n';
+        let remembered = `e = C[${k}].get(x);\nif (e === undefined) e = remember(C[${k}], x, T[${k}], scratch, ${firstWord}, ${wordCount});\n`;
+        for (let w = 0; w < wordCount; w++) remembered += `hits[${firstWord + w}] |= e[${w}];\n`;
+        body += source.each
+          ? `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${remembered}}\n}\n`
+          : `if (v !== undefined) {\nconst x = v;\n${remembered}}\n`;
       } else if (!source.each) {
         body += `if (v !== undefined) {\n${testCode(source, k, 'v')}}\n`;
       } else {
