@@ -22,10 +22,11 @@ export interface AtomIndex {
 }
 
 /**
- * Generated code for one expression. `bits`, when present, is a branch-free form valued 0 or 1
- * (the expression reads only atoms): rules on atoms alone are then combined with `&`, `|`, `^`
- * on bits instead of `&&`/`||` branches, whose outcomes change with every request and so are
- * mispredicted often.
+ * Generated code for one expression. `bits`, when present, is a branch-free form (the expression
+ * reads only atoms) whose bit at the rule's position in its output word is the outcome (the other
+ * bits are garbage): each atom word is shifted so that the atom's bit lands there, and they are
+ * combined with `&`, `|`, `^`, `~` instead of `&&`/`||` branches, whose outcomes change with every
+ * request and so are mispredicted often.
  */
 interface Code {
   /** A boolean expression. */
@@ -47,10 +48,11 @@ export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, a
     let tests = '';
     const end = Math.min(roots.length, first + RULES_PER_FUNCTION);
     for (let rule = first; rule < end; rule++) {
-      const i = rule & 31;
+      const mask = 1 << (rule & 31);
+      generator.position = rule & 31;
       const code = generator.logical(roots[rule]);
-      tests += code.bits !== undefined ? `r |= ${code.bits} << ${i};\n` : `if (${code.text}) r |= ${1 << i};\n`;
-      if (i === 31 || rule === end - 1) tests += `out[${rule >>> 5}] = r;\nr = 0;\n`;
+      tests += code.bits !== undefined ? `r |= ${code.bits} & ${mask};\n` : `if (${code.text}) r |= ${mask};\n`;
+      if ((rule & 31) === 31 || rule === end - 1) tests += `out[${rule >>> 5}] = r;\nr = 0;\n`;
     }
     // The atom words this function reads, loaded once into locals (a0, a7, ...).
     const loads = [...generator.atomWords].sort((a, b) => a - b).map((word) => `a${word} = A[${word}]`);
@@ -66,6 +68,8 @@ export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, a
 class Generator {
   /** Words of the atom bitmap that the generated tests read. */
   readonly atomWords = new Set<number>();
+  /** The bit of the output word that the rule being generated writes. */
+  position = 0;
   readonly #compiler: Compiler;
   readonly #atoms: AtomIndex;
   readonly #leaves: BoolFn[];
@@ -82,7 +86,7 @@ class Generator {
         return this.logical(expr.expr);
       case 'not': {
         const inner = this.logical(expr.arg);
-        return inner.bits !== undefined ? pure(`(${inner.bits} ^ 1)`, inner.cost) : { text: `!(${inner.text})`, cost: inner.cost };
+        return inner.bits !== undefined ? this.#pure(`~${inner.bits}`, inner.cost) : { text: `!(${inner.text})`, cost: inner.cost };
       }
       case 'combining':
         return this.#combining(expr.op, expr.items.map((item) => this.logical(item)));
@@ -92,7 +96,7 @@ class Generator {
         if (single?.kind === 'comparison') {
           if (expr.op === 'Any') return this.#decided(expr, single.lhs, single.comparison, true);
           const all = this.#atoms.allAtom(single.lhs, single.comparison);
-          if (all !== undefined) return pure(this.#bit(all), 1);
+          if (all !== undefined) return this.#pure(this.#bit(all), 1);
         }
         return this.#call(expr, undefined);
       }
@@ -105,43 +109,42 @@ class Generator {
     const cost = items.reduce((sum, item) => sum + item.cost, 0);
     const bitOp = op === 'And' ? ' & ' : op === 'Or' ? ' | ' : ' ^ ';
     const pureItems = items.filter((item) => item.bits !== undefined);
-    if (pureItems.length === items.length) return pure(`(${items.map((item) => item.bits).join(bitOp)})`, cost);
+    if (pureItems.length === items.length) return this.#pure(`(${items.map((item) => item.bits).join(bitOp)})`, cost);
     if (op === 'Xor') return { text: items.map((item) => `(${item.text})`).join(' !== '), cost };
     // The atom-only operands as one branch-free test, then the calls, cheapest first.
     const rest = items.filter((item) => item.bits === undefined).sort((a, b) => a.cost - b.cost);
     const texts = rest.map((item) => `(${item.text})`);
-    if (pureItems.length > 0) texts.unshift(`(${pureItems.map((item) => item.bits).join(bitOp)}) !== 0`);
+    if (pureItems.length > 0) texts.unshift(this.#pure(`(${pureItems.map((item) => item.bits).join(bitOp)})`, 0).text);
     return { text: texts.join(op === 'And' ? ' && ' : ' || '), cost };
   }
 
   #decided(expr: LogicalExpr, lhs: IndexExpr, comparison: Comparison, each: boolean): Code {
     const exact = this.#atoms.exactAtom(lhs, comparison, each);
-    if (exact !== undefined) return pure(this.#bit(exact), 1);
+    if (exact !== undefined) return this.#pure(this.#bit(exact), 1);
     const negated = this.#atoms.negatedAtom(lhs, comparison, each);
     if (negated !== undefined) {
-      const bits = `(${this.#bit(negated.atom)} ^ 1)`;
-      return negated.presence === undefined ? pure(bits, 1) : pure(`(${this.#bit(negated.presence)} & ${bits})`, 2);
+      const bits = `~${this.#bit(negated.atom)}`;
+      return negated.presence === undefined ? this.#pure(bits, 1) : this.#pure(`(${this.#bit(negated.presence)} & ${bits})`, 2);
     }
     return this.#call(expr, this.#atoms.guardAtom(lhs, comparison, each));
   }
 
-  /** The atom's bit, 0 or 1. */
+  /** The atom's word, shifted so that the atom's bit is at the rule's position. */
   #bit(atom: number): string {
     this.atomWords.add(atom >>> 5);
-    const shift = atom & 31;
-    return shift === 0 ? `(a${atom >>> 5} & 1)` : `(a${atom >>> 5} >>> ${shift} & 1)`;
+    const shift = (atom & 31) - this.position;
+    const word = `a${atom >>> 5}`;
+    return shift === 0 ? word : shift > 0 ? `(${word} >> ${shift})` : `(${word} << ${-shift})`;
+  }
+
+  #pure(bits: string, cost: number): Code {
+    return { text: `(${bits} & ${1 << this.position}) !== 0`, bits, cost };
   }
 
   #call(expr: LogicalExpr, guard: number | undefined): Code {
     const compiled = this.#compiler.logical(expr);
     if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
     const call = `L[${this.#leaves.push(compiled.fn) - 1}](ctx)`;
-    return guard === undefined ? { text: call, cost: 16 } : { text: `${this.#bit(guard)} !== 0 && ${call}`, cost: 4 };
+    return guard === undefined ? { text: call, cost: 16 } : { text: `(${this.#bit(guard)} & ${1 << this.position}) !== 0 && ${call}`, cost: 4 };
   }
 }
-
-function pure(bits: string, cost: number): Code {
-  return { text: `${bits} !== 0`, bits, cost };
-}
-
-
