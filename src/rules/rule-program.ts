@@ -60,9 +60,9 @@ export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, a
     const build = new Function('L', `return function rules(ctx, out) {\n${body}\n};`) as (leaves: BoolFn[]) => RuleProgram;
     parts.push(build(leaves));
   }
-  return (ctx, out) => {
-    for (let i = 0; i < parts.length; i++) parts[i](ctx, out);
-  };
+  // One call site per part: a loop over them would be a megamorphic call.
+  const calls = parts.map((_, i) => `P[${i}](ctx, out);\n`).join('');
+  return new Function('P', `return function program(ctx, out) {\n${calls}};`)(parts) as RuleProgram;
 }
 
 class Generator {
