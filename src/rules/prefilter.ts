@@ -238,7 +238,7 @@ export class Prefilter {
   #generateDecide(): void {
     let body = 'hits.fill(0);\nconst M = ctx.memo, G = ctx.memoGeneration, gen = ctx.generation;\nlet v, l, e, es;\n';
     const valueTests: ((value: Value, hits: Int32Array) => void)[] = [];
-    const caches: Map<Bytes, Int32Array>[] = [];
+    const caches: Map<Bytes, readonly number[]>[] = [];
     const testValue = (source: Source, k: number) => {
       const build = new Function('S', 'setBits', `return function testValue(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
       valueTests[k] = build(this.#sources, setBits) as (value: Value, hits: Int32Array) => void;
@@ -524,10 +524,12 @@ const REMEMBERED_LENGTH = 512;
  * Tests `value` into the source's words of `scratch` (words first .. first + count - 1, which only
  * its atoms occupy) and returns them, remembered for the next request with the same value.
  */
-function remember(cache: Map<Bytes, Int32Array>, value: Bytes, testValue: (value: Value, hits: Int32Array) => void, scratch: Int32Array, first: number, count: number): Int32Array {
+function remember(cache: Map<Bytes, readonly number[]>, value: Bytes, testValue: (value: Value, hits: Int32Array) => void, scratch: Int32Array, first: number, count: number): readonly number[] {
   scratch.fill(0, first, first + count);
   testValue(value, scratch);
-  const words = scratch.slice(first, first + count);
+  // A plain array: a typed array's buffer costs several times more to allocate.
+  const words = new Array<number>(count);
+  for (let i = 0; i < count; i++) words[i] = scratch[first + i];
   if (value.length <= REMEMBERED_LENGTH) {
     if (cache.size >= REMEMBERED_VALUES) cache.clear();
     cache.set(value, words);

@@ -10,8 +10,8 @@ import type { Comparison, IndexExpr, LogicalExpr } from './ast.ts';
 import type { BoolFn, Compiler } from './compile.ts';
 import type { ExecutionContext } from './context.ts';
 
-/** Evaluates every rule: bit i of `out[w]` = rule `32 * w + i` matched. */
-export type RuleProgram = (ctx: ExecutionContext, out: Int32Array) => void;
+/** Evaluates every rule: bit i of `out[w]` = rule `32 * w + i` matched (every word is written). */
+export type RuleProgram = (ctx: ExecutionContext, out: number[]) => void;
 
 /** Where a comparison's atoms are: an exact one decides it (a negated one inversely), a guard is necessary for it. */
 export interface AtomIndex {

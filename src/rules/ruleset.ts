@@ -129,7 +129,8 @@ export class RuleSet {
     this.#prefilter.decide(ctx);
     const actions = this.#actionBits;
     const skipped = this.#skipped;
-    const matchedBits = new Int32Array(this.#wordCount);
+    // A plain array: allocating a typed array per request costs several times more (its buffer).
+    const matchedBits = new Array<number>(this.#wordCount);
     this.#program(ctx, matchedBits);
     let skipping = false;
     let terminal: Rule | undefined;
@@ -182,10 +183,10 @@ class Evaluation implements Verdict {
   readonly terminal: Rule | undefined;
   readonly skippedPhases: readonly string[];
   readonly #rules: readonly Rule[];
-  readonly #bits: Int32Array;
+  readonly #bits: readonly number[];
   #matched: readonly Rule[] | undefined;
 
-  constructor(rules: readonly Rule[], bits: Int32Array, terminal: Rule | undefined, skippedPhases: readonly string[]) {
+  constructor(rules: readonly Rule[], bits: readonly number[], terminal: Rule | undefined, skippedPhases: readonly string[]) {
     this.#rules = rules;
     this.#bits = bits;
     this.terminal = terminal;
