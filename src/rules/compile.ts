@@ -153,10 +153,7 @@ export class Compiler {
       const bit = this.#sharing?.atomBit(lhs, comparison, false);
       if (bit !== undefined) return { kind: 'one', fn: atomTest(bit) };
       const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
-      const fn: BoolFn = 'index' in lhs.base && indexes.length === 0 ? fieldComparison(lhs.base.index, comparison, test, missing) : (ctx) => {
-        const v = value(ctx);
-        return v === undefined ? missing : test(v, ctx);
-      };
+      const fn: BoolFn = 'index' in lhs.base && indexes.length === 0 ? fieldComparison(lhs.base.index, comparison, test, missing) : valueComparison(value, comparison, test, missing);
       const slot = this.#sharing?.comparisonSlot(lhs, comparison);
       return { kind: 'one', fn: slot === undefined ? fn : memoized(slot, fn) };
     }
@@ -194,6 +191,16 @@ export class Compiler {
     if (expr.mapEachCount === 0 || (expr.mapEachCount === 1 && indexes[indexes.length - 1].kind === 'MapEach')) {
       const fixed = expr.mapEachCount === 0 ? indexes : indexes.slice(0, -1);
       if (fixed.length === 0) return base;
+      if ('index' in expr.base && fixed.length === 2 && fixed[0].kind === 'MapKey' && fixed[1].kind === 'ArrayIndex') {
+        // `headers["x"][0]`, the commonest shape, read directly.
+        const field = expr.base.index;
+        const key = fixed[0].value;
+        const position = fixed[1].value;
+        return (ctx) => {
+          const values = (ctx.get(field) as ByteMap | undefined)?.get(key) as readonly Value[] | undefined;
+          return values === undefined ? undefined : values[position];
+        };
+      }
       if (fixed.length === 1) {
         const index = fixed[0];
         return (ctx) => {
@@ -336,6 +343,21 @@ function fieldComparison(index: number, comparison: Comparison, test: ElementTes
   };
 }
 
+/** A comparison on a computed or indexed value; `eq` compares directly. */
+function valueComparison(value: ValueFn, comparison: Comparison, test: ElementTest, missing: boolean): BoolFn {
+  if (comparison.op === 'Equal' && comparison.rhs.type !== 'Ip') {
+    const rhs = comparison.rhs.value;
+    return (ctx) => {
+      const v = value(ctx);
+      return v === undefined ? missing : v === rhs;
+    };
+  }
+  return (ctx) => {
+    const v = value(ctx);
+    return v === undefined ? missing : test(v, ctx);
+  };
+}
+
 /** `x[*]` with the only `[*]` last: one comparison per element of x. */
 function isTrailingEach(lhs: IndexExpr): boolean {
   return lhs.mapEachCount === 1 && lhs.indexes[lhs.indexes.length - 1].kind === 'MapEach';
@@ -428,26 +450,60 @@ function bigAnd(value: Int, mask: Int): boolean {
   return BigInt.asIntN(64, BigInt(value) & BigInt(mask)) !== 0n;
 }
 
-/** Membership in an inline set: a hash set for bytes, sorted merged ranges for integers and IPs. */
+/**
+ * Membership in an inline set, whose elements all have the compared value's type: a few byte
+ * strings compared in turn, more in a hash set; sorted merged ranges for integers and IPs.
+ */
 function setTest(elements: readonly SetElement[]): ElementTest {
-  const bytes = new Set<Bytes>();
+  const bytes: Bytes[] = [];
   const ints: [Int, Int][] = [];
   const v4: [number, number][] = [];
   const v6: [bigint, bigint][] = [];
   for (const element of elements) {
-    if (element.type === 'Bytes') bytes.add(element.value);
+    if (element.type === 'Bytes') bytes.push(element.value);
     else if (element.type === 'Int') ints.push([element.start, element.end]);
     else if (element.start.family === 4) v4.push([element.start.value, element.end.value as number]);
     else v6.push([element.start.value, element.end.value as bigint]);
   }
-  const intRanges = mergeRanges(ints);
-  const v4Ranges = mergeRanges(v4);
-  const v6Ranges = mergeRanges(v6);
+  if (bytes.length > 0) {
+    const literals = [...new Set(bytes)];
+    if (literals.length > FEW) {
+      const set = new Set(literals);
+      return (v) => set.has(v as Bytes);
+    }
+    return (v) => {
+      for (let i = 0; i < literals.length; i++) if (v === literals[i]) return true;
+      return false;
+    };
+  }
+  if (ints.length > 0) return rangeTest(mergeRanges(ints)) as ElementTest;
+  const ranges4 = mergeRanges(v4);
+  const test6 = rangeTest(mergeRanges(v6));
+  if (ranges4.length > FEW) {
+    const test4 = rangeTest(ranges4);
+    return (v) => ((v as Ip).family === 4 ? test4((v as Ip).value as number) : test6((v as Ip).value as bigint));
+  }
+  // The common case, a few IPv4 ranges, scanned here without another call.
+  const bounds4 = ranges4.flat();
   return (v) => {
-    if (typeof v === 'string') return bytes.has(v);
-    if (typeof v === 'number' || typeof v === 'bigint') return inRanges(intRanges, v);
     const ip = v as Ip;
-    return ip.family === 4 ? inRanges(v4Ranges, ip.value) : inRanges(v6Ranges, ip.value);
+    if (ip.family !== 4) return test6(ip.value);
+    const x = ip.value;
+    for (let i = 0; i < bounds4.length; i += 2) if (x >= bounds4[i] && x <= bounds4[i + 1]) return true;
+    return false;
+  };
+}
+
+/** Sets this small are scanned: cheaper than hashing the value or a binary search. */
+const FEW = 4;
+
+/** Membership in sorted, merged ranges. */
+function rangeTest<T extends number | bigint>(ranges: [T, T][]): (value: T) => boolean {
+  if (ranges.length > FEW) return (value) => inRanges(ranges, value);
+  const bounds = ranges.flat();
+  return (value) => {
+    for (let i = 0; i < bounds.length; i += 2) if (value >= bounds[i] && value <= bounds[i + 1]) return true;
+    return false;
   };
 }
 
