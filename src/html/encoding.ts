@@ -34,7 +34,7 @@ export function isAsciiRange(s: string, start: number, end: number): boolean {
   return true;
 }
 
-/** A reverse table: code point → byte string, from decoding every one- and two-byte sequence. */
+/** A reverse table: code point → byte string, from decoding every one- and two-byte sequence (and GB18030's four-byte BMP ones). */
 function buildEncoderTable(name: string): Map<number, string> {
   const table = new Map<number, string>();
   const decoder = new TextDecoder(name);
@@ -59,7 +59,23 @@ function buildEncoderTable(name: string): Map<number, string> {
   const pairs: number[][] = [];
   for (let lead = 0x81; lead < 0xff; lead++) for (let trail = 0x40; trail < 0xff; trail++) pairs.push([lead, trail]);
   probe(pairs);
+  // GB18030 also has four-byte sequences for the rest of the BMP (two-byte ones win where both exist).
+  if (name === 'gb18030') probe(Array.from({ length: GB18030_BMP_POINTERS }, (_, pointer) => gb18030FourBytes(pointer)));
   return table;
+}
+
+/** Four-byte GB18030 pointers below this are BMP code points (index gb18030 ranges); supplementary ones start at 189000. */
+const GB18030_BMP_POINTERS = 39420;
+const GB18030_SUPPLEMENTARY_POINTER = 189000;
+
+/** The four bytes of a GB18030 four-byte pointer (WHATWG Encoding, gb18030 encoder). */
+function gb18030FourBytes(pointer: number): number[] {
+  return [
+    0x81 + Math.floor(pointer / 12600),
+    0x30 + Math.floor((pointer % 12600) / 1260),
+    0x81 + Math.floor((pointer % 1260) / 10),
+    0x30 + (pointer % 10),
+  ];
 }
 
 /** Streaming decoder for the text of one text node after another. */
@@ -140,6 +156,7 @@ export class DocumentEncoding {
       if (cp < 0x80) { out += ch; continue; }
       const bytes = this.#table.get(cp);
       if (bytes !== undefined) out += bytes;
+      else if (cp > 0xffff && this.name === 'gb18030') out += String.fromCharCode(...gb18030FourBytes(GB18030_SUPPLEMENTARY_POINTER + cp - 0x10000));
       else if (refs) out += `&#${cp};`;
       else return null;
     }

@@ -231,6 +231,11 @@ test('§9 encodings: legacy bytes pass through; handlers get decoded strings; in
   assert.deepEqual(seen, ['Пр', 'При']);
   assert.deepEqual([...out], [...Buffer.from('<p t=\xcf\xf0 u="\xc4\x88&#128512;">\xcf\xf0\xe8</p>', 'latin1')]);
   assert.throws(() => new HTMLRewriter(() => {}, { encoding: 'utf-16le' }).write(Buffer.from('x')), TypeError);
+  // GB18030 represents every code point: two-byte, four-byte BMP (¥) and supplementary (😀) forms, no &#N;.
+  const inserted = '中¥€😀\u0080';
+  const gb = rewrite([Buffer.from('<p></p>')], (r) => r.on('p', { element(el) { el.append(inserted); } }), { encoding: 'gb18030' });
+  assert.equal(new TextDecoder('gb18030').decode(gb), `<p>${inserted}</p>`);
+  assert.ok(!gb.includes('&#'));
   // Invalid UTF-8 passes through untouched without text handlers, and becomes U+FFFD with one.
   const invalid = Buffer.from([0x3c, 0x70, 0x3e, 0xff, 0xe2, 0x82, 0x3c, 0x2f, 0x70, 0x3e]);
   assert.deepEqual(rewrite([invalid], () => {}), invalid);
