@@ -228,6 +228,12 @@ export class Prefilter {
   }
 
   #decide: (ctx: ExecutionContext, hits: Int32Array) => void = () => {};
+  #remembered: Remembered[] = [];
+
+  /** Forgets the outcomes remembered per value (they are remembered again as values recur). */
+  forgetValues(): void {
+    for (const remembered of this.#remembered) remembered?.forget();
+  }
 
   /**
    * The per-request pass, generated as one function: per source a call site for its value and
@@ -238,10 +244,10 @@ export class Prefilter {
   #generateDecide(): void {
     let body = 'hits.fill(0);\nconst M = ctx.memo, G = ctx.memoGeneration, gen = ctx.generation;\nlet v, l, e, es;\n';
     const valueTests: ((value: Value, hits: Int32Array) => void)[] = [];
-    const caches: Map<Bytes, readonly number[]>[] = [];
+    const remembered: Remembered[] = [];
     const testValue = (source: Source, k: number) => {
       const build = new Function('S', 'setBits', `return function testValue(x, hits) {\nlet l, e;\n${testCode(source, k, 'x')}};`);
-      valueTests[k] = build(this.#sources, setBits) as (value: Value, hits: Int32Array) => void;
+      return (valueTests[k] = build(this.#sources, setBits) as (value: Value, hits: Int32Array) => void);
     };
     this.#sources.forEach((source, k) => {
       const slot = source.slot;
@@ -251,24 +257,25 @@ export class Prefilter {
         testValue(source, k);
         body += `decideAll(S[${k}].alls, T[${k}], v, hits, scratch);\n`;
       } else if (source.type === 'Bytes' && (source.search !== undefined || source.tests.length > 0 || source.lowered)) {
-        // Searches, regexes and lowering cost most, and values repeat across requests (user
+        // Searches, regexes and lowering cost most, and many values recur across requests (user
         // agents, paths, hosts, header names): their outcome is remembered per value.
-        testValue(source, k);
-        caches[k] = new Map();
         const { firstWord, wordCount } = source;
-        let remembered = `e = C[${k}].get(x);\nif (e === undefined) e = remember(C[${k}], x, T[${k}], scratch, ${firstWord}, ${wordCount});\n`;
-        for (let w = 0; w < wordCount; w++) remembered += `hits[${firstWord + w}] |= e[${w}];\n`;
+        remembered[k] = new Remembered(testValue(source, k), firstWord, wordCount);
+        let test = `if (R[${k}].direct === 0) {\ne = R[${k}].values.get(x);\nif (e === undefined) e = R[${k}].miss(x, scratch);\nelse R[${k}].hits++;\n`;
+        for (let w = 0; w < wordCount; w++) test += `hits[${firstWord + w}] |= e[${w}];\n`;
+        test += `} else {\nR[${k}].direct--;\n${testCode(source, k, 'x')}}\n`;
         body += source.each
-          ? `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${remembered}}\n}\n`
-          : `if (v !== undefined) {\nconst x = v;\n${remembered}}\n`;
+          ? `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${test}}\n}\n`
+          : `if (v !== undefined) {\nconst x = v;\n${test}}\n`;
       } else if (!source.each) {
         body += `if (v !== undefined) {\n${testCode(source, k, 'v')}}\n`;
       } else {
         body += `if (v !== undefined) {\nes = distinctElements(v);\nfor (let i = 0; i < es.length; i++) {\nconst x = es[i];\n${testCode(source, k, 'x')}}\n}\n`;
       }
     });
-    const build = new Function('S', 'T', 'C', 'scratch', 'setBits', 'decideAll', 'distinctElements', 'remember', `return function decide(ctx, hits) {\n${body}};`);
-    this.#decide = build(this.#sources, valueTests, caches, this.#scratch, setBits, decideAll, distinctElements, remember) as (ctx: ExecutionContext, hits: Int32Array) => void;
+    const build = new Function('S', 'T', 'R', 'scratch', 'setBits', 'decideAll', 'distinctElements', `return function decide(ctx, hits) {\n${body}};`);
+    this.#remembered = remembered;
+    this.#decide = build(this.#sources, valueTests, remembered, this.#scratch, setBits, decideAll, distinctElements) as (ctx: ExecutionContext, hits: Int32Array) => void;
   }
 
   #groups(): Map<string, SourceGroup> {
@@ -519,22 +526,61 @@ const NO_ELEMENTS: readonly Value[] = [];
 /** Values remembered per source: enough for a site's common user agents and paths, bounded in memory. */
 const REMEMBERED_VALUES = 512;
 const REMEMBERED_LENGTH = 512;
+/** Lookups over which a source's hit rate is reviewed, and values then tested directly when it is below one half. */
+const REVIEW_WINDOW = 256;
+const DIRECT_SPAN = 4096;
 
 /**
- * Tests `value` into the source's words of `scratch` (words first .. first + count - 1, which only
- * its atoms occupy) and returns them, remembered for the next request with the same value.
+ * The outcomes remembered for one source's values: per value, the source's words of the atom
+ * bitmap (words first .. first + count - 1, which only its atoms occupy). Worth it only where
+ * values recur: a source whose lookups mostly miss (full URIs, query strings, cookies) is tested
+ * directly for a while, then tried again.
  */
-function remember(cache: Map<Bytes, readonly number[]>, value: Bytes, testValue: (value: Value, hits: Int32Array) => void, scratch: Int32Array, first: number, count: number): readonly number[] {
-  scratch.fill(0, first, first + count);
-  testValue(value, scratch);
-  // A plain array: a typed array's buffer costs several times more to allocate.
-  const words = new Array<number>(count);
-  for (let i = 0; i < count; i++) words[i] = scratch[first + i];
-  if (value.length <= REMEMBERED_LENGTH) {
-    if (cache.size >= REMEMBERED_VALUES) cache.clear();
-    cache.set(value, words);
+class Remembered {
+  readonly values = new Map<Bytes, readonly number[]>();
+  hits = 0;
+  misses = 0;
+  /** Values still to test directly (not looked up) before remembering is tried again. */
+  direct = 0;
+  readonly #testValue: (value: Value, hits: Int32Array) => void;
+  readonly #first: number;
+  readonly #count: number;
+
+  constructor(testValue: (value: Value, hits: Int32Array) => void, first: number, count: number) {
+    this.#testValue = testValue;
+    this.#first = first;
+    this.#count = count;
   }
-  return words;
+
+  /** The outcome for a value not remembered: tested into `scratch` and remembered. */
+  miss(value: Bytes, scratch: Int32Array): readonly number[] {
+    const first = this.#first;
+    const count = this.#count;
+    scratch.fill(0, first, first + count);
+    this.#testValue(value, scratch);
+    // A plain array: a typed array's buffer costs several times more to allocate.
+    const words = new Array<number>(count);
+    for (let i = 0; i < count; i++) words[i] = scratch[first + i];
+    if (value.length <= REMEMBERED_LENGTH) {
+      if (this.values.size >= REMEMBERED_VALUES) this.values.clear();
+      this.values.set(value, words);
+    }
+    if (++this.misses + this.hits >= REVIEW_WINDOW) {
+      if (this.hits < this.misses) this.#forgetFor(DIRECT_SPAN);
+      this.hits = this.misses = 0;
+    }
+    return words;
+  }
+
+  forget(): void {
+    this.#forgetFor(0);
+    this.hits = this.misses = 0;
+  }
+
+  #forgetFor(direct: number): void {
+    this.values.clear();
+    this.direct = direct;
+  }
 }
 
 /**

@@ -115,6 +115,14 @@ export class RuleSet {
     this.#prefilter.bind((expr) => compiler.valueParts(expr));
   }
 
+  /**
+   * Forgets what was remembered about values seen in earlier requests (see prefilter.ts): the
+   * next requests cost what values seen for the first time cost. For measurements.
+   */
+  forgetValues(): void {
+    this.#prefilter.forgetValues();
+  }
+
   /** A context sized for this rule set's shared sub-expressions; reuse it with `reset()` per request. */
   newContext(options: { source?: FieldSource; lists?: ListMatchers } = {}): ExecutionContext {
     return new ExecutionContext(this.scheme, { ...options, memoSlots: this.#memoSlots, atomWords: this.#prefilter.atomWords });

@@ -9,6 +9,7 @@ import { ExecutionContext } from '../../src/rules/context.ts';
 import { httpScheme } from '../../src/rules/http-scheme.ts';
 import { parse } from '../../src/rules/parser.ts';
 import { RuleSet, RuleSetError, type RuleAction, type RuleDefinition } from '../../src/rules/ruleset.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
 
 const log: RuleAction = { type: 'log' };
 const block: RuleAction = { type: 'block', status: 403, body: 'blocked', contentType: 'text/plain' };
@@ -213,4 +214,44 @@ test('atoms decide ne, Bool fields, regexes, wildcards, all() and lower() compar
     matched += expected.length;
   }
   assert.ok(matched > cases.length, 'the cases make rules match');
+});
+
+test('outcomes remembered per value: recurring values are looked up, mostly-new values are tested directly, the verdicts never change', () => {
+  const expressions = [
+    'http.user_agent contains "bot"',
+    'http.user_agent matches "(?i)cur[l]/[0-9]"',
+    'lower(http.user_agent) eq "wget"',
+    'http.request.uri.path wildcard "/api/*" and not http.request.uri.path contains "v2"',
+    'any(lower(http.request.headers.names[*])[*] contains "debug")',
+  ];
+  const rules = expressions.map((expression, i) => ({ id: `r${i}`, expression, action: log }));
+  const set = new RuleSet(httpScheme, rules);
+  const single = rules.map((rule) => compile(parse(httpScheme, rule.expression), httpScheme));
+  const random = seededRandom(7);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)];
+  const agents = ['Mozilla/5.0', 'curl/8.1', 'CURL/7', 'WGET', 'wget', 'Googlebot/2.1', 'x'];
+  const paths = ['/api/v1/x', '/api/v2/y', '/home', '/API/z'];
+  const names = ['Host', 'X-Debug', 'Accept', 'x-debugger'];
+  const ctx = set.newContext();
+  let matched = 0;
+  // Phase 1: every value new (the direct mode takes over); phase 2: a few values recurring (looked up again).
+  for (let i = 0; i < 3000; i++) {
+    const fresh = i < 1500;
+    const values: Record<string, unknown> = {
+      'http.user_agent': fresh ? `${pick(agents)} ${i}` : pick(agents),
+      'http.request.uri.path': fresh ? `${pick(paths)}/${i}` : pick(paths),
+      'http.request.headers.names': fresh ? [pick(names), `${pick(names)}-${i}`] : [pick(names), pick(names)],
+    };
+    const fill = (context: ExecutionContext) => {
+      for (const [name, value] of Object.entries(values)) context.set(name, decodeValue(value, httpScheme.field(name)!.type));
+    };
+    ctx.reset();
+    fill(ctx);
+    const alone = new ExecutionContext(httpScheme);
+    fill(alone);
+    const expected = rules.filter((_, k) => single[k].execute(alone)).map((rule) => rule.id);
+    assert.deepEqual(set.evaluate(ctx).matched.map((rule) => rule.id), expected, JSON.stringify(values));
+    matched += expected.length;
+  }
+  assert.ok(matched > 1000, 'the requests make rules match');
 });
