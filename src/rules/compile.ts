@@ -122,12 +122,25 @@ export class Compiler {
     if (single.kind === 'comparison' && isTrailingEach(single.lhs)) {
       // any/all over one comparison: test the elements directly and stop at the first that decides.
       const lhs = single.lhs;
-      const source = this.value({ ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 });
+      const container = { ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 };
+      const source = this.value(container);
+      // A field read directly, and a few byte strings compared here: no call per request or element.
+      const field = 'index' in lhs.base && container.indexes.length === 0 ? lhs.base.index : -1;
+      const literals = single.comparison.op === 'OneOf' ? fewBytes(single.comparison.rhs) : undefined;
       const test = this.#elementTest(single.comparison);
       return (ctx) => {
-        const container = source(ctx);
+        const container = field !== -1 ? ctx.get(field) : source(ctx);
         if (container === undefined) return !any;
         if (Array.isArray(container)) {
+          if (literals !== undefined) {
+            for (let i = 0; i < container.length; i++) {
+              const element = container[i];
+              let found = false;
+              for (let k = 0; k < literals.length && !found; k++) found = element === literals[k];
+              if (found === any) return any;
+            }
+            return !any;
+          }
           for (let i = 0; i < container.length; i++) if (test(container[i] as Value, ctx) === any) return any;
         } else {
           for (const element of (container as ByteMap).values()) if (test(element, ctx) === any) return any;
@@ -297,10 +310,8 @@ export class Compiler {
         }
         return (v) => bigAnd(v as Int, mask);
       }
-      case 'Contains': {
-        const search = substringSearcher(comparison.rhs.value, this.#random);
-        return (v) => search(v as Bytes);
-      }
+      case 'Contains':
+        return substringSearcher(comparison.rhs.value, this.#random) as ElementTest;
       case 'Matches': {
         const regex = comparison.rhs;
         return (v) => regex.test(v as Bytes);
@@ -466,13 +477,13 @@ function setTest(elements: readonly SetElement[]): ElementTest {
     else v6.push([element.start.value, element.end.value as bigint]);
   }
   if (bytes.length > 0) {
-    const literals = [...new Set(bytes)];
-    if (literals.length > FEW) {
-      const set = new Set(literals);
+    const literals = fewBytes(elements);
+    if (literals === undefined) {
+      const set = new Set(bytes);
       return (v) => set.has(v as Bytes);
     }
     return (v) => {
-      for (let i = 0; i < literals.length; i++) if (v === literals[i]) return true;
+      for (let k = 0; k < literals.length; k++) if (v === literals[k]) return true;
       return false;
     };
   }
@@ -496,6 +507,13 @@ function setTest(elements: readonly SetElement[]): ElementTest {
 
 /** Sets this small are scanned: cheaper than hashing the value or a binary search. */
 const FEW = 4;
+
+/** The distinct byte strings of a set of at most FEW of them, else undefined. */
+function fewBytes(elements: readonly SetElement[]): readonly Bytes[] | undefined {
+  if (elements.length === 0 || elements[0].type !== 'Bytes') return undefined;
+  const literals = [...new Set(elements.map((element) => (element as { value: Bytes }).value))];
+  return literals.length <= FEW ? literals : undefined;
+}
 
 /** Membership in sorted, merged ranges. */
 function rangeTest<T extends number | bigint>(ranges: [T, T][]): (value: T) => boolean {
