@@ -5,8 +5,9 @@
 import type { CallArg, Comparison, FilterAst, FunctionCall, Index, IndexExpr, LogicalExpr, SetElement } from './ast.ts';
 import type { ExecutionContext } from './context.ts';
 import { compareIp } from './ip.ts';
-import { inRanges, mergeRanges } from './lists.ts';
+import { FEW, fewBytes, inRanges, mergeRanges } from './lists.ts';
 import type { Scheme } from './scheme.ts';
+import { filterFunction } from './rule-program.ts';
 import { substringSearcher } from './search.ts';
 import type { ByteMap, Bytes, Int, Ip, MaybeValue, Value } from './values.ts';
 
@@ -16,7 +17,7 @@ export type ValueFn = (ctx: ExecutionContext) => MaybeValue;
 /** A compiled Bool expression, or an Array<Bool> one (element-wise, inside quantifiers). */
 export type Compiled = { readonly kind: 'one'; readonly fn: BoolFn } | { readonly kind: 'vec'; readonly fn: VecFn };
 
-type ElementTest = (value: Value, ctx: ExecutionContext) => boolean;
+export type ElementTest = (value: Value, ctx: ExecutionContext) => boolean;
 
 export interface Filter {
   execute(ctx: ExecutionContext): boolean;
@@ -42,18 +43,17 @@ export interface Sharing {
 
 /** Compiles a parsed filter for its scheme. */
 export function compile(ast: FilterAst, scheme: Scheme, options: CompileOptions = {}): Filter {
-  const compiled = new Compiler(scheme, options).logical(ast.root);
-  if (compiled.kind !== 'one') throw new Error('a filter must be Bool');
-  return { execute: compiled.fn };
+  return { execute: filterFunction(ast.root, new Compiler(scheme, options)) };
 }
 
 export class Compiler {
-  readonly #nilNotEqual: boolean;
+  /** A missing value is not equal to anything (`ne` holds), see SPEC 8.2. */
+  readonly nilNotEqual: boolean;
   readonly #random: () => number;
   readonly #sharing: Sharing | undefined;
 
   constructor(scheme: Scheme, options: CompileOptions = {}) {
-    this.#nilNotEqual = scheme.nilNotEqual;
+    this.nilNotEqual = scheme.nilNotEqual;
     this.#random = options.random ?? Math.random;
     this.#sharing = options.sharing;
   }
@@ -122,14 +122,12 @@ export class Compiler {
     if (single.kind === 'comparison' && isTrailingEach(single.lhs)) {
       // any/all over one comparison: test the elements directly and stop at the first that decides.
       const lhs = single.lhs;
-      const container = { ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 };
-      const source = this.value(container);
-      // A field read directly, and a few byte strings compared here: no call per request or element.
-      const field = 'index' in lhs.base && container.indexes.length === 0 ? lhs.base.index : -1;
+      const source = this.value({ ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 });
+      // A few byte strings are compared here: no call per element.
       const literals = single.comparison.op === 'OneOf' ? fewBytes(single.comparison.rhs) : undefined;
-      const test = this.#elementTest(single.comparison);
+      const test = this.elementTest(single.comparison);
       return (ctx) => {
-        const container = field !== -1 ? ctx.get(field) : source(ctx);
+        const container = source(ctx);
         if (container === undefined) return !any;
         if (Array.isArray(container)) {
           if (literals !== undefined) {
@@ -155,7 +153,7 @@ export class Compiler {
   }
 
   #comparison(lhs: IndexExpr, comparison: Comparison): Compiled {
-    const test = this.#elementTest(comparison);
+    const test = this.elementTest(comparison);
     const indexes = lhs.indexes;
     if (lhs.mapEachCount === 0) {
       const value = this.value(lhs);
@@ -165,7 +163,7 @@ export class Compiler {
       }
       const bit = this.#sharing?.atomBit(lhs, comparison, false);
       if (bit !== undefined) return { kind: 'one', fn: atomTest(bit) };
-      const missing = comparison.op === 'NotEqual' ? this.#nilNotEqual : false;
+      const missing = comparison.op === 'NotEqual' ? this.nilNotEqual : false;
       const fn: BoolFn = 'index' in lhs.base && indexes.length === 0 ? fieldComparison(lhs.base.index, comparison, test, missing) : valueComparison(value, comparison, test, missing);
       const slot = this.#sharing?.comparisonSlot(lhs, comparison);
       return { kind: 'one', fn: slot === undefined ? fn : memoized(slot, fn) };
@@ -289,7 +287,8 @@ export class Compiler {
     return compiled.fn;
   }
 
-  #elementTest(comparison: Comparison): ElementTest {
+  /** The test of one value (of the left-hand side's type, present) against the comparison's right-hand side. */
+  elementTest(comparison: Comparison): ElementTest {
     switch (comparison.op) {
       case 'IsTrue':
         return (v) => v === true;
@@ -503,16 +502,6 @@ function setTest(elements: readonly SetElement[]): ElementTest {
     for (let i = 0; i < bounds4.length; i += 2) if (x >= bounds4[i] && x <= bounds4[i + 1]) return true;
     return false;
   };
-}
-
-/** Sets this small are scanned: cheaper than hashing the value or a binary search. */
-const FEW = 4;
-
-/** The distinct byte strings of a set of at most FEW of them, else undefined. */
-function fewBytes(elements: readonly SetElement[]): readonly Bytes[] | undefined {
-  if (elements.length === 0 || elements[0].type !== 'Bytes') return undefined;
-  const literals = [...new Set(elements.map((element) => (element as { value: Bytes }).value))];
-  return literals.length <= FEW ? literals : undefined;
 }
 
 /** Membership in sorted, merged ranges. */

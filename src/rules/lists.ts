@@ -1,5 +1,6 @@
 // Named lists for `x in $name` (SPEC.md 12): IP lists (addresses, CIDRs, ranges), integer lists
 // (values, ranges) and byte-string lists, compiled once into sorted ranges or hash sets.
+import type { SetElement } from './ast.ts';
 import type { ListMatchers } from './context.ts';
 import { parseIpRange } from './ip.ts';
 import { normalizeInt, type Bytes, type Int, type Ip } from './values.ts';
@@ -103,4 +104,14 @@ export function inRanges(ranges: readonly (readonly [number | bigint, number | b
     else return true;
   }
   return false;
+}
+
+/** Sets this small are scanned: cheaper than hashing the value or a binary search. */
+export const FEW = 4;
+
+/** The distinct byte strings of a set of at most FEW of them, else undefined. */
+export function fewBytes(elements: readonly SetElement[]): readonly Bytes[] | undefined {
+  if (elements.length === 0 || elements[0].type !== 'Bytes') return undefined;
+  const literals = [...new Set(elements.map((element) => (element as { value: Bytes }).value))];
+  return literals.length <= FEW ? literals : undefined;
 }

@@ -1,13 +1,16 @@
 // Rule programs: a rule set's rules, generated as JavaScript functions (128 rules each) that
 // write the bitmap of the rules that match. Inside them a comparison the prefilter decides
 // exactly (literals, ranges, regexes, wildcards) is a bit test on the atom bitmap (no call at
-// all); any other comparison is a call to its compiled closure, guarded by the prefilter's
-// inexact atom when it has one (`starts_with`'s literal), so a rule whose literals are absent
-// costs a few bit tests. Operands of `and`/`or` are reordered cheapest first: expressions have no side
-// effects, so order changes only the cost. The generated source holds only numbers (atom words,
-// masks, closure indexes), never a literal from a rule.
+// all); a comparison on a field is written out (read, then its test called from a site of its
+// own, which V8 inlines); anything else is a call to its compiled closure, guarded by the
+// prefilter's inexact atom when it has one (`starts_with`'s literal), so a rule whose literals
+// are absent costs a few bit tests. Operands of `and`/`or` are reordered cheapest first:
+// expressions have no side effects, so order changes only the cost. A single filter (`compile`)
+// is generated the same way, without atoms. The generated source holds only numbers (atom words,
+// masks, indexes into its closures and constants), never a literal from a rule.
 import type { Comparison, IndexExpr, LogicalExpr } from './ast.ts';
 import type { BoolFn, Compiler } from './compile.ts';
+import { fewBytes } from './lists.ts';
 import type { ExecutionContext } from './context.ts';
 
 /** Evaluates every rule: bit i of `out[w]` = rule `32 * w + i` matched (every word is written). */
@@ -43,8 +46,7 @@ const RULES_PER_FUNCTION = 128;
 export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, atoms: AtomIndex): RuleProgram {
   const parts: RuleProgram[] = [];
   for (let first = 0; first < roots.length; first += RULES_PER_FUNCTION) {
-    const leaves: BoolFn[] = [];
-    const generator = new Generator(compiler, atoms, leaves);
+    const generator = new Generator(compiler, atoms);
     let tests = '';
     const end = Math.min(roots.length, first + RULES_PER_FUNCTION);
     for (let rule = first; rule < end; rule++) {
@@ -56,14 +58,30 @@ export function ruleProgram(roots: readonly LogicalExpr[], compiler: Compiler, a
     }
     // The atom words this function reads, loaded once into locals (a0, a7, ...).
     const loads = [...generator.atomWords].sort((a, b) => a - b).map((word) => `a${word} = A[${word}]`);
-    const body = `const A = ctx.atoms${loads.length > 0 ? `, ${loads.join(', ')}` : ''};\nlet r = 0;\n${tests}`;
-    const build = new Function('L', `return function rules(ctx, out) {\n${body}\n};`) as (leaves: BoolFn[]) => RuleProgram;
-    parts.push(build(leaves));
+    const body = `const A = ctx.atoms${loads.length > 0 ? `, ${loads.join(', ')}` : ''};\nlet r = 0, v;\n${tests}`;
+    parts.push(generator.build(`function rules(ctx, out) {\n${body}\n}`) as RuleProgram);
   }
   // One call site per part: a loop over them would be a megamorphic call.
   const calls = parts.map((_, i) => `P[${i}](ctx, out);\n`).join('');
   return new Function('P', `return function program(ctx, out) {\n${calls}};`)(parts) as RuleProgram;
 }
+
+/** One rule alone, without a prefilter, as a generated function. */
+export function filterFunction(root: LogicalExpr, compiler: Compiler): BoolFn {
+  const generator = new Generator(compiler, NO_ATOMS);
+  const code = generator.logical(root);
+  return generator.build(`function filter(ctx) {\nlet v;\nreturn ${code.text};\n}`) as BoolFn;
+}
+
+const NO_ATOMS: AtomIndex = {
+  exactAtom: () => undefined,
+  negatedAtom: () => undefined,
+  guardAtom: () => undefined,
+  allAtom: () => undefined,
+};
+
+/** Numbers the generated functions, so that each has source of its own (V8 shares the type feedback of identical sources). */
+let generated = 0;
 
 class Generator {
   /** Words of the atom bitmap that the generated tests read. */
@@ -72,12 +90,21 @@ class Generator {
   position = 0;
   readonly #compiler: Compiler;
   readonly #atoms: AtomIndex;
-  readonly #leaves: BoolFn[];
+  /** Compiled closures the code calls (L), and values it reads (K: element tests, literals, map keys). */
+  readonly #leaves: BoolFn[] = [];
+  readonly #constants: unknown[] = [];
+  /** Functions declared beside the generated one (loops over elements). */
+  readonly #helpers: string[] = [];
 
-  constructor(compiler: Compiler, atoms: AtomIndex, leaves: BoolFn[]) {
+  constructor(compiler: Compiler, atoms: AtomIndex) {
     this.#compiler = compiler;
     this.#atoms = atoms;
-    this.#leaves = leaves;
+  }
+
+  /** The function `source` declares, with the leaves, constants and helpers it refers to. */
+  build(source: string): unknown {
+    const text = `// generated ${++generated}\n${this.#helpers.join('\n')}\nreturn ${source};`;
+    return new Function('L', 'K', text)(this.#leaves, this.#constants);
   }
 
   logical(expr: LogicalExpr): Code {
@@ -142,9 +169,68 @@ class Generator {
   }
 
   #call(expr: LogicalExpr, guard: number | undefined): Code {
-    const compiled = this.#compiler.logical(expr);
-    if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
-    const call = `L[${this.#leaves.push(compiled.fn) - 1}](ctx)`;
+    let call = this.#inline(expr);
+    if (call === undefined) {
+      const compiled = this.#compiler.logical(expr);
+      if (compiled.kind !== 'one') throw new Error('a rule must be Bool');
+      call = `L[${this.#leaves.push(compiled.fn) - 1}](ctx)`;
+    }
     return guard === undefined ? { text: call, cost: 16 } : { text: `(${this.#bit(guard)} & ${1 << this.position}) !== 0 && ${call}`, cost: 4 };
+  }
+
+  /**
+   * Code for a comparison on a field (`x`, `x["k"][0]`) or `any`/`all` over one comparison on a
+   * field's elements, written out so that its test is called from a site of its own (V8 then
+   * inlines it); undefined for anything else, which stays a compiled closure.
+   */
+  #inline(expr: LogicalExpr): string | undefined {
+    if (expr.kind === 'comparison') {
+      const read = this.#fieldRead(expr.lhs);
+      if (read === undefined || expr.type !== 'Bool' || (expr.comparison.op === 'IsTrue' && expr.lhs.type !== 'Bool')) return undefined;
+      const missing = expr.comparison.op === 'NotEqual' ? this.#compiler.nilNotEqual : false;
+      return `((v = ${read}) === undefined ? ${missing} : ${this.#test(expr.comparison, 'v')})`;
+    }
+    if (expr.kind !== 'quantifier' || expr.arg.kind !== 'SimpleExpr') return undefined;
+    let single = expr.arg.value;
+    while (single.kind === 'parenthesized') single = single.expr;
+    const lhs = single.kind === 'comparison' ? single.lhs : undefined;
+    if (single.kind !== 'comparison' || lhs === undefined || lhs.mapEachCount !== 1 || lhs.indexes[lhs.indexes.length - 1].kind !== 'MapEach') return undefined;
+    const read = this.#fieldRead({ ...lhs, indexes: lhs.indexes.slice(0, -1), mapEachCount: 0 });
+    if (read === undefined) return undefined;
+    const any = expr.op === 'Any';
+    const name = `q${this.#helpers.length}`;
+    // A missing container has no elements: any is false, all is true.
+    this.#helpers.push(`function ${name}(ctx) {
+const c = ${read};
+if (c === undefined) return ${!any};
+const es = Array.isArray(c) ? c : [...c.values()];
+for (let i = 0; i < es.length; i++) {
+const e = es[i];
+if ((${this.#test(single.comparison, 'e')}) === ${any}) return ${any};
+}
+return ${!any};
+}`);
+    return `${name}(ctx)`;
+  }
+
+  /** Code reading a field and its fixed indexes (undefined when any is missing); undefined for a function's value. */
+  #fieldRead(expr: IndexExpr): string | undefined {
+    if (!('index' in expr.base) || expr.mapEachCount !== 0) return undefined;
+    let code = `ctx.get(${expr.base.index})`;
+    for (const index of expr.indexes) code += index.kind === 'ArrayIndex' ? `?.[${index.value}]` : `?.get(${this.#constant(index.kind === 'MapKey' ? index.value : '')})`;
+    return code;
+  }
+
+  /** Code testing `value` (present, of the comparison's left-hand type). */
+  #test(comparison: Comparison, value: string): string {
+    if (comparison.op === 'Equal' && comparison.rhs.type !== 'Ip') return `${value} === ${this.#constant(comparison.rhs.value)}`;
+    if (comparison.op === 'IsTrue') return `${value} === true`;
+    const literals = comparison.op === 'OneOf' ? fewBytes(comparison.rhs) : undefined;
+    if (literals !== undefined) return `(${literals.map((literal) => `${value} === ${this.#constant(literal)}`).join(' || ')})`;
+    return `${this.#constant(this.#compiler.elementTest(comparison))}(${value}, ctx)`;
+  }
+
+  #constant(value: unknown): string {
+    return `K[${this.#constants.push(value) - 1}]`;
   }
 }
