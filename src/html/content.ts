@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE } from './lexer.ts';
+import { ATTR_STRIDE, findAttribute } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -25,9 +25,6 @@ export class Mutations {
   /** The unit's output: `inner` is its own serialisation (used unless removed). */
   wrap(inner: string): string {
     return this.before + (this.removed ? this.replacement : inner) + this.after;
-  }
-  get mutated(): boolean {
-    return this.removed || this.before !== '' || this.after !== '';
   }
 }
 
@@ -134,7 +131,23 @@ interface AttributeEntry {
   raw: string | null;
 }
 
+/** Whether `name` is non-empty and only lowercase ASCII letters, digits and '-' (its own key in any encoding). */
+function isPlainLowerName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  return true;
+}
+
+/** Lowercased name bytes of an attribute name given to getAttribute and friends, or null if unencodable. */
+function attributeKey(enc: DocumentEncoding, name: string): string | null {
+  return isPlainLowerName(name) ? name : enc.encodeStrict(asciiLowerString(name));
+}
+
 function validateAttributeName(enc: DocumentEncoding, name: string): string {
+  if (isPlainLowerName(name)) return name;
   if (name === '') throw new AttributeNameError('Empty');
   for (const ch of name) {
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '/' || ch === '>' || ch === '=') {
@@ -157,6 +170,14 @@ export interface StartTagSource {
   readonly attrCount: number;
 }
 
+const OVERRIDE_NONE = -1;
+const OVERRIDE_ADDED = -2;
+
+/** A set attribute as serialised (SPEC §4.1): name="value" with `"` as &quot;. */
+function modifiedAttribute(name: string, value: string): string {
+  return `${name}="${value.includes('"') ? value.replaceAll('"', '&quot;') : value}"`;
+}
+
 export type EndTagHandler = (this: Element, endTag: EndTag) => void | Promise<void>;
 
 export class Element extends MutableUnit {
@@ -173,7 +194,12 @@ export class Element extends MutableUnit {
   readonly #attrs: Int32Array;
   readonly #attrCount: number;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
-  /** @internal attributes once mutated or listed, else null (read from src) */ attrList: AttributeEntry[] | null = null;
+  /** @internal attributes once listed or mutated more than once, else null (read from src) */ attrList: AttributeEntry[] | null = null;
+  // A single setAttribute before the list is made (the common case) overrides the outline instead:
+  // the outline index of the attribute it replaces, OVERRIDE_ADDED (a new last attribute) or OVERRIDE_NONE.
+  #overrideAt = OVERRIDE_NONE;
+  #overrideName = '';
+  #overrideValue = '';
   /** @internal the start tag must be re-serialised */ modified = false;
   /** @internal the self-closing `/` is dropped when re-serialised */ selfClosingSyntax: boolean;
   /** @internal mutations applied to the end tag (append list, after list, removal), or null */ endMutations: Mutations | null = null;
@@ -218,16 +244,34 @@ export class Element extends MutableUnit {
 
   #attributes(): AttributeEntry[] {
     if (this.attrList !== null) return this.attrList;
+    const list = this.#outlineAttributes();
+    const at = this.#overrideAt;
+    if (at !== OVERRIDE_NONE) {
+      const entry = { name: this.#overrideName, value: this.#overrideValue, raw: null };
+      if (at === OVERRIDE_ADDED) list.push(entry);
+      else list[at / ATTR_STRIDE] = entry;
+      this.#overrideAt = OVERRIDE_NONE;
+    }
+    return (this.attrList = list);
+  }
+
+  #outlineAttributes(): AttributeEntry[] {
     const buf = this.#buf;
     const attrs = this.#attrs;
     const list: AttributeEntry[] = [];
     for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
-      const ve = attrs[k + 3];
-      const rawEnd = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? ve + 1 : ve;
-      list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, ve), raw: buf.slice(attrs[k], rawEnd) });
+      list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, attrs[k + 3]), raw: this.#rawAttribute(k) });
     }
-    return (this.attrList = list);
+    return list;
+  }
+
+  /** Source text of the outline's attribute at index k (name, and value with its quotes). */
+  #rawAttribute(k: number): string {
+    const attrs = this.#attrs;
+    const vs = attrs[k + 2];
+    const end = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? attrs[k + 3] + 1 : attrs[k + 3];
+    return this.#buf.slice(attrs[k], end);
   }
 
   /** Value bytes of the first attribute with these lowercased name bytes, or null. */
@@ -236,21 +280,11 @@ export class Element extends MutableUnit {
       for (const a of this.attrList) if (a.name === lowerName) return a.value;
       return null;
     }
-    const buf = this.#buf;
-    const attrs = this.#attrs;
-    const n = lowerName.length;
-    outer: for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
-      const s = attrs[k];
-      if (attrs[k + 1] - s !== n) continue;
-      for (let i = 0; i < n; i++) {
-        let c = buf.charCodeAt(s + i);
-        if (c >= 65 && c <= 90) c += 32;
-        if (c !== lowerName.charCodeAt(i)) continue outer;
-      }
-      const vs = attrs[k + 2];
-      return vs === -1 ? '' : buf.slice(vs, attrs[k + 3]);
-    }
-    return null;
+    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return this.#overrideValue;
+    const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, lowerName);
+    if (k === -1) return null;
+    const vs = this.#attrs[k + 2];
+    return vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
   }
 
   get attributes(): IterableIterator<[string, string]> {
@@ -261,7 +295,7 @@ export class Element extends MutableUnit {
 
   getAttribute(name: string): string | null {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    const key = attributeKey(this.enc, String(name));
     if (key === null) return null;
     const v = this.#valueOf(key);
     return v === null ? null : this.enc.decode(v);
@@ -269,7 +303,7 @@ export class Element extends MutableUnit {
 
   hasAttribute(name: string): boolean {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    const key = attributeKey(this.enc, String(name));
     return key !== null && this.#valueOf(key) !== null;
   }
 
@@ -277,6 +311,14 @@ export class Element extends MutableUnit {
     this.check();
     const key = validateAttributeName(this.enc, String(name));
     const bytes = this.enc.encode(String(value));
+    this.modified = true;
+    if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
+      const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, key);
+      this.#overrideAt = k === -1 ? OVERRIDE_ADDED : k;
+      this.#overrideName = key;
+      this.#overrideValue = bytes;
+      return this;
+    }
     const list = this.#attributes();
     const existing = list.find((a) => a.name === key);
     if (existing !== undefined) {
@@ -285,13 +327,12 @@ export class Element extends MutableUnit {
     } else {
       list.push({ name: key, value: bytes, raw: null });
     }
-    this.modified = true;
     return this;
   }
 
   removeAttribute(name: string): this {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
+    const key = attributeKey(this.enc, String(name));
     if (key === null || this.#valueOf(key) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
@@ -377,9 +418,20 @@ export class Element extends MutableUnit {
   serializeStartTag(): string {
     if (!this.modified) return this.#buf.slice(this.#start, this.#end);
     let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
-    const list = this.#attributes();
-    for (const a of list) out += ' ' + (a.raw ?? `${a.name}="${a.value.replaceAll('"', '&quot;')}"`);
-    if (this.selfClosingSyntax) out += list.length > 0 ? ' /' : '/';
+    let count: number;
+    if (this.attrList === null) {
+      // From the outline: each attribute's source text, the overridden one written anew.
+      const at = this.#overrideAt;
+      for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+        out += ' ' + (k === at ? modifiedAttribute(this.#overrideName, this.#overrideValue) : this.#rawAttribute(k));
+      }
+      if (at === OVERRIDE_ADDED) out += ' ' + modifiedAttribute(this.#overrideName, this.#overrideValue);
+      count = this.#attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
+    } else {
+      for (const a of this.attrList) out += ' ' + (a.raw ?? modifiedAttribute(a.name, a.value));
+      count = this.attrList.length;
+    }
+    if (this.selfClosingSyntax) out += count > 0 ? ' /' : '/';
     return out + '>';
   }
 }

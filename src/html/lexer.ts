@@ -39,6 +39,25 @@ export const TEXT_CDATA = 5;
 /** Fields per attribute in `Lexer.attrs`: name start/end, value start/end (-1 if no value), quote char (0 if none). */
 export const ATTR_STRIDE = 5;
 
+/**
+ * Index in `attrs` (an attribute outline, ATTR_STRIDE fields each) of the first of `count`
+ * attributes whose name in `buf` is `lowerName` (lowercase) ASCII-case-insensitively, or -1.
+ */
+export function findAttribute(buf: string, attrs: Int32Array, count: number, lowerName: string): number {
+  const n = lowerName.length;
+  outer: for (let k = 0; k < count * ATTR_STRIDE; k += ATTR_STRIDE) {
+    const s = attrs[k];
+    if (attrs[k + 1] - s !== n) continue;
+    for (let i = 0; i < n; i++) {
+      let c = buf.charCodeAt(s + i);
+      if (c >= 65 && c <= 90) c += 32;
+      if (c !== lowerName.charCodeAt(i)) continue outer;
+    }
+    return k;
+  }
+  return -1;
+}
+
 const NEED_MORE = -1;
 const NOT_A_TOKEN = -2;
 

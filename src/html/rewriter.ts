@@ -11,8 +11,8 @@
 // where the current run of raw input started, and copies the run when something else must be
 // written after it (or at the end of a write).
 import {
-  ATTR_STRIDE, Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT,
+  Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -637,19 +637,7 @@ export class RewriterEngine {
   #findAttr(lowerName: string): number {
     const lx = this.#lexer;
     if (!lx.attrsLexed) lx.lexAttributes();
-    const { buf, attrs } = lx;
-    const n = lowerName.length;
-    outer: for (let k = 0; k < lx.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
-      const s = attrs[k];
-      if (attrs[k + 1] - s !== n) continue;
-      for (let i = 0; i < n; i++) {
-        let c = buf.charCodeAt(s + i);
-        if (c >= 65 && c <= 90) c += 32;
-        if (c !== lowerName.charCodeAt(i)) continue outer;
-      }
-      return k;
-    }
-    return -1;
+    return findAttribute(lx.buf, lx.attrs, lx.attrCount, lowerName);
   }
 
   #attrValue(k: number): string {
