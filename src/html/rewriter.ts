@@ -685,14 +685,16 @@ export class RewriterEngine {
       typeIndex = (counts.get(name) ?? 0) + 1;
       counts.set(name, typeIndex);
     }
-    // Selector states handed down by the parent.
+    // Selector states handed down by the parent. Most elements' descendant states are the roots
+    // (no combinator added any): those come filtered by tag, mostly an empty list.
+    const descendantStates = parent.descendantStates === program.roots ? program.rootsOf(id) : parent.descendantStates;
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
     let matched: number[] | null = null;
     let childStates: number[] | null = null;
     let newDescendants: number[] | null = null;
     for (let pass = 0; pass < 2; pass++) {
-      const list = pass === 0 ? parent.childStates : parent.descendantStates;
+      const list = pass === 0 ? parent.childStates : descendantStates;
       for (let i = 0; i < list.length; i++) {
         const s = list[i];
         if (seen[s] === gen) continue;
