@@ -159,13 +159,18 @@ ${SOCKET_HELP}`,
   },
 
   demo: {
-    usage: `frontline demo
+    usage: `frontline demo [--listen [ADDRESS:]PORT] [--metrics [ADDRESS:]PORT] [--socket PATH]
 
-Starts a demo origin and frontline in front of it, with an embedded configuration.`,
-    options: {},
-    async run() {
+Starts a demo origin and frontline in front of it, with an embedded configuration: by default on
+127.0.0.1:8080, metrics on 127.0.0.1:9090.`,
+    options: { listen: { type: 'string', short: 'l' }, metrics: { type: 'string' }, socket: { type: 'string', short: 's' } },
+    async run(values) {
       const { startDemo } = await import('../demo/index.ts');
-      await startDemo();
+      await startDemo({
+        ...(typeof values.listen === 'string' ? { listen: parseAddressPort('--listen', values.listen) } : {}),
+        ...(typeof values.metrics === 'string' ? { metrics: parseAddressPort('--metrics', values.metrics) } : {}),
+        ...(typeof values.socket === 'string' ? { socket: values.socket } : {}),
+      });
       return 0;
     },
   },

@@ -9,8 +9,15 @@ import type { Config } from '../config/types.ts';
 import { runPrimary } from '../process/primary.ts';
 import { startDemoOrigin } from './origin.ts';
 
-export const DEMO_LISTEN = { address: '127.0.0.1', port: 8080 };
-export const DEMO_METRICS = { address: '127.0.0.1', port: 9090 };
+export interface DemoOptions {
+  readonly listen?: { readonly address?: string; readonly port: number };
+  readonly metrics?: { readonly address?: string; readonly port: number };
+  /** The control socket's path (default: the usual per-user one). */
+  readonly socket?: string;
+}
+
+const DEMO_LISTEN = { address: '127.0.0.1', port: 8080 };
+const DEMO_METRICS = { address: '127.0.0.1', port: 9090 };
 
 /**
  * The demo's WAF rules: the OWASP Core Rule Set from the directory in FRONTLINE_CRS (its
@@ -31,11 +38,12 @@ const DEMO_SNIPPET =
   'http://example.com links upgraded to https, and this note injected.</p>';
 
 /** The embedded default configuration, for an origin at `originUrl`. */
-export function demoConfig(originUrl: string): Config {
+export function demoConfig(originUrl: string, options: DemoOptions = {}): Config {
   return validateConfig(
     {
       workers: 'auto',
-      listeners: [DEMO_LISTEN],
+      listeners: [{ ...DEMO_LISTEN, ...options.listen }],
+      ...(options.socket === undefined ? {} : { control_socket: options.socket }),
       upstreams: {
         demo: {
           servers: [{ url: originUrl }],
@@ -76,17 +84,18 @@ export function demoConfig(originUrl: string): Config {
         },
       },
       logging: { access: { format: 'combined' } },
-      metrics: DEMO_METRICS,
+      metrics: { ...DEMO_METRICS, ...options.metrics },
     },
     'embedded demo configuration',
     process.cwd(),
   );
 }
 
-export async function startDemo(): Promise<void> {
+export async function startDemo(options: DemoOptions = {}): Promise<void> {
   const origin = await startDemoOrigin();
-  const config = demoConfig(origin.url);
-  const proxy = `http://${DEMO_LISTEN.address}:${DEMO_LISTEN.port}`;
+  const config = demoConfig(origin.url, options);
+  const listen = config.listeners[0];
+  const proxy = `http://${listen.address}:${listen.port}`;
   try {
     await runPrimary({
       config,
@@ -99,7 +108,7 @@ export async function startDemo(): Promise<void> {
             `  waf:          ${demoWafFiles().description}; ${proxy}/?q=1'%20or%201=1-- is blocked (403)\n` +
             `  html:         email obfuscation, HTTPS rewrites and a note injected on every page; compare ${proxy}/contact with ${origin.url}/contact\n` +
             `  demo origin:  ${origin.url}\n` +
-            `  metrics:      http://${DEMO_METRICS.address}:${DEMO_METRICS.port}/metrics\n` +
+            `  metrics:      http://${config.metrics.address}:${config.metrics.port}/metrics\n` +
             `  status:       npx frontline status --socket ${controlSocket}\n` +
             `Stop it with Ctrl-C (or: npx frontline stop --socket ${controlSocket}).\n` +
             `Access log lines follow (nginx combined format).\n\n`,

@@ -16,6 +16,9 @@ export class MultiSearch {
   /** Literal ids reported at each state (its own and its failure chain's): outputs[outStart[s] .. outStart[s+1]). */
   readonly #outStart: Int32Array;
   readonly #outputs: Int32Array;
+  /** markBytes: the scan in which each state last reported (its literals are marked once per scan). */
+  readonly #reportedIn: Uint32Array;
+  #scan = 0;
 
   /**
    * `literals[i]` is reported as id i; empty literals are ignored. With `foldAscii`, A–Z and a–z
@@ -92,6 +95,7 @@ export class MultiSearch {
     }
     this.#outStart[states] = total;
     this.#outputs = new Int32Array(total);
+    this.#reportedIn = new Uint32Array(states);
     for (let s = 0; s < states; s++) this.#outputs.set(outputs[s], this.#outStart[s]);
   }
 
@@ -123,6 +127,44 @@ export class MultiSearch {
         for (let b = 0; b < bits.length; b++) hits[bits[b] >>> 5] |= 1 << (bits[b] & 31);
       }
     }
+  }
+
+  /**
+   * Sets, in the bitmap at `offset` of `hits`, the bits listed for every literal that occurs in
+   * `haystack`, a byte string. Returns false, having marked only part, at the first code unit above 0xFF: a byte
+   * matcher that masks such units to their low byte could still match there, so the caller must
+   * then take every literal as present.
+   */
+  markBytes(haystack: string, bitsById: readonly Int32Array[], hits: Int32Array, offset: number): boolean {
+    const classOf = this.#classOf;
+    const next = this.#next;
+    const classes = this.#classes;
+    const outStart = this.#outStart;
+    const outputs = this.#outputs;
+    const reportedIn = this.#reportedIn;
+    if (this.#scan === 0xffffffff) {
+      reportedIn.fill(0);
+      this.#scan = 0;
+    }
+    const scan = ++this.#scan;
+    let row = 0;
+    for (let i = 0; i < haystack.length; i++) {
+      const code = haystack.charCodeAt(i);
+      if (code > 0xff) return false;
+      row = next[row + classOf[code]];
+      if (row >= 0) continue;
+      row = ~row;
+      const state = row / classes;
+      // Text repeats short literals ("on", "/"): their bits are set once.
+      if (reportedIn[state] === scan) continue;
+      reportedIn[state] = scan;
+      const to = outStart[state + 1];
+      for (let k = outStart[state]; k < to; k++) {
+        const bits = bitsById[outputs[k]];
+        for (let b = 0; b < bits.length; b++) hits[offset + (bits[b] >>> 5)] |= 1 << (bits[b] & 31);
+      }
+    }
+    return true;
   }
 
   /** The id of the literal whose first occurrence ends earliest in `haystack`, or -1. */

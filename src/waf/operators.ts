@@ -83,6 +83,15 @@ export function compileOperator(name: string, argument: string, context: Operato
   }
 }
 
+/**
+ * Literals (A–Z as a–z) of which a value must contain one, ignoring ASCII case, for the operator to
+ * match; undefined when there are none to search for (see prefilter.ts).
+ */
+export function operatorLiterals(name: string, argument: string): readonly string[] | undefined {
+  if (name !== 'rx' || argument.includes('%{')) return undefined;
+  return operatorRegex(argument).requiredLiterals;
+}
+
 function rx(pattern: string): Operator {
   if (pattern.includes('%{')) {
     const macro = compileMacro(pattern);

@@ -2,7 +2,7 @@
 // each prepared once. What each action does at run time is in transaction.ts; here they are
 // parsed, checked and sorted into metadata, per-match actions, flow and the disruptive action.
 import { compileMacro, type Macro } from './macro.ts';
-import { compileOperator, type Operator, type OperatorContext } from './operators.ts';
+import { compileOperator, operatorLiterals, type Operator, type OperatorContext } from './operators.ts';
 import type { ActionSpec, OperatorSpec, TargetSpec } from './seclang/rule-syntax.ts';
 import { compileTarget, exclusionOf, variableKind, type Exclusion, type Target } from './targets.ts';
 import { transformation, type Transformation } from './transformations/index.ts';
@@ -32,6 +32,10 @@ export interface WafRule {
   readonly transformKey: number;
   readonly transforms: readonly Transformation[];
   readonly operator: Operator | undefined;
+  /** A value without one of these (ASCII case ignored) cannot match the operator. */
+  readonly requiredLiterals: readonly string[] | undefined;
+  /** The rule's bit in the rule set's OperatorPrefilter, -1 when it has none. */
+  prefilterBit: number;
   readonly negated: boolean;
   readonly multiMatch: boolean;
   readonly capture: boolean;
@@ -238,6 +242,8 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     transformKey: input.transformChains.idFor(transformNames),
     transforms: transformNames.map((n) => transformation(n)!),
     operator,
+    requiredLiterals: input.operator === undefined ? undefined : operatorLiterals(input.operator.name, input.operator.argument),
+    prefilterBit: -1,
     negated: input.operator?.negated ?? false,
     multiMatch,
     capture,
@@ -263,7 +269,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
     id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transforms: [],
-    operator: undefined, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
+    operator: undefined, requiredLiterals: undefined, prefilterBit: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,
   };

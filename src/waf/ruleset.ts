@@ -8,6 +8,7 @@ import type { Regex } from '../rules/regex/index.ts';
 import { readDirectiveFiles, SecLangError, type Directive } from './seclang/directives.ts';
 import { parseActions, parseOperator, parseTargets, type ActionSpec } from './seclang/rule-syntax.ts';
 import { compileRule, markerRule, parseIdRanges, parsePhase, TransformChains, type Disruptive, type WafRule } from './rule.ts';
+import { OperatorPrefilter } from './prefilter.ts';
 import { operatorRegex } from './regex.ts';
 import { compileTarget, exclusionOf, targetSetKey } from './targets.ts';
 
@@ -61,6 +62,10 @@ export class WafRuleSet {
   readonly byId: ReadonlyMap<number, WafRule>;
   /** Ids of the rules carrying each tag (ctl:ruleRemoveByTag and friends look here per request). */
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
+  /** Decides for all rules with required literals at once which can match a value. */
+  readonly prefilter: OperatorPrefilter | undefined;
+  /** Transformation chains are numbered 0 .. transformChainCount - 1 (a rule's transformKey). */
+  readonly transformChainCount: number;
 
   constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>) {
     this.settings = settings;
@@ -73,6 +78,9 @@ export class WafRuleSet {
         }
       }
     }
+    let chains = 0;
+    for (const rule of phases.flat()) for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) chains = Math.max(chains, link.transformKey + 1);
+    this.transformChainCount = chains;
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {
@@ -82,6 +90,7 @@ export class WafRuleSet {
       }
     }
     this.idsByTag = idsByTag;
+    this.prefilter = OperatorPrefilter.build(phases.flat());
   }
 
   /** Loads files (paths or globs, relative to `baseDir`), in order. Throws SecLangError. */

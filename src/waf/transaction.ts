@@ -15,7 +15,8 @@ import { parseUrlEncoded } from './body/urlencoded.ts';
 import { parseXml } from './body/xml.ts';
 import { KeyedValues } from './collections.ts';
 import type { MacroResolver } from './macro.ts';
-import type { OperatorState } from './operators.ts';
+import type { Operator, OperatorState } from './operators.ts';
+import { hasBit } from './prefilter.ts';
 import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
@@ -113,8 +114,14 @@ export class Transaction implements VariableSource {
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   #capturing = false;
   readonly #matches = new Matches();
-  /** Per transformation chain (its transformKey): value → transformed value. Values do not change, so neither do results. */
-  readonly #chainResults: (Map<string, string> | undefined)[] = [];
+  /** What is known of each value read so far (values do not change, so neither do results). */
+  readonly #values = new Map<string, ValueMemo>();
+  /**
+   * The prefilter's bitmaps of the rules that may match a value (see prefilter.ts), `words` words
+   * each, one after the other: by value (its offset here), and the union of a chain's values.
+   */
+  #candidates: Int32Array | undefined;
+  #candidatesEnd = 0;
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
@@ -515,11 +522,17 @@ export class Transaction implements VariableSource {
         // Exclusions decided at run time (ctl:ruleRemoveTargetByTag puts the same one on a whole family of rules) are part of the set's key.
         const key = extra === undefined ? rule.targetSetKey : keyWithExclusions(rule.targetSetKey, extra);
         const set = this.#targetSet(rule, key, extra);
-        const values = this.#transformedValues(rule, set);
-        for (let i = 0; i < values.length; i++) {
-          if (operator(values[i], this.#operatorState) === negated) continue;
-          const { variable, key } = this.#nameOf(rule, extra, i);
-          matched += this.#onMatch(rule, variable, key, values[i]);
+        const chain = this.#chainValues(rule, set);
+        const values = chain.values;
+        const bit = rule.prefilterBit;
+        // The prefilter decides a rule for the whole set at once: unless one of the values holds
+        // one of its literals, none can match.
+        if (bit === -1 || values.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
+          for (let i = 0; i < values.length; i++) {
+            if (this.#operate(rule, operator, values[i]) === negated) continue;
+            const { variable, key } = this.#nameOf(rule, extra, i);
+            matched += this.#onMatch(rule, variable, key, values[i]);
+          }
         }
       } else {
       const found = this.#matches;
@@ -532,16 +545,16 @@ export class Transaction implements VariableSource {
           const original = found.values[i];
           if (rule.multiMatch) {
             let value = original;
-            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
+            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
             for (const t of rule.transforms) {
               const next = t(value);
               if (next === value) continue;
               value = next;
-              if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
             }
           } else {
             const value = this.#transform(rule, original);
-            if (operator(value, this.#operatorState) !== negated) matched += this.#onMatch(rule, variable, key, value);
+            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
           }
         }
       }
@@ -563,6 +576,15 @@ export class Transaction implements VariableSource {
     return true;
   }
 
+  /** The rule's operator on `value` (not negated), skipped when the prefilter says it cannot match. */
+  #operate(rule: WafRule, operator: Operator, value: string): boolean {
+    if (rule.prefilterBit !== -1) {
+      const offset = this.#valueCandidates(value);
+      if (!hasBit(this.#candidates!, offset, rule.prefilterBit)) return false;
+    }
+    return operator(value, this.#operatorState);
+  }
+
   #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
@@ -576,7 +598,7 @@ export class Transaction implements VariableSource {
       if (values === NO_VALUES) values = [];
       for (let i = 0; i < found.size; i++) values.push(found.values[i]);
     }
-    const set: TargetSet = { generation: this.#generation, values, transformed: undefined };
+    const set: TargetSet = { generation: this.#generation, values, chains: undefined };
     this.#targetSets.set(key, set);
     return set;
   }
@@ -594,22 +616,77 @@ export class Transaction implements VariableSource {
   }
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
-  #transformedValues(rule: WafRule, set: TargetSet): readonly string[] {
-    if (set.values.length === 0 || rule.transformKey === -1) return set.values;
-    let values = set.transformed?.get(rule.transformKey);
-    if (values === undefined) {
+  #chainValues(rule: WafRule, set: TargetSet): ChainValues {
+    let chain = set.chains?.get(rule.transformKey);
+    if (chain === undefined) {
       // Transformations return their input when nothing changes (most benign values): then the
       // set's own values serve, and no array is made.
-      values = set.values;
-      for (let i = 0; i < set.values.length; i++) {
-        const value = this.#transform(rule, set.values[i]);
-        if (value === set.values[i]) continue;
-        if (values === set.values) values = set.values.slice();
-        values[i] = value;
+      let values = set.values;
+      if (rule.transformKey !== -1) {
+        for (let i = 0; i < set.values.length; i++) {
+          const value = this.#transform(rule, set.values[i]);
+          if (value === set.values[i]) continue;
+          if (values === set.values) values = set.values.slice();
+          values[i] = value;
+        }
       }
-      (set.transformed ??= new Map()).set(rule.transformKey, values);
+      chain = { values, candidates: -1 };
+      (set.chains ??= new Map()).set(rule.transformKey, chain);
     }
-    return values;
+    return chain;
+  }
+
+  /** Whether the prefilter lets the rule with this bit match any of the chain's values. */
+  #chainMayMatch(chain: ChainValues, bit: number): boolean {
+    const offset = this.#chainCandidates(chain); // first: it may grow (replace) #candidates
+    return hasBit(this.#candidates!, offset, bit);
+  }
+
+  /** The offset of the union of the prefilter's bitmaps of a chain's values: a rule whose bit is clear there matches none of them. */
+  #chainCandidates(chain: ChainValues): number {
+    if (chain.candidates !== -1) return chain.candidates;
+    const words = this.rules.prefilter!.words;
+    const union = this.#allocateCandidates();
+    for (const value of chain.values) {
+      const offset = this.#valueCandidates(value);
+      const bitmaps = this.#candidates!;
+      for (let w = 0; w < words; w++) bitmaps[union + w] |= bitmaps[offset + w];
+    }
+    chain.candidates = union;
+    return union;
+  }
+
+  /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
+  #valueCandidates(value: string): number {
+    const memo = this.#memo(value);
+    if (memo.candidates === -1) {
+      memo.candidates = this.#allocateCandidates();
+      this.rules.prefilter!.mark(value, this.#candidates!, memo.candidates);
+    }
+    return memo.candidates;
+  }
+
+  #memo(value: string): ValueMemo {
+    let memo = this.#values.get(value);
+    if (memo === undefined) {
+      memo = { transformed: undefined, candidates: -1 };
+      this.#values.set(value, memo);
+    }
+    return memo;
+  }
+
+  /** Room for one more bitmap (zero) in #candidates. */
+  #allocateCandidates(): number {
+    const words = this.rules.prefilter!.words;
+    const offset = this.#candidatesEnd;
+    this.#candidatesEnd += words;
+    const bitmaps = this.#candidates;
+    if (bitmaps === undefined || this.#candidatesEnd > bitmaps.length) {
+      const grown = new Int32Array(Math.max(128 * words, 2 * (bitmaps?.length ?? 0)));
+      if (bitmaps !== undefined) grown.set(bitmaps);
+      this.#candidates = grown;
+    }
+    return offset;
   }
 
   #onMatch(rule: WafRule, variable: string, key: string, value: string): number {
@@ -651,19 +728,14 @@ export class Transaction implements VariableSource {
   #transform(rule: WafRule, original: string): string {
     const transforms = rule.transforms;
     if (transforms.length === 0) return original;
-    let results = this.#chainResults[rule.transformKey];
-    if (results === undefined) {
-      results = new Map();
-      this.#chainResults[rule.transformKey] = results;
-    }
-    const known = results.get(original);
+    const memo = this.#memo(original);
+    const known = memo.transformed?.[rule.transformKey];
     if (known !== undefined) return known;
     let value = original;
     for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
-    results.set(original, value);
+    (memo.transformed ??= new Array<string | undefined>(this.rules.transformChainCount))[rule.transformKey] = value;
     return value;
   }
-
 
   #runPerMatch(rule: WafRule): void {
     for (const action of rule.perMatch) this.#perform(action);
@@ -837,32 +909,63 @@ export class Transaction implements VariableSource {
 
 const NO_VALUES: string[] = [];
 
-/** Per list of run-time exclusions (one list serves a whole family of rules): target-set key → that key with the exclusions. */
-const keysWithExclusions = new WeakMap<readonly Exclusion[], Map<string, string>>();
+/**
+ * Target-set keys extended by run-time exclusions, by the exclusions themselves (a trie on their
+ * identity): a ctl action's Exclusion is made once at load time, so the lists a transaction builds
+ * from them find the keys of earlier transactions, and nothing is made per request.
+ */
+interface ExclusionKeys {
+  /** Target-set key → that key with the exclusions of the path to here. */
+  readonly keys: Map<string, string>;
+  readonly next: WeakMap<Exclusion, ExclusionKeys>;
+}
 
-/** A target-set key extended by run-time exclusions, made once per list and key (not per rule evaluation). */
+const exclusionKeys = new WeakMap<Exclusion, ExclusionKeys>();
+
 function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): string {
-  let keys = keysWithExclusions.get(exclusions);
-  if (keys === undefined) {
-    keys = new Map();
-    keysWithExclusions.set(exclusions, keys);
+  let level = exclusionKeys;
+  let node: ExclusionKeys | undefined;
+  for (const ex of exclusions) {
+    node = level.get(ex);
+    if (node === undefined) {
+      node = { keys: new Map(), next: new WeakMap() };
+      level.set(ex, node);
+    }
+    level = node.next;
   }
-  let key = keys.get(setKey);
+  if (node === undefined) return setKey;
+  let key = node.keys.get(setKey);
   if (key === undefined) {
     key = setKey;
     for (const ex of exclusions) key += `!${ex.variable}:${ex.regex !== undefined ? `/${ex.regex.source}/` : (ex.key ?? '')}|`;
-    keys.set(setKey, key);
+    node.keys.set(setKey, key);
   }
   return key;
+}
+
+/** What a transaction has worked out about one value. */
+interface ValueMemo {
+  /** By transformKey: the value through that chain. */
+  transformed: (string | undefined)[] | undefined;
+  /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
+  candidates: number;
 }
 
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
   readonly values: string[];
-  /** By the chain's transformKey (made on first use: most sets are empty or read untransformed). */
-  transformed: Map<number, string[]> | undefined;
+  /** By the chain's transformKey (-1: no transformations); made on first use. */
+  chains: Map<number, ChainValues> | undefined;
 }
+
+/** A target set's values after one transformation chain. */
+interface ChainValues {
+  readonly values: readonly string[];
+  /** The offset of the union of their prefilter bitmaps; -1 until a rule with a prefilter bit reads them. */
+  candidates: number;
+}
+
 
 const PROCESSOR_NAMES: Record<string, string> = { MULTIPART: 'Multipart', JSON: 'JSON', XML: 'XML', URLENCODED: 'URL-encoded' };
 

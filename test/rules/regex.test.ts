@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { MultiSearch } from '../../src/rules/multi-search.ts';
 import { compileRegex, RegexSyntaxError } from '../../src/rules/regex/index.ts';
 
 /** The UTF-8 bytes of a text, as a byte string (the haystack representation). */
@@ -544,7 +545,10 @@ it('V8 runs test() and captures() for its linear-time subset with the same answe
     fc.tuple(atom, fc.constantFrom('{2}', '{1,3}', '+', '*', '?')).map(([x, q]) => `(?:${x})${q}`),
     fc.constantFrom('\\b', '\\B', '$'),
   );
-  const pattern = fc.tuple(fc.boolean(), fc.array(part, { minLength: 1, maxLength: 5 })).map(([anchored, parts]) => `${anchored ? '^' : ''}${parts.join('')}`);
+  // (?m): V8 runs the pattern with ^ and $ as the text's edges, on haystacks without a line feed.
+  const pattern = fc
+    .tuple(fc.boolean(), fc.boolean(), fc.array(part, { minLength: 1, maxLength: 5 }))
+    .map(([multiLine, anchored, parts]) => `${multiLine ? '(?m)' : ''}${anchored ? '^' : ''}${parts.join('')}`);
   const haystack = fc.array(fc.constantFrom('a', 'b', 'c', 'k', 'K', 'B', '1', '.', '-', ' ', '\n', '\x00', '\xff', 'é'), { maxLength: 12 }).map((chars) => chars.join(''));
   fc.assert(
     fc.property(pattern, fc.array(haystack, { minLength: 1, maxLength: 8 }), (source, haystacks) => {
@@ -557,4 +561,53 @@ it('V8 runs test() and captures() for its linear-time subset with the same answe
     }),
     { numRuns: 2000 },
   );
+});
+
+describe('required literal sets', () => {
+  const literalsOf = (pattern: string) => compileRegex(pattern).requiredLiterals;
+  /** Whether `haystack` holds one of the literals, ASCII case ignored. */
+  const holdsOne = (literals: readonly string[], haystack: string) => {
+    const lowered = haystack.replace(/[A-Z]/g, (c) => c.toLowerCase());
+    return literals.some((literal) => lowered.includes(literal));
+  };
+
+  it('sees through alternations and case-insensitivity, and gives none where a letter or digit would be all', () => {
+    assert.deepEqual(literalsOf('(?i)(?:union|select)\\s+from'), ['union', 'select']);
+    assert.deepEqual(literalsOf('(?:union|sel(?:ect|f))\\b'), ['union', 'select', 'self']);
+    assert.deepEqual(literalsOf('[\'"]'), ['"', "'"]);
+    assert.deepEqual(literalsOf('(?i)<script'), ['<script']);
+    assert.deepEqual(literalsOf('(?:load_file|\\sload_file)'), ['load_file']);
+    assert.equal(literalsOf('^.*$'), undefined);
+    assert.equal(literalsOf('a|b'), undefined);
+    assert.equal(literalsOf('(?:x\\d)?y+'), undefined);
+  });
+
+  it('every match holds one of them', () => {
+    const atom = fc.constantFrom('a', 'b', 'ab', 'cd', '.', '[a-c]', '[^b]', '\\d', '\\s', '\\x00', '\\xff', '(?i:k)', '(?i)Bz', '-', '\\.', "'", '\\b', '^', '$');
+    const part = fc.oneof(
+      atom,
+      fc.tuple(atom, atom, atom).map(([x, y, z]) => `(${x}|${y}${z})`),
+      fc.tuple(atom, fc.constantFrom('{2}', '{1,3}', '+', '*', '?', '{0,2}')).map(([x, q]) => `(?:${x})${q}`),
+    );
+    const pattern = fc.array(part, { minLength: 1, maxLength: 6 }).map((parts) => parts.join(''));
+    const haystack = fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'k', 'K', 'B', 'Z', 'z', '1', '.', '-', "'", ' ', '\n', '\x00', '\xff'), { maxLength: 16 }).map((chars) => chars.join(''));
+    fc.assert(
+      fc.property(pattern, fc.array(haystack, { minLength: 1, maxLength: 8 }), (source, haystacks) => {
+        const re = compileRegex(source);
+        const literals = re.requiredLiterals;
+        if (literals === undefined) return;
+        for (const h of haystacks) if (re.test(h)) assert.ok(holdsOne(literals, h), `${JSON.stringify(source)} matches ${JSON.stringify(h)} without any of ${JSON.stringify(literals)}`);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('MultiSearch.markBytes marks the bits of the literals present, and gives up on a code unit above 0xFF', () => {
+    const search = new MultiSearch(['union', "'", 'from'], { foldAscii: true });
+    const bits = [Int32Array.of(0, 33), Int32Array.of(1), Int32Array.of(2)];
+    const hits = new Int32Array(4);
+    assert.equal(search.markBytes("x' UNION y", bits, hits, 1), true);
+    assert.deepEqual([...hits], [0, 0b11, 0b10, 0]);
+    assert.equal(search.markBytes('union\u0100', bits, new Int32Array(2), 0), false);
+  });
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test } from 'node:test';
-import { parseDirectives, SecLangError } from '../../src/waf/seclang/directives.ts';
+import { parseDirectives, readDirectiveFiles, SecLangError } from '../../src/waf/seclang/directives.ts';
 import { parseActions, parseTargets } from '../../src/waf/seclang/rule-syntax.ts';
 import { WafRuleSet } from '../../src/waf/ruleset.ts';
 import { Transaction, type WafRequest } from '../../src/waf/transaction.ts';
@@ -162,4 +162,18 @@ test('OWASP CRS v4 loads unmodified and scores real attacks, not ordinary reques
   assert.equal(blocked('/?cmd=%3Bcat%20/etc/passwd'), 949110);
   const sqli = run(crs, request("/item?id=1'%20UNION%20SELECT%20password%20FROM%20users--"));
   assert.ok(ids(sqli).includes(942100), 'libinjection finds the SQL injection');
+});
+
+test('the literal prefilter: a rule whose literal is in a later value still matches after the bitmaps grew; the starter rules run', () => {
+  const set = rules('SecRuleEngine On\nSecRule ARGS "@rx attack[0-9]" "id:1,phase:2,deny,status:403,log"\nSecRule ARGS_NAMES "@rx ^zz" "id:2,phase:2,pass,log"');
+  // 300 distinct values: more prefilter bitmaps than the first allocation holds.
+  const query = Array.from({ length: 300 }, (_, i) => `a${i}=x${i}`).join('&');
+  const tx = run(set, request(`/?${query}&last=attack5`));
+  assert.deepEqual(ids(tx), [1]);
+  assert.equal(tx.interruption?.status, 403);
+  assert.deepEqual(ids(run(set, request(`/?${query}`))), []);
+
+  const starter = WafRuleSet.fromDirectives(readDirectiveFiles([new URL('../../src/demo/waf-starter.conf', import.meta.url).pathname]));
+  assert.equal(run(starter, request('/products?page=2&sort=price')).interruption, undefined);
+  assert.equal(run(starter, request("/?q=1'%20or%201=1--")).interruption?.status, 403);
 });

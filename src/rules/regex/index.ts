@@ -4,7 +4,8 @@
 // pattern ─parser─▶ syntax tree ─translate─▶ HIR (flags applied, bytes) ─nfa─▶ Thompson NFA, then
 //   test():     one `indexOf` for a plain literal; V8's own engine for the patterns it runs in
 //               linear time (backtrack-free.ts: no variable repetition, or one in a pattern
-//               anchored at the start); otherwise a lazy DFA (forward, skipping ahead
+//               anchored at the start) — for a multi-line pattern, on haystacks without a line
+//               feed, where (?m)^ and (?m)$ are the text's start and end; otherwise a lazy DFA (forward, skipping ahead
 //               with `indexOf` on a literal prefix; or backwards from the end for patterns that
 //               must match there), the Pike VM when the DFA gives up;
 //   captures(): the Pike VM (leftmost-first), after `test()` has ruled out haystacks without a match.
@@ -20,11 +21,12 @@
 // - The compiled-size accounting is this engine's own: thresholds are not Rust's byte for byte.
 // As in Rust, `a++` is `(a+)+` (there are no possessive quantifiers) and `(?R)` is the CRLF flag.
 import { backtrackFreeRegExps } from './backtrack-free.ts';
-import { analyze, type Analysis, type Needle } from './literals.ts';
+import { analyze, requiredLiteralSet, type Analysis, type Needle } from './literals.ts';
 export type { Needle } from './literals.ts';
 import { LazyDfa } from './dfa.ts';
 import { RegexSyntaxError } from './error.ts';
-import { highestCaptureIndex } from './hir.ts';
+import { highestCaptureIndex, type Hir } from './hir.ts';
+import { LOOK_END, LOOK_END_LF, LOOK_START, LOOK_START_LF } from './looks.ts';
 import { compileNfa, type Nfa, SizeLimitExceeded } from './nfa.ts';
 import { parse } from './parser.ts';
 import { PikeVm } from './pikevm.ts';
@@ -48,6 +50,12 @@ export interface Regex {
    * Rule sets use it to skip the regex when the string is absent.
    */
   readonly mustContain: Needle | undefined;
+  /**
+   * Literals (A–Z given as a–z) one of which every match contains, compared ignoring ASCII case;
+   * undefined when there is no such set worth searching for. For prefilters that decide many
+   * patterns in one multi-literal pass (see multi-search.ts).
+   */
+  readonly requiredLiterals: readonly string[] | undefined;
   /** Unanchored search: is there a match anywhere in `haystack` (a byte string)? */
   test(haystack: string): boolean;
   /**
@@ -81,17 +89,23 @@ export function compileRegex(pattern: string, options?: RegexOptions): Regex {
       if (!(error instanceof SizeLimitExceeded)) throw error;
     }
   }
-  const v8 = options?.useV8 === false || analysis.literal !== undefined ? undefined : backtrackFreeRegExps(hir, analysis.anchoredStart);
-  return new CompiledRegex(pattern, groupCount, analysis, forward, reverse, v8);
+  const useV8 = options?.useV8 !== false && analysis.literal === undefined;
+  const v8 = useV8 ? backtrackFreeRegExps(hir, analysis.anchoredStart) : undefined;
+  const singleLine = useV8 && v8 === undefined ? withTextAnchors(hir) : undefined;
+  const v8SingleLine = singleLine === undefined ? undefined : backtrackFreeRegExps(singleLine, analyze(singleLine).anchoredStart);
+  return new CompiledRegex(pattern, groupCount, analysis, requiredLiteralSet(hir), forward, reverse, v8, v8SingleLine);
 }
 
 class CompiledRegex implements Regex {
   readonly source: string;
   readonly groupCount: number;
   readonly mustContain: Needle | undefined;
+  readonly requiredLiterals: readonly string[] | undefined;
   private readonly literal: Needle | undefined;
   /** test() and captures() when the pattern is in V8's linear-time subset. */
-  private readonly v8: { readonly test: RegExp; readonly captures: RegExp } | undefined;
+  private readonly v8: V8RegExps | undefined;
+  /** test() and captures() on haystacks without a line feed, when the pattern is in the subset there. */
+  private readonly v8SingleLine: V8RegExps | undefined;
   private readonly prefix: Needle | undefined;
   /** Looked for before a forward search that has no prefix to skip with. */
   private readonly required: Needle | undefined;
@@ -104,12 +118,23 @@ class CompiledRegex implements Regex {
   private testVm: PikeVm | undefined;
   private capturesVm: PikeVm | undefined;
 
-  constructor(source: string, groupCount: number, analysis: Analysis, forward: Nfa, reverse: Nfa | undefined, v8: CompiledRegex['v8']) {
+  constructor(
+    source: string,
+    groupCount: number,
+    analysis: Analysis,
+    requiredLiterals: readonly string[] | undefined,
+    forward: Nfa,
+    reverse: Nfa | undefined,
+    v8: V8RegExps | undefined,
+    v8SingleLine: V8RegExps | undefined,
+  ) {
     this.source = source;
     this.groupCount = groupCount;
     this.literal = analysis.literal;
     this.v8 = v8;
+    this.v8SingleLine = v8SingleLine;
     this.mustContain = analysis.required ?? analysis.prefix ?? analysis.literal;
+    this.requiredLiterals = requiredLiterals;
     this.anchoredStart = analysis.anchoredStart;
     this.prefix = analysis.anchoredStart ? undefined : analysis.prefix;
     this.required = analysis.anchoredStart || this.prefix !== undefined ? undefined : analysis.required;
@@ -120,6 +145,7 @@ class CompiledRegex implements Regex {
   test(haystack: string): boolean {
     if (this.literal !== undefined) return find(haystack, this.literal, 0) !== -1;
     if (this.v8 !== undefined) return this.v8.test.test(haystack);
+    if (this.v8SingleLine !== undefined && haystack.indexOf('\n') === -1) return this.v8SingleLine.test.test(haystack);
     let found: boolean | undefined;
     if (this.reverse !== undefined) {
       this.reverseDfa ??= new LazyDfa(this.reverse, { reverse: true, anchored: true, restartStates: false });
@@ -147,8 +173,9 @@ class CompiledRegex implements Regex {
       const at = find(haystack, this.literal, 0);
       return at === -1 ? null : [at, at + this.literal.text.length];
     }
-    if (this.v8 !== undefined) {
-      const match = this.v8.captures.exec(haystack);
+    const v8 = this.v8 ?? (this.v8SingleLine !== undefined && haystack.indexOf('\n') === -1 ? this.v8SingleLine : undefined);
+    if (v8 !== undefined) {
+      const match = v8.captures.exec(haystack);
       if (match === null) return null;
       const slots: number[] = [];
       for (let i = 0; i <= this.groupCount; i++) {
@@ -164,6 +191,35 @@ class CompiledRegex implements Regex {
     const slots = this.capturesVm.search(haystack, from, this.anchoredStart);
     return slots === null ? null : Array.from(slots);
   }
+}
+
+type V8RegExps = { readonly test: RegExp; readonly captures: RegExp };
+
+/**
+ * `hir` with (?m)^ and (?m)$ as the text's start and end, which is what they are on a haystack
+ * without a line feed; undefined when it has neither.
+ */
+function withTextAnchors(hir: Hir): Hir | undefined {
+  let changed = false;
+  const map = (node: Hir): Hir => {
+    switch (node.kind) {
+      case 'look':
+        if (node.look !== LOOK_START_LF && node.look !== LOOK_END_LF) return node;
+        changed = true;
+        return { kind: 'look', look: node.look === LOOK_START_LF ? LOOK_START : LOOK_END };
+      case 'repeat':
+        return { ...node, sub: map(node.sub) };
+      case 'capture':
+        return { ...node, sub: map(node.sub) };
+      case 'concat':
+      case 'alternation':
+        return { kind: node.kind, subs: node.subs.map(map) };
+      default:
+        return node;
+    }
+  };
+  const mapped = map(hir);
+  return changed ? mapped : undefined;
 }
 
 function find(haystack: string, needle: Needle, from: number): number {

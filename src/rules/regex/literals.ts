@@ -211,3 +211,155 @@ function anchored(hir: Hir, look: number, side: 'first' | 'last'): boolean {
 function append(to: number[], items: readonly number[]): void {
   for (const item of items) to.push(item);
 }
+
+/** Most literals in a required set (a larger alternation gives none), in an exact set, and bytes in a class taken apart. */
+const MAX_REQUIRED_SET = 64;
+const MAX_EXACT_SET = 16;
+const MAX_CLASS_BYTES = 8;
+/** Longest literal kept whole in an exact set (longer runs end the run; required literals are cut to this). */
+const MAX_SET_LITERAL = 32;
+
+/**
+ * Literals of which every match contains at least one, compared ignoring ASCII case (A–Z are given
+ * as a–z; other bytes as they are), or undefined when the pattern has no such set worth
+ * searching for. Unlike `required`, this sees through alternations: `(?:union|select)\s` gives
+ * ["union", "select"]. A multi-literal search over many patterns' sets tells, in one pass over a
+ * value, which patterns cannot match it.
+ */
+export function requiredLiteralSet(hir: Hir): string[] | undefined {
+  const required = factors(hir).required;
+  if (score(required) < 2000 - MAX_REQUIRED_SET) return undefined;
+  // A literal that contains another of the set adds nothing: the shorter one is found wherever it is.
+  return required!.filter((literal) => !required!.some((other) => other !== literal && literal.includes(other)));
+}
+
+interface Factors {
+  /** Every string the node matches (folded), when there are few; '' included when it can match nothing. */
+  readonly exact: readonly string[] | undefined;
+  /** Every match of the node contains one of these (non-empty, folded). */
+  readonly required: readonly string[] | undefined;
+}
+
+const NOTHING_KNOWN: Factors = { exact: undefined, required: undefined };
+const EMPTY_ONLY: Factors = { exact: [''], required: undefined };
+
+function foldAscii(byte: number): number {
+  return byte >= 0x41 && byte <= 0x5a ? byte + 0x20 : byte;
+}
+
+/**
+ * How well a required set filters: its weakest literal's weight (letters and digits count 1, other
+ * bytes 2: they are rarer in text), less a little per literal; below 2000 (a single letter or
+ * digit, which nearly every value contains) it is not worth searching for.
+ */
+function score(set: readonly string[] | undefined): number {
+  if (set === undefined || set.length === 0) return -1;
+  let weakest = Infinity;
+  for (const literal of set) {
+    let weight = 0;
+    for (let i = 0; i < literal.length; i++) weight += isAlphanumeric(literal.charCodeAt(i)) ? 1 : 2;
+    weakest = Math.min(weakest, weight);
+  }
+  return weakest * 1000 - set.length;
+}
+
+function isAlphanumeric(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a);
+}
+
+function better(a: readonly string[] | undefined, b: readonly string[] | undefined): readonly string[] | undefined {
+  return score(b) > score(a) ? b : a;
+}
+
+/** `exact` as a required set, if none of its strings is empty. */
+function exactAsRequired(exact: readonly string[] | undefined): readonly string[] | undefined {
+  if (exact === undefined || exact.length === 0 || exact.length > MAX_REQUIRED_SET) return undefined;
+  for (const s of exact) if (s.length === 0) return undefined;
+  return exact;
+}
+
+function withExact(exact: readonly string[] | undefined, required: readonly string[] | undefined): Factors {
+  return { exact, required: better(required, exactAsRequired(exact)) };
+}
+
+/** Every concatenation of a string of `a` with one of `b`, or undefined past the limits. */
+function product(a: readonly string[], b: readonly string[]): string[] | undefined {
+  if (a.length * b.length > MAX_EXACT_SET) return undefined;
+  const out = new Set<string>();
+  for (const x of a) {
+    for (const y of b) {
+      if (x.length + y.length > MAX_SET_LITERAL) return undefined;
+      out.add(x + y);
+    }
+  }
+  return [...out];
+}
+
+function factors(hir: Hir): Factors {
+  switch (hir.kind) {
+    case 'empty':
+    case 'look':
+      return EMPTY_ONLY;
+    case 'literal': {
+      const text = String.fromCharCode(...hir.bytes.map(foldAscii));
+      return text.length <= MAX_SET_LITERAL ? withExact([text], undefined) : { exact: undefined, required: [text.slice(0, MAX_SET_LITERAL)] };
+    }
+    case 'byteClass': {
+      const chars = new Set<string>();
+      for (let i = 0; i < hir.ranges.length; i += 2) {
+        if (hir.ranges[i + 1] - hir.ranges[i] >= 2 * MAX_CLASS_BYTES + 2) return NOTHING_KNOWN;
+        for (let byte = hir.ranges[i]; byte <= hir.ranges[i + 1]; byte++) chars.add(String.fromCharCode(foldAscii(byte)));
+      }
+      return chars.size === 0 || chars.size > MAX_CLASS_BYTES ? NOTHING_KNOWN : withExact([...chars], undefined);
+    }
+    case 'charClass':
+      return NOTHING_KNOWN;
+    case 'capture':
+      return factors(hir.sub);
+    case 'repeat': {
+      if (hir.max === 0) return EMPTY_ONLY;
+      const sub = factors(hir.sub);
+      if (hir.min === 0) return { exact: hir.max === 1 && sub.exact !== undefined ? [...new Set(['', ...sub.exact])] : undefined, required: undefined };
+      // Every match starts with min matches of the sub in a row.
+      let power: readonly string[] | undefined = sub.exact;
+      for (let i = 1; i < hir.min && power !== undefined; i++) power = product(power, sub.exact!);
+      return { exact: hir.min === hir.max ? power : undefined, required: better(sub.required, exactAsRequired(power)) };
+    }
+    case 'concat': {
+      // Runs of parts with exact sets multiply into longer literals; a part without one (or a
+      // product past the limits) ends the run, which is then a candidate, as is each part's own set.
+      let required: readonly string[] | undefined;
+      let run: readonly string[] = [''];
+      let whole = true;
+      for (const sub of hir.subs) {
+        const part = factors(sub);
+        const joined = part.exact === undefined ? undefined : product(run, part.exact);
+        if (joined !== undefined) {
+          run = joined;
+          continue;
+        }
+        whole = false;
+        required = better(better(required, exactAsRequired(run)), part.required);
+        run = part.exact ?? [''];
+      }
+      return withExact(whole ? run : undefined, better(required, exactAsRequired(run)));
+    }
+    case 'alternation': {
+      const exact = new Set<string>();
+      const required = new Set<string>();
+      let exactKnown = true;
+      let requiredKnown = true;
+      for (const sub of hir.subs) {
+        const part = factors(sub);
+        if (part.exact === undefined) exactKnown = false;
+        else if (exactKnown) for (const s of part.exact) exact.add(s);
+        if (part.required === undefined) requiredKnown = false;
+        else if (requiredKnown) for (const s of part.required) required.add(s);
+      }
+      return withExact(
+        exactKnown && exact.size <= MAX_EXACT_SET ? [...exact] : undefined,
+        requiredKnown && required.size <= MAX_REQUIRED_SET ? [...required] : undefined,
+      );
+    }
+  }
+}

@@ -97,7 +97,12 @@ export class PikeVm {
         if (kind[state] !== STATE_BYTES || byte < 0) continue;
         for (let r = a[state], end = r + 3 * b[state]; r < end; r += 3) {
           if (ranges[r] <= byte && byte <= ranges[r + 1]) {
-            if (slotCount > 0) this.scratch.set(current.slots.subarray(t * slotCount, (t + 1) * slotCount));
+            if (slotCount > 0) {
+              // A copy by hand: subarray() would allocate a view per thread and byte.
+              const slots = current.slots;
+              const scratch = this.scratch;
+              for (let k = 0, from = t * slotCount; k < slotCount; k++) scratch[k] = slots[from + k];
+            }
             this.addClosure(next, ranges[r + 2], this.scratch, haystack, at + 1);
             break;
           }
