@@ -24,8 +24,8 @@ import {
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
   TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagName, textTypeOfTag,
 } from './tags.ts';
-import { isAscii } from 'node:buffer';
-import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { isUtf8 } from 'node:buffer';
+import { documentEncoding, firstNonAscii, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
   Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString,
 } from './content.ts';
@@ -145,8 +145,12 @@ export class RewriterEngine {
   #emitted = 0;
   /** Absolute input offset where the raw input not yet copied to #out starts: [#rawStart, #emitted) is output. */
   #rawStart = 0;
-  /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
-  #bufAscii = true;
+  // Which input is ASCII: the last chunk written, the absolute offset of its first byte, and the
+  // first non-ASCII byte in it at or after the last range asked about (-1: not searched yet).
+  // Ranges are asked about in input order, so each search goes on from the last.
+  #chunk: Buffer = Buffer.alloc(0);
+  #chunkAt = 0;
+  #nonAsciiAt = -1;
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -231,9 +235,10 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (lx.pending > 0) this.#reserve(lx.pending + bytes.length);
-    // Held-back input was ASCII if the buffer it came from was.
-    this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
+    this.#chunk = bytes;
+    this.#chunkAt = lx.base + lx.pos + lx.pending - bytes.length;
+    this.#nonAsciiAt = -1;
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
 
@@ -459,6 +464,17 @@ export class RewriterEngine {
     this.#emit(this.#lexer.buf.slice(this.#emitted - base, p.end - base), p.end, p.suppressed);
   }
 
+  /** Whether input [start, end) (absolute offsets of a range in the lexer's buffer) is ASCII. */
+  #inputAscii(start: number, end: number): boolean {
+    if (start < this.#chunkAt) {
+      // Held back from an earlier write.
+      const base = this.#lexer.base;
+      return isAsciiRange(this.#lexer.buf, start - base, end - base);
+    }
+    if (this.#nonAsciiAt < start) this.#nonAsciiAt = this.#chunkAt + firstNonAscii(this.#chunk, start - this.#chunkAt);
+    return this.#nonAsciiAt >= end;
+  }
+
   // ---- text ----
 
   #textHandlersActive(): boolean {
@@ -473,11 +489,21 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
     this.#inTextNode = true;
+    const start = lx.base + lx.tokStart;
     const end = lx.base + lx.tokEnd;
     // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
-    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
+    if (!decoder.holding && this.#enc.asciiIsIdentity && this.#inputAscii(start, end)) {
       this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
       return;
+    }
+    // So is complete, valid UTF-8 (decoded natively from the chunk's bytes; it encodes back to them).
+    if (!decoder.holding && this.#enc.isUtf8 && start >= this.#chunkAt) {
+      const from = start - this.#chunkAt;
+      const to = end - this.#chunkAt;
+      if (isUtf8(this.#chunk.subarray(from, to))) {
+        this.#textChunk(this.#chunk.toString('utf8', from, to), false, end, true);
+        return;
+      }
     }
     const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
     if (text === '') {

@@ -235,6 +235,12 @@ test('§9 encodings: legacy bytes pass through; handlers get decoded strings; in
   const invalid = Buffer.from([0x3c, 0x70, 0x3e, 0xff, 0xe2, 0x82, 0x3c, 0x2f, 0x70, 0x3e]);
   assert.deepEqual(rewrite([invalid], () => {}), invalid);
   assert.equal(rewrite([invalid], (r) => r.onDocument({ text() {} })).toString(), '<p>\uFFFD\uFFFD</p>');
+  // U+FEFF in text is text (no BOM stripping, as the oracle): valid UTF-8 and not.
+  const bom = Buffer.concat([Buffer.from('\uFEFF\u00e9<p>\uFEFFx\u00e9'), Buffer.from([0xff]), Buffer.from('</p>')]);
+  const decoded: string[] = [];
+  const bomOut = rewrite([bom.subarray(0, 2), bom.subarray(2)], (r) => r.onDocument({ text(t) { decoded.push(t.text); } }));
+  assert.deepEqual(decoded.filter((t) => t !== ''), ['\uFEFF\u00e9', '\uFEFFx\u00e9\uFFFD']);
+  assert.equal(bomOut.toString(), '\uFEFF\u00e9<p>\uFEFFx\u00e9\uFFFD</p>');
   // <meta charset> switches the encoding of what follows.
   const meta = Buffer.concat([Buffer.from('<meta charset="windows-1251"><p>'), Buffer.from([0xe0])]);
   const texts: string[] = [];
