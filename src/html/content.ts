@@ -193,6 +193,8 @@ export class Element extends MutableUnit {
   readonly #nameEnd: number;
   readonly #attrs: Int32Array;
   readonly #attrCount: number;
+  /** The source tag is ASCII in an encoding where ASCII bytes are their own decoding. */
+  readonly #sourceDecoded: boolean;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
   /** @internal attributes once listed or mutated more than once, else null (read from src) */ attrList: AttributeEntry[] | null = null;
   // A single setAttribute before the list is made (the common case) overrides the outline instead:
@@ -206,8 +208,9 @@ export class Element extends MutableUnit {
   /** @internal the element's content is to be dropped */ removesContent = false;
   /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
-  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, sourceDecoded: boolean, ns: string, selfClosing: boolean, canHaveContent: boolean) {
     super(lifetime, enc);
+    this.#sourceDecoded = sourceDecoded;
     this.#buf = src.buf;
     this.#start = src.tokStart;
     this.#end = src.tokEnd;
@@ -274,17 +277,18 @@ export class Element extends MutableUnit {
     return this.#buf.slice(attrs[k], end);
   }
 
-  /** Value bytes of the first attribute with these lowercased name bytes, or null. */
-  #valueOf(lowerName: string): string | null {
+  /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
+  #valueOf(lowerName: string, decoded: boolean): string | null {
     if (this.attrList !== null) {
-      for (const a of this.attrList) if (a.name === lowerName) return a.value;
+      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.enc.decode(a.value) : a.value;
       return null;
     }
-    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return this.#overrideValue;
+    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.enc.decode(this.#overrideValue) : this.#overrideValue;
     const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, lowerName);
     if (k === -1) return null;
     const vs = this.#attrs[k + 2];
-    return vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
+    const bytes = vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
+    return decoded && !this.#sourceDecoded ? this.enc.decode(bytes) : bytes;
   }
 
   get attributes(): IterableIterator<[string, string]> {
@@ -296,15 +300,13 @@ export class Element extends MutableUnit {
   getAttribute(name: string): string | null {
     this.check();
     const key = attributeKey(this.enc, String(name));
-    if (key === null) return null;
-    const v = this.#valueOf(key);
-    return v === null ? null : this.enc.decode(v);
+    return key === null ? null : this.#valueOf(key, true);
   }
 
   hasAttribute(name: string): boolean {
     this.check();
     const key = attributeKey(this.enc, String(name));
-    return key !== null && this.#valueOf(key) !== null;
+    return key !== null && this.#valueOf(key, false) !== null;
   }
 
   setAttribute(name: string, value: string): this {
@@ -333,7 +335,7 @@ export class Element extends MutableUnit {
   removeAttribute(name: string): this {
     this.check();
     const key = attributeKey(this.enc, String(name));
-    if (key === null || this.#valueOf(key) === null) return this;
+    if (key === null || this.#valueOf(key, false) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
     return this;
