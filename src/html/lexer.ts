@@ -58,6 +58,13 @@ export function findAttribute(buf: string, attrs: Int32Array, count: number, low
   return -1;
 }
 
+// Chars the tag lexer finds with indexOf (a charCodeAt loop costs a few ns per char): the quotes,
+// then from FOUND_VALUE_ENDS on the chars that end an unquoted attribute value.
+const FOUND_CHARS = ['"', "'", ' ', '\n', '\t', '\r', '\f', '>'];
+const FOUND_DQ = 0;
+const FOUND_SQ = 1;
+const FOUND_VALUE_ENDS = 2;
+
 const NEED_MORE = -1;
 const NOT_A_TOKEN = -2;
 
@@ -145,12 +152,11 @@ export class Lexer {
   #hintScanned = 0;
   #queued: string[] = [];
   #queuedLength = 0;
-  // The next '"' and "'" in buf at or after the index the search started from (-1: none), or -2
-  // when not searched in this buf: tags are lexed in order, so each search goes on from the last.
-  #nextDq = -2;
-  #dqFrom = 0;
-  #nextSq = -2;
-  #sqFrom = 0;
+  // For each of FOUND_CHARS, its next index in buf at or after the index its search started from
+  // (-1: none), or -2 when not searched in this buf: tags are lexed in order, so each search goes on
+  // from the last.
+  readonly #found = new Int32Array(FOUND_CHARS.length).fill(-2);
+  readonly #foundFrom = new Int32Array(FOUND_CHARS.length);
   // Where the tag scan stopped lexing attributes: at the unquoted value (index) of an attribute (name span).
   #scanStopName = 0;
   #scanStopNameEnd = 0;
@@ -190,7 +196,7 @@ export class Lexer {
       this.#queued.length = 0;
       this.#queuedLength = 0;
     }
-    this.#nextDq = this.#nextSq = -2;
+    this.#found.fill(-2);
     // The buffer is kept flat (join, not +): scanning a concatenation goes through its parts.
     if (this.pos > 0) {
       this.base += this.pos;
@@ -625,30 +631,34 @@ export class Lexer {
     this.#lexAttributesFrom(i, false);
   }
 
-  /** The unquoted value at vs of the attribute named buf[an..ae): index after it. */
+  /** The unquoted value at vs of the attribute named buf[an..ae): index after it (it ends at whitespace or '>'). */
   #unquotedValue(an: number, ae: number, vs: number): number {
-    const buf = this.buf;
-    const len = buf.length;
-    let i = vs;
-    let c = 0;
-    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_GT)) === 0)) i++;
-    if (i < len) this.#pushAttr(an, ae, vs, i, 0);
-    return i;
+    let end = this.buf.length;
+    for (let f = FOUND_VALUE_ENDS; f < FOUND_CHARS.length; f++) {
+      const at = this.#next(f, vs);
+      if (at !== -1 && at < end) end = at;
+    }
+    if (end < this.buf.length) this.#pushAttr(an, ae, vs, end, 0);
+    return end;
+  }
+
+  /** The next index of FOUND_CHARS[f] in buf at or after from, or -1. */
+  #next(f: number, from: number): number {
+    const found = this.#found;
+    const at = found[f];
+    if (at === -2 || (at !== -1 && at < from) || from < this.#foundFrom[f]) {
+      this.#foundFrom[f] = from;
+      return (found[f] = this.buf.indexOf(FOUND_CHARS[f], from));
+    }
+    return at;
   }
 
   /** Whether buf[from..to) has no quote char. */
   #quoteFree(from: number, to: number): boolean {
-    const buf = this.buf;
-    if (this.#nextDq === -2 || (this.#nextDq !== -1 && this.#nextDq < from) || from < this.#dqFrom) {
-      this.#nextDq = buf.indexOf('"', from);
-      this.#dqFrom = from;
-    }
-    if (this.#nextDq !== -1 && this.#nextDq < to) return false;
-    if (this.#nextSq === -2 || (this.#nextSq !== -1 && this.#nextSq < from) || from < this.#sqFrom) {
-      this.#nextSq = buf.indexOf("'", from);
-      this.#sqFrom = from;
-    }
-    return this.#nextSq === -1 || this.#nextSq >= to;
+    const dq = this.#next(FOUND_DQ, from);
+    if (dq !== -1 && dq < to) return false;
+    const sq = this.#next(FOUND_SQ, from);
+    return sq === -1 || sq >= to;
   }
 
   /**
