@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE, findAttribute } from './lexer.ts';
+import { ATTR_STRIDE, findAttribute, rawAttributeEnd } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -271,10 +271,7 @@ export class Element extends MutableUnit {
 
   /** Source text of the outline's attribute at index k (name, and value with its quotes). */
   #rawAttribute(k: number): string {
-    const attrs = this.#attrs;
-    const vs = attrs[k + 2];
-    const end = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? attrs[k + 3] + 1 : attrs[k + 3];
-    return this.#buf.slice(attrs[k], end);
+    return this.#buf.slice(this.#attrs[k], rawAttributeEnd(this.#attrs, k));
   }
 
   /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
@@ -414,6 +411,31 @@ export class Element extends MutableUnit {
     this.check();
     if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
     (this.endTagHandlers ??= []).push(handler);
+  }
+
+  /**
+   * @internal The outline index of the one attribute set anew when that is the start tag's only
+   * change and its source is spaced as it would be serialised (SPEC §4.1: one space before each
+   * attribute, after the last only the ending): its serialisation is then the source with that
+   * attribute's text replaced by `overrideText()`. Otherwise -1.
+   */
+  inPlaceOverride(): number {
+    const at = this.#overrideAt;
+    if (at < 0 || this.attrList !== null || this.newName !== null || this.hasMutations) return -1;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
+    let prev = this.#nameEnd;
+    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      if (attrs[k] !== prev + 1 || buf.charCodeAt(prev) !== 32) return -1;
+      prev = rawAttributeEnd(attrs, k);
+    }
+    const ending = this.selfClosingSyntax ? ' />' : '>';
+    return this.#end - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
+  }
+
+  /** @internal the serialised text of the attribute set anew (see inPlaceOverride) */
+  overrideText(): string {
+    return modifiedAttribute(this.#overrideName, this.#overrideValue);
   }
 
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */

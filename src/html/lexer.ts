@@ -65,6 +65,11 @@ const FOUND_DQ = 0;
 const FOUND_SQ = 1;
 const FOUND_VALUE_ENDS = 2;
 
+/** End index of the source text of the outline's attribute at k: its name, and its value with the closing quote. */
+export function rawAttributeEnd(attrs: Int32Array, k: number): number {
+  return attrs[k + 2] === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? attrs[k + 3] + 1 : attrs[k + 3];
+}
+
 const NEED_MORE = -1;
 const NOT_A_TOKEN = -2;
 

@@ -12,7 +12,7 @@
 // written after it (or at the end of a write).
 import {
   Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute, rawAttributeEnd,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -821,9 +821,17 @@ export class RewriterEngine {
   }
 
   #completeStartTagNow(el: Element, entry: OpenElement | null, end: number, suppressed: boolean): void {
+    const inPlace = el.modified && !suppressed ? el.inPlaceOverride() : -1;
     if (!el.modified && !el.hasMutations) {
       if (suppressed) this.#emit('', end, true);
       else if (end > this.#emitted) this.#emitted = end; // unchanged: the raw run goes on
+    } else if (inPlace !== -1) {
+      // Only one attribute's text changes: the raw run goes on around it (the element's outline
+      // is the lexer's, which is still at this tag).
+      const lx = this.#lexer;
+      this.#flushRaw(lx.base + lx.attrs[inPlace]);
+      this.#emit(el.overrideText(), lx.base + rawAttributeEnd(lx.attrs, inPlace), false);
+      this.#emitted = end;
     } else {
       this.#emit(el.wrap(el.serializeStartTag()), end, suppressed);
     }

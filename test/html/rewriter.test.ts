@@ -38,6 +38,16 @@ test('§4.1 element mutations and start-tag re-serialisation', () => {
   assert.equal(rewriteString('<img src=a><br/>', (r) => r.on('img, br', { element(el) { el.append('X'); el.prepend('Y'); el.after('F'); } })), '<img src=a>F<br/>F');
   // v3: inserting content into `<div/>` drops the `/` when the tag is re-serialised.
   assert.equal(rewriteString('<div a="b"/>x</div>', (r) => r.on('div', { element(el) { el.setAttribute('c', 'd'); el.append('A'); } })), '<div a="b" c="d">xA</div>');
+  // One attribute set anew: written in place when the source is spaced as it is serialised, else the tag anew.
+  const setHref = (html: string, options = {}): string => rewriteString(html, (r) => r.on('a, img', { element(el) {
+    el.setAttribute(el.hasAttribute('src') ? 'src' : 'HREF', 'N"');
+  } }), options);
+  assert.equal(setHref('<a href=x id=y>t</a>'), '<a href="N&quot;" id=y>t</a>');
+  assert.equal(setHref('<a id=\'y\' HREF="x">t</a><a href>u</a>'), '<a id=\'y\' href="N&quot;">t</a><a href="N&quot;">u</a>');
+  assert.equal(setHref('<a  href=x>t</a><a href=x\nid=y >u</a><a href=x\t>v</a>'), '<a href="N&quot;">t</a><a href="N&quot;" id=y>u</a><a href="N&quot;">v</a>');
+  assert.equal(setHref('<img src="x"/><img src=x /><img src=x/>'), '<img src="N&quot;" /><img src="N&quot;" /><img src="N&quot;">');
+  assert.equal(setHref('<a b href=x><a b>'), '<a b href="N&quot;"><a b href="N&quot;">');
+  assert.equal(setHref('<p><a href=x></p>'.repeat(2), { }), '<p><a href="N&quot;"></p>'.repeat(2));
   const seen: unknown[] = [];
   rewriteString('<svg><rect/></svg><div/>', (r) => r.on('rect, div', { element(el) { seen.push([el.tagName, el.selfClosing, el.canHaveContent]); } }));
   assert.deepEqual(seen, [['rect', true, false], ['div', true, true]]);
