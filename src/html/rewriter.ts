@@ -83,7 +83,7 @@ const STACK_ENTRY_BYTES = 128;
 
 /** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  /** Tag id (tags.ts), and the lowercased name. */
+  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it), and the lowercased name. */
   id = TAG_OTHER;
   name = '';
   childCount = 0;
@@ -166,9 +166,8 @@ export class RewriterEngine {
   readonly #stack: OpenElement[] = [];
   #depth = 0;
   readonly #root = new OpenElement();
-  /** How many open elements have each known tag id, and each other name. */
-  readonly #openIds = new Int32Array(TAG_COUNT);
-  readonly #openNames = new Map<string, number>();
+  /** How many open elements have each tag id (OtherTagNames' ids included: grown as they are given). */
+  #openIds = new Int32Array(TAG_COUNT * 2);
   readonly #otherNames = new OtherTagNames();
   readonly #stateSeen: Uint32Array;
   #generation = 0;
@@ -716,7 +715,8 @@ export class RewriterEngine {
     const stack = this.#stack;
     const depth = this.#depth;
     const parent = depth > 0 ? stack[depth - 1] : this.#root;
-    const name = id === TAG_OTHER ? this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
+    const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
@@ -764,13 +764,17 @@ export class RewriterEngine {
       entry = stack[depth];
       if (entry === undefined) stack.push(entry = new OpenElement());
       entry.open(
-        id, name, childStates ?? EMPTY,
+        nameId, name, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
         contentRegs ?? EMPTY, element,
       );
       this.#depth = depth + 1;
-      if (id !== TAG_OTHER) this.#openIds[id]++;
-      else this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
+      if (nameId >= this.#openIds.length) {
+        const grown = new Int32Array(nameId * 2);
+        grown.set(this.#openIds);
+        this.#openIds = grown;
+      }
+      this.#openIds[nameId]++;
     }
     if (element === null) {
       if (entry !== null) this.#activate(entry);
@@ -887,12 +891,10 @@ export class RewriterEngine {
       return;
     }
     const stack = this.#stack;
+    const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
     let index = -1;
-    if (id !== TAG_OTHER) {
-      if (this.#openIds[id] > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === id) { index = i; break; }
-    } else {
-      const name = this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd);
-      if ((this.#openNames.get(name) ?? 0) > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
+    if (nameId < this.#openIds.length && this.#openIds[nameId] > 0) {
+      for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === nameId) { index = i; break; }
     }
     if (index === -1) {
       this.#passThrough();
@@ -901,8 +903,7 @@ export class RewriterEngine {
     let endTag: EndTag | null = null;
     for (let i = this.#depth - 1; i >= index; i--) {
       const entry = stack[i];
-      if (entry.id !== TAG_OTHER) this.#openIds[entry.id]--;
-      else this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
+      this.#openIds[entry.id]--;
       this.#deactivate(entry);
       if (entry.removesContent) this.#suppress--;
       const el = entry.element;

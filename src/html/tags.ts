@@ -118,19 +118,37 @@ export function tagIdOf(s: string, start: number, end: number): number {
 }
 
 /**
- * Lowercased names of tags outside the table, remembered per rewriting run by hash (the last name
- * per slot): a name seen again is the same string, neither sliced again nor hashed again by Maps.
+ * Ids, from TAG_COUNT on, for the lowercased names of tags outside the table, given per rewriting
+ * run. The last name per hash slot is remembered with its id: a name seen again is neither sliced
+ * nor looked up again.
  */
 export class OtherTagNames {
   readonly #slots: string[] = new Array<string>(1 << TABLE_BITS).fill('');
+  readonly #slotIds = new Int32Array(1 << TABLE_BITS);
+  readonly #ids = new Map<string, number>();
+  readonly #names: string[] = [];
 
-  /** The lowercased name s[start..end) (non-empty). */
-  nameOf(s: string, start: number, end: number): string {
+  /** The id of the tag named s[start..end) (non-empty, not in the table), ASCII-case-insensitively. */
+  idOf(s: string, start: number, end: number): number {
     const len = end - start;
     const slot = nameHash(s, start, len);
     const seen = this.#slots[slot];
-    if (seen.length === len && equalsLower(seen, s, start)) return seen;
-    return (this.#slots[slot] = lowerSlice(s, start, end));
+    if (seen.length === len && equalsLower(seen, s, start)) return this.#slotIds[slot];
+    const name = lowerSlice(s, start, end);
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = TAG_COUNT + this.#names.length;
+      this.#names.push(name);
+      this.#ids.set(name, id);
+    }
+    this.#slots[slot] = name;
+    this.#slotIds[slot] = id;
+    return id;
+  }
+
+  /** The lowercased name of an id given by idOf. */
+  nameOf(id: number): string {
+    return this.#names[id - TAG_COUNT];
   }
 }
 
