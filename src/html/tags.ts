@@ -93,6 +93,37 @@ for (let id = 1; id < NAMES.length; id++) {
   TABLE[slot] = id;
 }
 
+// Names of up to four chars, most tags, are looked up by an exact key instead: the lowercased
+// chars, 7 bits each, below the length. One integer compare, no second pass over the name.
+const SHORT_MAX = 4;
+const SHORT_BITS = 9;
+const SHORT_KEYS = new Int32Array(1 << SHORT_BITS);
+const SHORT_IDS = new Uint8Array(1 << SHORT_BITS);
+
+/** The key of the name s[start, start+len) (len ≤ SHORT_MAX), or -1 if it has a non-ASCII char. */
+function shortKey(s: string, start: number, len: number): number {
+  let key = len;
+  for (let k = 0; k < len; k++) {
+    let c = s.charCodeAt(start + k);
+    if (c >= 128) return -1;
+    if (c >= 65 && c <= 90) c += 32;
+    key = (key << 7) | c;
+  }
+  return key;
+}
+
+function shortSlot(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> (32 - SHORT_BITS);
+}
+for (let id = 1; id < NAMES.length; id++) {
+  if (NAMES[id].length > SHORT_MAX) continue;
+  const key = shortKey(NAMES[id], 0, NAMES[id].length);
+  let slot = shortSlot(key);
+  while (SHORT_KEYS[slot] !== 0) slot = (slot + 1) & ((1 << SHORT_BITS) - 1);
+  SHORT_KEYS[slot] = key;
+  SHORT_IDS[slot] = id;
+}
+
 /** Whether s[start, start+name.length) is `name` (lowercase), ASCII-case-insensitively. */
 function equalsLower(name: string, s: string, start: number): boolean {
   for (let k = 0; k < name.length; k++) {
@@ -106,7 +137,16 @@ function equalsLower(name: string, s: string, start: number): boolean {
 /** The id of the tag named s[start..end) (ASCII case-insensitive), or TAG_OTHER. */
 export function tagIdOf(s: string, start: number, end: number): number {
   const len = end - start;
-  if (len > MAX_LEN || len === 0) return TAG_OTHER;
+  if (len <= SHORT_MAX) {
+    const key = shortKey(s, start, len);
+    if (key <= 0) return TAG_OTHER;
+    for (let slot = shortSlot(key); ; slot = (slot + 1) & ((1 << SHORT_BITS) - 1)) {
+      const k = SHORT_KEYS[slot];
+      if (k === key) return SHORT_IDS[slot];
+      if (k === 0) return TAG_OTHER;
+    }
+  }
+  if (len > MAX_LEN) return TAG_OTHER;
   let slot = nameHash(s, start, len);
   for (;;) {
     const id = TABLE[slot];
