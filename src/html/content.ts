@@ -195,6 +195,8 @@ export class Element extends MutableUnit {
   readonly #attrCount: number;
   /** The source tag is ASCII in an encoding where ASCII bytes are their own decoding. */
   readonly #sourceDecoded: boolean;
+  /** The last value read from such a source (ASCII): set back, the usual case, it needs no encoding. */
+  #asciiRead: string | null = null;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
   /** @internal attributes once listed or mutated more than once, else null (read from src) */ attrList: AttributeEntry[] | null = null;
   // A single setAttribute before the list is made (the common case) overrides the outline instead:
@@ -285,7 +287,8 @@ export class Element extends MutableUnit {
     if (k === -1) return null;
     const vs = this.#attrs[k + 2];
     const bytes = vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
-    return decoded && !this.#sourceDecoded ? this.enc.decode(bytes) : bytes;
+    if (this.#sourceDecoded) return (this.#asciiRead = bytes);
+    return decoded ? this.enc.decode(bytes) : bytes;
   }
 
   get attributes(): IterableIterator<[string, string]> {
@@ -309,7 +312,8 @@ export class Element extends MutableUnit {
   setAttribute(name: string, value: string): this {
     this.check();
     const key = validateAttributeName(this.enc, String(name));
-    const bytes = this.enc.encode(String(value));
+    value = String(value);
+    const bytes = value === this.#asciiRead ? value : this.enc.encode(value);
     this.modified = true;
     if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
       const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, key);

@@ -47,6 +47,11 @@ test('§4.1 element mutations and start-tag re-serialisation', () => {
   assert.equal(setHref('<a  href=x>t</a><a href=x\nid=y >u</a><a href=x\t>v</a>'), '<a href="N&quot;">t</a><a href="N&quot;" id=y>u</a><a href="N&quot;">v</a>');
   assert.equal(setHref('<img src="x"/><img src=x /><img src=x/>'), '<img src="N&quot;" /><img src="N&quot;" /><img src="N&quot;">');
   assert.equal(setHref('<a b href=x><a b>'), '<a b href="N&quot;"><a b href="N&quot;">');
+  // A value read and set back is written as read; another one is encoded.
+  assert.equal(rewriteString('<a href=x&amp;>t</a>', (r) => r.on('a', { element(el) {
+    el.setAttribute('href', el.getAttribute('href') as string);
+    el.setAttribute('title', '\u00e9');
+  } })), '<a href="x&amp;" title="\u00e9">t</a>');
   assert.equal(setHref('<p><a href=x></p>'.repeat(2), { }), '<p><a href="N&quot;"></p>'.repeat(2));
   const seen: unknown[] = [];
   rewriteString('<svg><rect/></svg><div/>', (r) => r.on('rect, div', { element(el) { seen.push([el.tagName, el.selfClosing, el.canHaveContent]); } }));
