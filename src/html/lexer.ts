@@ -36,6 +36,9 @@ export const TEXT_SCRIPT = 3;
 export const TEXT_PLAINTEXT = 4;
 export const TEXT_CDATA = 5;
 
+/** Tag names of up to this many chars get a `nameKey`. */
+export const SHORT_NAME = 4;
+
 /** Fields per attribute in `Lexer.attrs`: name start/end, value start/end (-1 if no value), quote char (0 if none). */
 export const ATTR_STRIDE = 5;
 
@@ -131,6 +134,11 @@ export class Lexer {
   textType = TEXT_DATA;
   nameStart = 0;
   nameEnd = 0;
+  /**
+   * A tag name of up to SHORT_NAME chars, all ASCII, as one integer (tags.ts looks these up by it):
+   * its lowercased chars, 7 bits each, below its length shifted by 28. -1 for other names.
+   */
+  nameKey = -1;
   selfClosing = false;
   attrCount = 0;
   attrs = new Int32Array(16 * ATTR_STRIDE);
@@ -619,10 +627,19 @@ export class Lexer {
     }
     let i = nameStart;
     let c = 0;
-    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_SLASH | C_GT)) === 0)) i++;
+    let packed = 0;
+    let ascii = true;
+    for (; i < len; i++) {
+      c = buf.charCodeAt(i);
+      if (c >= 128) ascii = false;
+      else if ((CC[c] & (C_WS | C_SLASH | C_GT)) !== 0) break;
+      else packed = (packed << 7) | (c >= 65 && c <= 90 ? c + 32 : c);
+    }
     if (i >= len) return this.#tagEof(lt);
     this.nameStart = nameStart;
     this.nameEnd = i;
+    const n = i - nameStart;
+    this.nameKey = ascii && n <= SHORT_NAME ? packed | (n << 28) : -1;
     this.attrCount = 0;
     i = this.#lexAttributesFrom(i, this.lazyAttributes);
     if (i < 0) return this.#tagEof(lt);

@@ -22,7 +22,7 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isUtf8 } from 'node:buffer';
 import { documentEncoding, firstNonAscii, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
@@ -567,7 +567,7 @@ export class RewriterEngine {
   #onStartTag(): void {
     const lx = this.#lexer;
     const buf = lx.buf;
-    const id = tagIdOf(buf, lx.nameStart, lx.nameEnd);
+    const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardStartTag(id);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
@@ -883,7 +883,7 @@ export class RewriterEngine {
 
   #onEndTag(): void {
     const lx = this.#lexer;
-    const id = tagIdOf(lx.buf, lx.nameStart, lx.nameEnd);
+    const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(lx.buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardEndTag(id);
     this.#endTagFeedback(id);
     if (this.#program === null) {

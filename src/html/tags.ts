@@ -3,7 +3,7 @@
 // Other common HTML and SVG names are listed too, so that the open-element stack can name most
 // elements with these strings instead of a lowercased copy of the input.
 import { lowerSlice } from './content.ts';
-import { TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
+import { SHORT_NAME, TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
 
 export const TAG_OTHER = 0;
 const NAMES = [
@@ -93,35 +93,43 @@ for (let id = 1; id < NAMES.length; id++) {
   TABLE[slot] = id;
 }
 
-// Names of up to four chars, most tags, are looked up by an exact key instead: the lowercased
-// chars, 7 bits each, below the length. One integer compare, no second pass over the name.
-const SHORT_MAX = 4;
+// Names of up to SHORT_NAME chars, most tags, are looked up by an exact key instead (the lexer's
+// `nameKey`): one integer compare, no second pass over the name.
 const SHORT_BITS = 9;
 const SHORT_KEYS = new Int32Array(1 << SHORT_BITS);
 const SHORT_IDS = new Uint8Array(1 << SHORT_BITS);
 
-/** The key of the name s[start, start+len) (len ≤ SHORT_MAX), or -1 if it has a non-ASCII char. */
+/** The key (as Lexer.nameKey) of the name s[start, start+len) (len ≤ SHORT_NAME), or -1 if it has a non-ASCII char. */
 function shortKey(s: string, start: number, len: number): number {
-  let key = len;
+  let packed = 0;
   for (let k = 0; k < len; k++) {
     let c = s.charCodeAt(start + k);
     if (c >= 128) return -1;
     if (c >= 65 && c <= 90) c += 32;
-    key = (key << 7) | c;
+    packed = (packed << 7) | c;
   }
-  return key;
+  return packed | (len << 28);
 }
 
 function shortSlot(key: number): number {
   return Math.imul(key, 0x9e3779b1) >>> (32 - SHORT_BITS);
 }
 for (let id = 1; id < NAMES.length; id++) {
-  if (NAMES[id].length > SHORT_MAX) continue;
+  if (NAMES[id].length > SHORT_NAME) continue;
   const key = shortKey(NAMES[id], 0, NAMES[id].length);
   let slot = shortSlot(key);
   while (SHORT_KEYS[slot] !== 0) slot = (slot + 1) & ((1 << SHORT_BITS) - 1);
   SHORT_KEYS[slot] = key;
   SHORT_IDS[slot] = id;
+}
+
+/** The id of the tag whose name has this key (Lexer.nameKey, not -1), or TAG_OTHER. */
+export function tagIdOfKey(key: number): number {
+  for (let slot = shortSlot(key); ; slot = (slot + 1) & ((1 << SHORT_BITS) - 1)) {
+    const k = SHORT_KEYS[slot];
+    if (k === key) return SHORT_IDS[slot];
+    if (k === 0) return TAG_OTHER;
+  }
 }
 
 /** Whether s[start, start+name.length) is `name` (lowercase), ASCII-case-insensitively. */
@@ -137,14 +145,9 @@ function equalsLower(name: string, s: string, start: number): boolean {
 /** The id of the tag named s[start..end) (ASCII case-insensitive), or TAG_OTHER. */
 export function tagIdOf(s: string, start: number, end: number): number {
   const len = end - start;
-  if (len <= SHORT_MAX) {
-    const key = shortKey(s, start, len);
-    if (key <= 0) return TAG_OTHER;
-    for (let slot = shortSlot(key); ; slot = (slot + 1) & ((1 << SHORT_BITS) - 1)) {
-      const k = SHORT_KEYS[slot];
-      if (k === key) return SHORT_IDS[slot];
-      if (k === 0) return TAG_OTHER;
-    }
+  if (len <= SHORT_NAME) {
+    const key = len === 0 ? -1 : shortKey(s, start, len);
+    return key === -1 ? TAG_OTHER : tagIdOfKey(key);
   }
   if (len > MAX_LEN) return TAG_OTHER;
   let slot = nameHash(s, start, len);
