@@ -712,9 +712,8 @@ export class RewriterEngine {
   #matchStartTag(id: number, ns: number, canHaveContent: boolean): void {
     const lx = this.#lexer;
     const program = this.#program as SelectorProgram;
-    const stack = this.#stack;
     const depth = this.#depth;
-    const parent = depth > 0 ? stack[depth - 1] : this.#root;
+    const parent = depth > 0 ? this.#stack[depth - 1] : this.#root;
     const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
     const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const childIndex = ++parent.childCount;
@@ -727,6 +726,12 @@ export class RewriterEngine {
     // Selector states handed down by the parent. Most elements' descendant states are the roots
     // (no combinator added any): those come filtered by tag, mostly an empty list.
     const descendantStates = parent.descendantStates === program.roots ? program.rootsOf(id) : parent.descendantStates;
+    if (parent.childStates.length === 0 && descendantStates.length === 0) {
+      // Nothing to try here (most elements): the element only goes on the stack.
+      if (canHaveContent) this.#push(nameId, name, EMPTY, parent.descendantStates, EMPTY, null);
+      this.#passThrough();
+      return;
+    }
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
     let matched: number[] | null = null;
@@ -759,23 +764,13 @@ export class RewriterEngine {
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
-    let entry: OpenElement | null = null;
-    if (canHaveContent) {
-      entry = stack[depth];
-      if (entry === undefined) stack.push(entry = new OpenElement());
-      entry.open(
+    const entry = canHaveContent
+      ? this.#push(
         nameId, name, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
         contentRegs ?? EMPTY, element,
-      );
-      this.#depth = depth + 1;
-      if (nameId >= this.#openIds.length) {
-        const grown = new Int32Array(nameId * 2);
-        grown.set(this.#openIds);
-        this.#openIds = grown;
-      }
-      this.#openIds[nameId]++;
-    }
+      )
+      : null;
     if (element === null) {
       if (entry !== null) this.#activate(entry);
       this.#passThrough();
@@ -789,6 +784,25 @@ export class RewriterEngine {
     const suppressed = this.#suppress > 0;
     if (this.#deferring()) this.#task(this.#completeStartTag as TaskFn, this, { element, entry, end, suppressed });
     else this.#completeStartTagNow(element, entry, end, suppressed);
+  }
+
+  /** Opens an element: the next entry of the open-element stack (reused if there is one). */
+  #push(
+    nameId: number, name: string, childStates: readonly number[], descendantStates: readonly number[],
+    contentRegistrations: readonly number[], element: Element | null,
+  ): OpenElement {
+    const depth = this.#depth;
+    let entry = this.#stack[depth];
+    if (entry === undefined) this.#stack.push(entry = new OpenElement());
+    entry.open(nameId, name, childStates, descendantStates, contentRegistrations, element);
+    this.#depth = depth + 1;
+    if (nameId >= this.#openIds.length) {
+      const grown = new Int32Array(nameId * 2);
+      grown.set(this.#openIds);
+      this.#openIds = grown;
+    }
+    this.#openIds[nameId]++;
+    return entry;
   }
 
   /** The current start tag for handlers (inside content being removed it is already removed). */
