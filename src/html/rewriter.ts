@@ -78,6 +78,9 @@ const GUARD_FRAMESET = 3;
 
 const EMPTY: readonly number[] = [];
 
+/** The most input bytes one text chunk covers (lol-html's text decoder's buffer). */
+const TEXT_CHUNK_BYTES = 1024;
+
 /** Approximate bytes an open element costs (counted against the memory limit). */
 const STACK_ENTRY_BYTES = 128;
 
@@ -499,13 +502,28 @@ export class RewriterEngine {
       return;
     }
     const lx = this.#lexer;
-    const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
     this.#inTextNode = true;
-    const start = lx.base + lx.tokStart;
+    let start = lx.base + lx.tokStart;
     const end = lx.base + lx.tokEnd;
+    // Handlers get at most TEXT_CHUNK_BYTES per chunk, as lol-html's text decoder hands text out (a
+    // long script is many chunks), cut before a UTF-8 continuation byte.
+    while (end - start > TEXT_CHUNK_BYTES) {
+      let cut = start + TEXT_CHUNK_BYTES;
+      if (this.#enc.isUtf8) while (cut > start + TEXT_CHUNK_BYTES - 3 && (lx.buf.charCodeAt(cut - lx.base) & 0xc0) === 0x80) cut--;
+      this.#textPiece(start, cut);
+      if (!this.#deferring()) this.#lifetime.generation++; // the piece's chunk expires
+      start = cut;
+    }
+    this.#textPiece(start, end);
+  }
+
+  /** Text input [start, end) (absolute offsets) as the next chunk of the current text node. */
+  #textPiece(start: number, end: number): void {
+    const lx = this.#lexer;
+    const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
     // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
     if (!decoder.holding && this.#enc.asciiIsIdentity && this.#inputAscii(start, end)) {
-      this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
+      this.#textChunk(lx.buf.slice(start - lx.base, end - lx.base), false, end, true);
       return;
     }
     // So is complete, valid UTF-8 (decoded natively from the chunk's bytes; it encodes back to them).
@@ -517,7 +535,7 @@ export class RewriterEngine {
         return;
       }
     }
-    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    const text = decoder.decode(lx.buf.slice(start - lx.base, end - lx.base));
     if (text === '') {
       this.#emit('', end, true); // held by the decoder; written with the chunk that completes it
       return;

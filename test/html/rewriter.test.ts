@@ -93,6 +93,31 @@ test('§4.2 end-tag work on implicitly closed elements and several onEndTag hand
   assert.equal(rewriteString('<p>x', (r) => r.on('p', { element(el) { el.append('A'); el.after('F'); } })), '<p>x');
 });
 
+test('text chunks cover at most 1 KiB of input, cut between characters, as lol-html hands them out', () => {
+  const cases: [string, number[]][] = [
+    // Chunk sizes in UTF-8 bytes as the oracle gives them for the same writes (0..700, 700..2100, rest).
+    [`<p>${'a'.repeat(1023)}\u00e9${'b'.repeat(2000)}</p>`, [697, 1024, 376, 928, 0]],
+    [`<script>${'x'.repeat(2500)}</script>`, [692, 1024, 376, 408, 0]],
+    [`<p>${'\u00e9'.repeat(1500)}</p>`, [696, 1024, 376, 904, 0]],
+  ];
+  for (const [html, sizes] of cases) {
+    const bytes = Buffer.from(html);
+    const seen: number[] = [];
+    let text = '';
+    const chunks = [bytes.subarray(0, 700), bytes.subarray(700, 2100), bytes.subarray(2100)];
+    const out = rewrite(chunks, (r) => r.onDocument({ text(t) {
+      seen.push(Buffer.byteLength(t.text));
+      text += t.text;
+      t.replace(t.text.toUpperCase());
+    } }));
+    const inner = html.slice(html.indexOf('>') + 1, html.lastIndexOf('<'));
+    assert.deepEqual(seen, sizes);
+    assert.equal(text, inner);
+    assert.equal(out.toString(), html.replace(inner, inner.toUpperCase()));
+    assert.deepEqual(rewrite(chunks, (r) => r.onDocument({ text() {} })), bytes);
+  }
+});
+
 test('§4.3–4.6 comments, text chunks, doctype and document end', () => {
   const seen: unknown[] = [];
   const out = rewriteString('<!DOCTYPE HTML PUBLIC "p" \'s\'><p>a&amp;b</p><?pi?>', (r) => r.onDocument({
