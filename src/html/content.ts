@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE, findAttribute } from './lexer.ts';
+import { ATTR_STRIDE, findAttribute, rawAttributeEnd } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -131,7 +131,23 @@ interface AttributeEntry {
   raw: string | null;
 }
 
+/** Whether `name` is non-empty and only lowercase ASCII letters, digits and '-' (its own key in any encoding). */
+function isPlainLowerName(name: string): boolean {
+  if (name.length === 0) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  return true;
+}
+
+/** Lowercased name bytes of an attribute name given to getAttribute and friends, or null if unencodable. */
+function attributeKey(enc: DocumentEncoding, name: string): string | null {
+  return isPlainLowerName(name) ? name : enc.encodeStrict(asciiLowerString(name));
+}
+
 function validateAttributeName(enc: DocumentEncoding, name: string): string {
+  if (isPlainLowerName(name)) return name;
   if (name === '') throw new AttributeNameError('Empty');
   for (const ch of name) {
     if (ch === ' ' || ch === '\t' || ch === '\n' || ch === '\r' || ch === '\f' || ch === '/' || ch === '>' || ch === '=') {
@@ -154,6 +170,14 @@ export interface StartTagSource {
   readonly attrCount: number;
 }
 
+const OVERRIDE_NONE = -1;
+const OVERRIDE_ADDED = -2;
+
+/** A set attribute as serialised (SPEC §4.1): name="value" with `"` as &quot;. */
+function modifiedAttribute(name: string, value: string): string {
+  return `${name}="${value.includes('"') ? value.replaceAll('"', '&quot;') : value}"`;
+}
+
 export type EndTagHandler = (this: Element, endTag: EndTag) => void | Promise<void>;
 
 export class Element extends MutableUnit {
@@ -169,16 +193,26 @@ export class Element extends MutableUnit {
   readonly #nameEnd: number;
   readonly #attrs: Int32Array;
   readonly #attrCount: number;
+  /** The source tag is ASCII in an encoding where ASCII bytes are their own decoding. */
+  readonly #sourceDecoded: boolean;
+  /** The last value read from such a source (ASCII): set back, the usual case, it needs no encoding. */
+  #asciiRead: string | null = null;
   /** @internal new tag name bytes (as given), or null */ newName: string | null = null;
-  /** @internal attributes once mutated or listed, else null (read from src) */ attrList: AttributeEntry[] | null = null;
+  /** @internal attributes once listed or mutated more than once, else null (read from src) */ attrList: AttributeEntry[] | null = null;
+  // A single setAttribute before the list is made (the common case) overrides the outline instead:
+  // the outline index of the attribute it replaces, OVERRIDE_ADDED (a new last attribute) or OVERRIDE_NONE.
+  #overrideAt = OVERRIDE_NONE;
+  #overrideName = '';
+  #overrideValue = '';
   /** @internal the start tag must be re-serialised */ modified = false;
   /** @internal the self-closing `/` is dropped when re-serialised */ selfClosingSyntax: boolean;
   /** @internal mutations applied to the end tag (append list, after list, removal), or null */ endMutations: Mutations | null = null;
   /** @internal the element's content is to be dropped */ removesContent = false;
   /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
-  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, ns: string, selfClosing: boolean, canHaveContent: boolean) {
+  constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, sourceDecoded: boolean, ns: string, selfClosing: boolean, canHaveContent: boolean) {
     super(lifetime, enc);
+    this.#sourceDecoded = sourceDecoded;
     this.#buf = src.buf;
     this.#start = src.tokStart;
     this.#end = src.tokEnd;
@@ -215,29 +249,46 @@ export class Element extends MutableUnit {
 
   #attributes(): AttributeEntry[] {
     if (this.attrList !== null) return this.attrList;
+    const list = this.#outlineAttributes();
+    const at = this.#overrideAt;
+    if (at !== OVERRIDE_NONE) {
+      const entry = { name: this.#overrideName, value: this.#overrideValue, raw: null };
+      if (at === OVERRIDE_ADDED) list.push(entry);
+      else list[at / ATTR_STRIDE] = entry;
+      this.#overrideAt = OVERRIDE_NONE;
+    }
+    return (this.attrList = list);
+  }
+
+  #outlineAttributes(): AttributeEntry[] {
     const buf = this.#buf;
     const attrs = this.#attrs;
     const list: AttributeEntry[] = [];
     for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
-      const ve = attrs[k + 3];
-      const rawEnd = vs === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? ve + 1 : ve;
-      list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, ve), raw: buf.slice(attrs[k], rawEnd) });
+      list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, attrs[k + 3]), raw: this.#rawAttribute(k) });
     }
-    return (this.attrList = list);
+    return list;
   }
 
-  /** Value bytes of the first attribute with these lowercased name bytes, or null. */
-  #valueOf(lowerName: string): string | null {
+  /** Source text of the outline's attribute at index k (name, and value with its quotes). */
+  #rawAttribute(k: number): string {
+    return this.#buf.slice(this.#attrs[k], rawAttributeEnd(this.#attrs, k));
+  }
+
+  /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
+  #valueOf(lowerName: string, decoded: boolean): string | null {
     if (this.attrList !== null) {
-      for (const a of this.attrList) if (a.name === lowerName) return a.value;
+      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.enc.decode(a.value) : a.value;
       return null;
     }
-    const attrs = this.#attrs;
-    const k = findAttribute(this.#buf, attrs, this.#attrCount, lowerName);
+    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.enc.decode(this.#overrideValue) : this.#overrideValue;
+    const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, lowerName);
     if (k === -1) return null;
-    const vs = attrs[k + 2];
-    return vs === -1 ? '' : this.#buf.slice(vs, attrs[k + 3]);
+    const vs = this.#attrs[k + 2];
+    const bytes = vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
+    if (this.#sourceDecoded) return (this.#asciiRead = bytes);
+    return decoded ? this.enc.decode(bytes) : bytes;
   }
 
   get attributes(): IterableIterator<[string, string]> {
@@ -248,22 +299,29 @@ export class Element extends MutableUnit {
 
   getAttribute(name: string): string | null {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
-    if (key === null) return null;
-    const v = this.#valueOf(key);
-    return v === null ? null : this.enc.decode(v);
+    const key = attributeKey(this.enc, String(name));
+    return key === null ? null : this.#valueOf(key, true);
   }
 
   hasAttribute(name: string): boolean {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
-    return key !== null && this.#valueOf(key) !== null;
+    const key = attributeKey(this.enc, String(name));
+    return key !== null && this.#valueOf(key, false) !== null;
   }
 
   setAttribute(name: string, value: string): this {
     this.check();
     const key = validateAttributeName(this.enc, String(name));
-    const bytes = this.enc.encode(String(value));
+    value = String(value);
+    const bytes = value === this.#asciiRead ? value : this.enc.encode(value);
+    this.modified = true;
+    if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
+      const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, key);
+      this.#overrideAt = k === -1 ? OVERRIDE_ADDED : k;
+      this.#overrideName = key;
+      this.#overrideValue = bytes;
+      return this;
+    }
     const list = this.#attributes();
     const existing = list.find((a) => a.name === key);
     if (existing !== undefined) {
@@ -272,14 +330,13 @@ export class Element extends MutableUnit {
     } else {
       list.push({ name: key, value: bytes, raw: null });
     }
-    this.modified = true;
     return this;
   }
 
   removeAttribute(name: string): this {
     this.check();
-    const key = this.enc.encodeStrict(asciiLowerString(String(name)));
-    if (key === null || this.#valueOf(key) === null) return this;
+    const key = attributeKey(this.enc, String(name));
+    if (key === null || this.#valueOf(key, false) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
     return this;
@@ -360,13 +417,49 @@ export class Element extends MutableUnit {
     (this.endTagHandlers ??= []).push(handler);
   }
 
+  /**
+   * @internal The outline index of the one attribute set anew when that is the start tag's only
+   * change and its source is spaced as it would be serialised (SPEC §4.1: one space before each
+   * attribute, after the last only the ending): its serialisation is then the source with that
+   * attribute's text replaced by `overrideText()`. Otherwise -1.
+   */
+  inPlaceOverride(): number {
+    const at = this.#overrideAt;
+    if (at < 0 || this.attrList !== null || this.newName !== null || this.hasMutations) return -1;
+    const buf = this.#buf;
+    const attrs = this.#attrs;
+    let prev = this.#nameEnd;
+    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      if (attrs[k] !== prev + 1 || buf.charCodeAt(prev) !== 32) return -1;
+      prev = rawAttributeEnd(attrs, k);
+    }
+    const ending = this.selfClosingSyntax ? ' />' : '>';
+    return this.#end - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
+  }
+
+  /** @internal the serialised text of the attribute set anew (see inPlaceOverride) */
+  overrideText(): string {
+    return modifiedAttribute(this.#overrideName, this.#overrideValue);
+  }
+
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
   serializeStartTag(): string {
     if (!this.modified) return this.#buf.slice(this.#start, this.#end);
     let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
-    const list = this.#attributes();
-    for (const a of list) out += ' ' + (a.raw ?? `${a.name}="${a.value.replaceAll('"', '&quot;')}"`);
-    if (this.selfClosingSyntax) out += list.length > 0 ? ' /' : '/';
+    let count: number;
+    if (this.attrList === null) {
+      // From the outline: each attribute's source text, the overridden one written anew.
+      const at = this.#overrideAt;
+      for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+        out += ' ' + (k === at ? modifiedAttribute(this.#overrideName, this.#overrideValue) : this.#rawAttribute(k));
+      }
+      if (at === OVERRIDE_ADDED) out += ' ' + modifiedAttribute(this.#overrideName, this.#overrideValue);
+      count = this.#attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
+    } else {
+      for (const a of this.attrList) out += ' ' + (a.raw ?? modifiedAttribute(a.name, a.value));
+      count = this.attrList.length;
+    }
+    if (this.selfClosingSyntax) out += count > 0 ? ' /' : '/';
     return out + '>';
   }
 }

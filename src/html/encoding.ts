@@ -3,6 +3,8 @@
 // document encoding on demand and strings from handlers are encoded back into it. Legacy
 // encoders are built lazily from Node's decoders (one reverse table per encoding).
 
+import { isAscii as isAsciiBytes } from 'node:buffer';
+
 const NOT_ASCII_COMPATIBLE = new Set(['utf-16le', 'utf-16be', 'iso-2022-jp', 'replacement']);
 
 /** Canonical WHATWG name of an ASCII-compatible encoding label; throws a TypeError otherwise. */
@@ -32,6 +34,23 @@ export function isAsciiRange(s: string, start: number, end: number): boolean {
   if (end - start >= SHORT) return Buffer.byteLength(start === 0 && end === s.length ? s : s.slice(start, end), 'utf8') === end - start;
   for (let i = start; i < end; i++) if (s.charCodeAt(i) >= 0x80) return false;
   return true;
+}
+
+/**
+ * Index of the first byte ≥ 0x80 in bytes[from..), or bytes.length if none. The range holding it
+ * is halved with the native ASCII test, so finding it costs a few calls, not a loop over the bytes.
+ */
+export function firstNonAscii(bytes: Buffer, from: number): number {
+  let lo = from;
+  let hi = bytes.length;
+  if (isAsciiBytes(bytes.subarray(lo, hi))) return hi;
+  while (hi - lo > 64) {
+    const mid = (lo + hi) >>> 1;
+    if (isAsciiBytes(bytes.subarray(lo, mid))) lo = mid;
+    else hi = mid;
+  }
+  while (bytes[lo] < 0x80) lo++;
+  return lo;
 }
 
 /** A reverse table: code point → byte string, from decoding every one- and two-byte sequence (and GB18030's four-byte BMP ones). */
@@ -95,7 +114,7 @@ export class TextNodeDecoder {
   decode(bytes: string): string {
     if (this.#asciiIsIdentity && !this.holding && isAscii(bytes)) return bytes;
     this.holding = true;
-    this.#decoder ??= new TextDecoder(this.#name);
+    this.#decoder ??= new TextDecoder(this.#name, { ignoreBOM: true }); // a U+FEFF in the text is text
     const out = this.#decoder.decode(Buffer.from(bytes, 'latin1'), { stream: true });
     if (this.#asciiIsIdentity && isAscii(bytes)) this.holding = false;
     return out;

@@ -36,10 +36,16 @@ export const TEXT_SCRIPT = 3;
 export const TEXT_PLAINTEXT = 4;
 export const TEXT_CDATA = 5;
 
+/** Tag names of up to this many chars get a `nameKey`. */
+export const SHORT_NAME = 4;
+
 /** Fields per attribute in `Lexer.attrs`: name start/end, value start/end (-1 if no value), quote char (0 if none). */
 export const ATTR_STRIDE = 5;
 
-/** Index in `attrs` of the first of `count` attributes named `lowerName` (ASCII case-insensitively), or -1. */
+/**
+ * Index in `attrs` (an attribute outline, ATTR_STRIDE fields each) of the first of `count`
+ * attributes whose name in `buf` is `lowerName` (lowercase) ASCII-case-insensitively, or -1.
+ */
 export function findAttribute(buf: string, attrs: Int32Array, count: number, lowerName: string): number {
   const n = lowerName.length;
   outer: for (let k = 0; k < count * ATTR_STRIDE; k += ATTR_STRIDE) {
@@ -53,6 +59,18 @@ export function findAttribute(buf: string, attrs: Int32Array, count: number, low
     return k;
   }
   return -1;
+}
+
+// Chars the tag lexer finds with indexOf (a charCodeAt loop costs a few ns per char): the quotes,
+// then from FOUND_VALUE_ENDS on the chars that end an unquoted attribute value.
+const FOUND_CHARS = ['"', "'", ' ', '\n', '\t', '\r', '\f', '>'];
+const FOUND_DQ = 0;
+const FOUND_SQ = 1;
+const FOUND_VALUE_ENDS = 2;
+
+/** End index of the source text of the outline's attribute at k: its name, and its value with the closing quote. */
+export function rawAttributeEnd(attrs: Int32Array, k: number): number {
+  return attrs[k + 2] === -1 ? attrs[k + 1] : attrs[k + 4] !== 0 ? attrs[k + 3] + 1 : attrs[k + 3];
 }
 
 const NEED_MORE = -1;
@@ -116,6 +134,11 @@ export class Lexer {
   textType = TEXT_DATA;
   nameStart = 0;
   nameEnd = 0;
+  /**
+   * A tag name of up to SHORT_NAME chars, all ASCII, as one integer (tags.ts looks these up by it):
+   * its lowercased chars, 7 bits each, below its length shifted by 28. -1 for other names.
+   */
+  nameKey = -1;
   selfClosing = false;
   attrCount = 0;
   attrs = new Int32Array(16 * ATTR_STRIDE);
@@ -142,12 +165,11 @@ export class Lexer {
   #hintScanned = 0;
   #queued: string[] = [];
   #queuedLength = 0;
-  // The next '"' and "'" in buf at or after the index the search started from (-1: none), or -2
-  // when not searched in this buf: tags are lexed in order, so each search goes on from the last.
-  #nextDq = -2;
-  #dqFrom = 0;
-  #nextSq = -2;
-  #sqFrom = 0;
+  // For each of FOUND_CHARS, its next index in buf at or after the index its search started from
+  // (-1: none), or -2 when not searched in this buf: tags are lexed in order, so each search goes on
+  // from the last.
+  readonly #found = new Int32Array(FOUND_CHARS.length).fill(-2);
+  readonly #foundFrom = new Int32Array(FOUND_CHARS.length);
   // Where the tag scan stopped lexing attributes: at the unquoted value (index) of an attribute (name span).
   #scanStopName = 0;
   #scanStopNameEnd = 0;
@@ -187,7 +209,7 @@ export class Lexer {
       this.#queued.length = 0;
       this.#queuedLength = 0;
     }
-    this.#nextDq = this.#nextSq = -2;
+    this.#found.fill(-2);
     // The buffer is kept flat (join, not +): scanning a concatenation goes through its parts.
     if (this.pos > 0) {
       this.base += this.pos;
@@ -605,10 +627,19 @@ export class Lexer {
     }
     let i = nameStart;
     let c = 0;
-    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_SLASH | C_GT)) === 0)) i++;
+    let packed = 0;
+    let ascii = true;
+    for (; i < len; i++) {
+      c = buf.charCodeAt(i);
+      if (c >= 128) ascii = false;
+      else if ((CC[c] & (C_WS | C_SLASH | C_GT)) !== 0) break;
+      else packed = (packed << 7) | (c >= 65 && c <= 90 ? c + 32 : c);
+    }
     if (i >= len) return this.#tagEof(lt);
     this.nameStart = nameStart;
     this.nameEnd = i;
+    const n = i - nameStart;
+    this.nameKey = ascii && n <= SHORT_NAME ? packed | (n << 28) : -1;
     this.attrCount = 0;
     i = this.#lexAttributesFrom(i, this.lazyAttributes);
     if (i < 0) return this.#tagEof(lt);
@@ -622,30 +653,34 @@ export class Lexer {
     this.#lexAttributesFrom(i, false);
   }
 
-  /** The unquoted value at vs of the attribute named buf[an..ae): index after it. */
+  /** The unquoted value at vs of the attribute named buf[an..ae): index after it (it ends at whitespace or '>'). */
   #unquotedValue(an: number, ae: number, vs: number): number {
-    const buf = this.buf;
-    const len = buf.length;
-    let i = vs;
-    let c = 0;
-    while (i < len && ((c = buf.charCodeAt(i)) >= 128 || (CC[c] & (C_WS | C_GT)) === 0)) i++;
-    if (i < len) this.#pushAttr(an, ae, vs, i, 0);
-    return i;
+    let end = this.buf.length;
+    for (let f = FOUND_VALUE_ENDS; f < FOUND_CHARS.length; f++) {
+      const at = this.#next(f, vs);
+      if (at !== -1 && at < end) end = at;
+    }
+    if (end < this.buf.length) this.#pushAttr(an, ae, vs, end, 0);
+    return end;
+  }
+
+  /** The next index of FOUND_CHARS[f] in buf at or after from, or -1. */
+  #next(f: number, from: number): number {
+    const found = this.#found;
+    const at = found[f];
+    if (at === -2 || (at !== -1 && at < from) || from < this.#foundFrom[f]) {
+      this.#foundFrom[f] = from;
+      return (found[f] = this.buf.indexOf(FOUND_CHARS[f], from));
+    }
+    return at;
   }
 
   /** Whether buf[from..to) has no quote char. */
   #quoteFree(from: number, to: number): boolean {
-    const buf = this.buf;
-    if (this.#nextDq === -2 || (this.#nextDq !== -1 && this.#nextDq < from) || from < this.#dqFrom) {
-      this.#nextDq = buf.indexOf('"', from);
-      this.#dqFrom = from;
-    }
-    if (this.#nextDq !== -1 && this.#nextDq < to) return false;
-    if (this.#nextSq === -2 || (this.#nextSq !== -1 && this.#nextSq < from) || from < this.#sqFrom) {
-      this.#nextSq = buf.indexOf("'", from);
-      this.#sqFrom = from;
-    }
-    return this.#nextSq === -1 || this.#nextSq >= to;
+    const dq = this.#next(FOUND_DQ, from);
+    if (dq !== -1 && dq < to) return false;
+    const sq = this.#next(FOUND_SQ, from);
+    return sq === -1 || sq >= to;
   }
 
   /**

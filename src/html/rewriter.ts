@@ -11,8 +11,8 @@
 // where the current run of raw input started, and copies the run when something else must be
 // written after it (or at the end of a write).
 import {
-  Lexer, findAttribute, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT,
+  Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute, rawAttributeEnd,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -22,10 +22,10 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
 } from './tags.ts';
-import { isAscii } from 'node:buffer';
-import { documentEncoding, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
+import { isUtf8 } from 'node:buffer';
+import { documentEncoding, firstNonAscii, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
 import {
   Comment, Doctype, DocumentEnd, Element, EndTag, NS_HTML, NS_MATHML, NS_SVG, TextChunk, UnitLifetime, asciiLowerString,
 } from './content.ts';
@@ -78,12 +78,15 @@ const GUARD_FRAMESET = 3;
 
 const EMPTY: readonly number[] = [];
 
+/** The most input bytes one text chunk covers (lol-html's text decoder's buffer). */
+const TEXT_CHUNK_BYTES = 1024;
+
 /** Approximate bytes an open element costs (counted against the memory limit). */
 const STACK_ENTRY_BYTES = 128;
 
 /** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  /** Tag id (tags.ts), and the lowercased name. */
+  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it), and the lowercased name. */
   id = TAG_OTHER;
   name = '';
   childCount = 0;
@@ -145,8 +148,12 @@ export class RewriterEngine {
   #emitted = 0;
   /** Absolute input offset where the raw input not yet copied to #out starts: [#rawStart, #emitted) is output. */
   #rawStart = 0;
-  /** Every byte in the lexer's buffer is ASCII (may be false when they are; never true when not). */
-  #bufAscii = true;
+  // Which input is ASCII: the last chunk written, the absolute offset of its first byte, and the
+  // first non-ASCII byte in it at or after the last range asked about (-1: not searched yet).
+  // Ranges are asked about in input order, so each search goes on from the last.
+  #chunk: Buffer = Buffer.alloc(0);
+  #chunkAt = 0;
+  #nonAsciiAt = -1;
   /** Depth of content removal; output is dropped while > 0. */
   #suppress = 0;
 
@@ -162,9 +169,8 @@ export class RewriterEngine {
   readonly #stack: OpenElement[] = [];
   #depth = 0;
   readonly #root = new OpenElement();
-  /** How many open elements have each known tag id, and each other name. */
-  readonly #openIds = new Int32Array(TAG_COUNT);
-  readonly #openNames = new Map<string, number>();
+  /** How many open elements have each tag id (OtherTagNames' ids included: grown as they are given). */
+  #openIds = new Int32Array(TAG_COUNT * 2);
   readonly #otherNames = new OtherTagNames();
   readonly #stateSeen: Uint32Array;
   #generation = 0;
@@ -231,9 +237,10 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (lx.pending > 0) this.#reserve(lx.pending + bytes.length);
-    // Held-back input was ASCII if the buffer it came from was.
-    this.#bufAscii = (lx.pending === 0 || this.#bufAscii) && isAscii(bytes);
     lx.write(bytes.toString('latin1'));
+    this.#chunk = bytes;
+    this.#chunkAt = lx.base + lx.pos + lx.pending - bytes.length;
+    this.#nonAsciiAt = -1;
     return this.#guarded(() => this.#pump(), () => this.#afterWrite());
   }
 
@@ -370,11 +377,24 @@ export class RewriterEngine {
 
   /** Calls a handler now, or queues it behind a pending Promise. */
   #call(fn: TaskFn, self: unknown, arg: unknown): void {
-    if (this.#waiting !== null || this.#taskCount > 0) {
-      this.#task(fn, self, arg);
-      return;
-    }
-    const r = fn.call(self, arg);
+    if (this.#deferring()) this.#task(fn, self, arg);
+    else this.#settle(fn.call(self, arg));
+  }
+
+  // Text and element handlers, the ones called per token, are called from call sites of their own:
+  // through #call's `fn.call` site, which every kind of handler shares, a call costs several times more.
+  #callText(h: ElementHandlers | DocumentHandlers, chunk: TextChunk): void {
+    if (this.#deferring()) this.#task(h.text as TaskFn, h, chunk);
+    else this.#settle(h.text!(chunk));
+  }
+
+  #callElement(h: ElementHandlers, element: Element): void {
+    if (this.#deferring()) this.#task(h.element as TaskFn, h, element);
+    else this.#settle(h.element!(element));
+  }
+
+  /** A handler returned `r`: the work after it waits if it is a Promise. */
+  #settle(r: unknown): void {
     if (r !== undefined && isThenable(r)) this.#waiting = r;
   }
 
@@ -459,6 +479,17 @@ export class RewriterEngine {
     this.#emit(this.#lexer.buf.slice(this.#emitted - base, p.end - base), p.end, p.suppressed);
   }
 
+  /** Whether input [start, end) (absolute offsets of a range in the lexer's buffer) is ASCII. */
+  #inputAscii(start: number, end: number): boolean {
+    if (start < this.#chunkAt) {
+      // Held back from an earlier write.
+      const base = this.#lexer.base;
+      return isAsciiRange(this.#lexer.buf, start - base, end - base);
+    }
+    if (this.#nonAsciiAt < start) this.#nonAsciiAt = this.#chunkAt + firstNonAscii(this.#chunk, start - this.#chunkAt);
+    return this.#nonAsciiAt >= end;
+  }
+
   // ---- text ----
 
   #textHandlersActive(): boolean {
@@ -471,15 +502,40 @@ export class RewriterEngine {
       return;
     }
     const lx = this.#lexer;
-    const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
     this.#inTextNode = true;
+    let start = lx.base + lx.tokStart;
     const end = lx.base + lx.tokEnd;
+    // Handlers get at most TEXT_CHUNK_BYTES per chunk, as lol-html's text decoder hands text out (a
+    // long script is many chunks), cut before a UTF-8 continuation byte.
+    while (end - start > TEXT_CHUNK_BYTES) {
+      let cut = start + TEXT_CHUNK_BYTES;
+      if (this.#enc.isUtf8) while (cut > start + TEXT_CHUNK_BYTES - 3 && (lx.buf.charCodeAt(cut - lx.base) & 0xc0) === 0x80) cut--;
+      this.#textPiece(start, cut);
+      if (!this.#deferring()) this.#lifetime.generation++; // the piece's chunk expires
+      start = cut;
+    }
+    this.#textPiece(start, end);
+  }
+
+  /** Text input [start, end) (absolute offsets) as the next chunk of the current text node. */
+  #textPiece(start: number, end: number): void {
+    const lx = this.#lexer;
+    const decoder = (this.#textDecoder ??= this.#enc.newTextDecoder());
     // ASCII text is its own decoding: the chunk's text is the input, which passes through raw unless mutated.
-    if (!decoder.holding && this.#enc.asciiIsIdentity && (this.#bufAscii || isAsciiRange(lx.buf, lx.tokStart, lx.tokEnd))) {
-      this.#textChunk(lx.buf.slice(lx.tokStart, lx.tokEnd), false, end, true);
+    if (!decoder.holding && this.#enc.asciiIsIdentity && this.#inputAscii(start, end)) {
+      this.#textChunk(lx.buf.slice(start - lx.base, end - lx.base), false, end, true);
       return;
     }
-    const text = decoder.decode(lx.buf.slice(lx.tokStart, lx.tokEnd));
+    // So is complete, valid UTF-8 (decoded natively from the chunk's bytes; it encodes back to them).
+    if (!decoder.holding && this.#enc.isUtf8 && start >= this.#chunkAt) {
+      const from = start - this.#chunkAt;
+      const to = end - this.#chunkAt;
+      if (isUtf8(this.#chunk.subarray(from, to))) {
+        this.#textChunk(this.#chunk.toString('utf8', from, to), false, end, true);
+        return;
+      }
+    }
+    const text = decoder.decode(lx.buf.slice(start - lx.base, end - lx.base));
     if (text === '') {
       this.#emit('', end, true); // held by the decoder; written with the chunk that completes it
       return;
@@ -493,11 +549,11 @@ export class RewriterEngine {
     if (this.#textRegistrationsActive > 0) {
       for (let id = 0; id < this.#registrations.length; id++) {
         const h = this.#registrations[id].handlers;
-        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#call(h.text as TaskFn, h, chunk);
+        if (this.#contentActive[id] > 0 && typeof h.text === 'function') this.#callText(h, chunk);
       }
     }
     const docText = this.#docText;
-    for (let i = 0; i < docText.length; i++) this.#call(docText[i].text as TaskFn, docText[i], chunk);
+    for (let i = 0; i < docText.length; i++) this.#callText(docText[i], chunk);
     const suppressed = this.#suppress > 0;
     if (this.#deferring()) this.#task(this.#completeText as TaskFn, this, { chunk, end, raw, suppressed });
     else this.#completeTextNow(chunk, end, raw, suppressed);
@@ -529,7 +585,7 @@ export class RewriterEngine {
   #onStartTag(): void {
     const lx = this.#lexer;
     const buf = lx.buf;
-    const id = tagIdOf(buf, lx.nameStart, lx.nameEnd);
+    const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardStartTag(id);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
@@ -674,10 +730,10 @@ export class RewriterEngine {
   #matchStartTag(id: number, ns: number, canHaveContent: boolean): void {
     const lx = this.#lexer;
     const program = this.#program as SelectorProgram;
-    const stack = this.#stack;
     const depth = this.#depth;
-    const parent = depth > 0 ? stack[depth - 1] : this.#root;
-    const name = id === TAG_OTHER ? this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd) : tagName(id);
+    const parent = depth > 0 ? this.#stack[depth - 1] : this.#root;
+    const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
@@ -685,14 +741,22 @@ export class RewriterEngine {
       typeIndex = (counts.get(name) ?? 0) + 1;
       counts.set(name, typeIndex);
     }
-    // Selector states handed down by the parent.
+    // Selector states handed down by the parent. Most elements' descendant states are the roots
+    // (no combinator added any): those come filtered by tag, mostly an empty list.
+    const descendantStates = parent.descendantStates === program.roots ? program.rootsOf(id) : parent.descendantStates;
+    if (parent.childStates.length === 0 && descendantStates.length === 0) {
+      // Nothing to try here (most elements): the element only goes on the stack.
+      if (canHaveContent) this.#push(nameId, name, EMPTY, parent.descendantStates, EMPTY, null);
+      this.#passThrough();
+      return;
+    }
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
     let matched: number[] | null = null;
     let childStates: number[] | null = null;
     let newDescendants: number[] | null = null;
     for (let pass = 0; pass < 2; pass++) {
-      const list = pass === 0 ? parent.childStates : parent.descendantStates;
+      const list = pass === 0 ? parent.childStates : descendantStates;
       for (let i = 0; i < list.length; i++) {
         const s = list[i];
         if (seen[s] === gen) continue;
@@ -714,23 +778,17 @@ export class RewriterEngine {
     if (matched !== null) {
       for (const reg of matched) {
         const h = this.#registrations[reg].handlers;
-        if (typeof h.element === 'function') element ??= this.#inRemovedContent(new Element(this.#lifetime, this.#enc, lx, NS_URIS[ns], this.#tagSelfClosing(), canHaveContent));
+        if (typeof h.element === 'function') element ??= this.#newElement(ns, canHaveContent);
         if (canHaveContent && (typeof h.text === 'function' || typeof h.comments === 'function')) (contentRegs ??= []).push(reg);
       }
     }
-    let entry: OpenElement | null = null;
-    if (canHaveContent) {
-      entry = stack[depth];
-      if (entry === undefined) stack.push(entry = new OpenElement());
-      entry.open(
-        id, name, childStates ?? EMPTY,
+    const entry = canHaveContent
+      ? this.#push(
+        nameId, name, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
         contentRegs ?? EMPTY, element,
-      );
-      this.#depth = depth + 1;
-      if (id !== TAG_OTHER) this.#openIds[id]++;
-      else this.#openNames.set(name, (this.#openNames.get(name) ?? 0) + 1);
-    }
+      )
+      : null;
     if (element === null) {
       if (entry !== null) this.#activate(entry);
       this.#passThrough();
@@ -738,7 +796,7 @@ export class RewriterEngine {
     }
     for (const reg of matched as number[]) {
       const h = this.#registrations[reg].handlers;
-      if (typeof h.element === 'function') this.#call(h.element as TaskFn, h, element);
+      if (typeof h.element === 'function') this.#callElement(h, element);
     }
     const end = lx.base + lx.tokEnd;
     const suppressed = this.#suppress > 0;
@@ -746,8 +804,30 @@ export class RewriterEngine {
     else this.#completeStartTagNow(element, entry, end, suppressed);
   }
 
-  /** Start tags inside content being removed are already removed when handlers see them. */
-  #inRemovedContent(element: Element): Element {
+  /** Opens an element: the next entry of the open-element stack (reused if there is one). */
+  #push(
+    nameId: number, name: string, childStates: readonly number[], descendantStates: readonly number[],
+    contentRegistrations: readonly number[], element: Element | null,
+  ): OpenElement {
+    const depth = this.#depth;
+    let entry = this.#stack[depth];
+    if (entry === undefined) this.#stack.push(entry = new OpenElement());
+    entry.open(nameId, name, childStates, descendantStates, contentRegistrations, element);
+    this.#depth = depth + 1;
+    if (nameId >= this.#openIds.length) {
+      const grown = new Int32Array(nameId * 2);
+      grown.set(this.#openIds);
+      this.#openIds = grown;
+    }
+    this.#openIds[nameId]++;
+    return entry;
+  }
+
+  /** The current start tag for handlers (inside content being removed it is already removed). */
+  #newElement(ns: number, canHaveContent: boolean): Element {
+    const lx = this.#lexer;
+    const sourceDecoded = this.#enc.asciiIsIdentity && this.#inputAscii(lx.base + lx.tokStart, lx.base + lx.tokEnd);
+    const element = new Element(this.#lifetime, this.#enc, lx, sourceDecoded, NS_URIS[ns], this.#tagSelfClosing(), canHaveContent);
     if (this.#suppress > 0) element.mutations.removed = true;
     return element;
   }
@@ -777,9 +857,17 @@ export class RewriterEngine {
   }
 
   #completeStartTagNow(el: Element, entry: OpenElement | null, end: number, suppressed: boolean): void {
+    const inPlace = el.modified && !suppressed ? el.inPlaceOverride() : -1;
     if (!el.modified && !el.hasMutations) {
       if (suppressed) this.#emit('', end, true);
       else if (end > this.#emitted) this.#emitted = end; // unchanged: the raw run goes on
+    } else if (inPlace !== -1) {
+      // Only one attribute's text changes: the raw run goes on around it (the element's outline
+      // is the lexer's, which is still at this tag).
+      const lx = this.#lexer;
+      this.#flushRaw(lx.base + lx.attrs[inPlace]);
+      this.#emit(el.overrideText(), lx.base + rawAttributeEnd(lx.attrs, inPlace), false);
+      this.#emitted = end;
     } else {
       this.#emit(el.wrap(el.serializeStartTag()), end, suppressed);
     }
@@ -827,7 +915,7 @@ export class RewriterEngine {
 
   #onEndTag(): void {
     const lx = this.#lexer;
-    const id = tagIdOf(lx.buf, lx.nameStart, lx.nameEnd);
+    const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(lx.buf, lx.nameStart, lx.nameEnd);
     if (this.#strict) this.#guardEndTag(id);
     this.#endTagFeedback(id);
     if (this.#program === null) {
@@ -835,12 +923,10 @@ export class RewriterEngine {
       return;
     }
     const stack = this.#stack;
+    const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
     let index = -1;
-    if (id !== TAG_OTHER) {
-      if (this.#openIds[id] > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === id) { index = i; break; }
-    } else {
-      const name = this.#otherNames.nameOf(lx.buf, lx.nameStart, lx.nameEnd);
-      if ((this.#openNames.get(name) ?? 0) > 0) for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].name === name) { index = i; break; }
+    if (nameId < this.#openIds.length && this.#openIds[nameId] > 0) {
+      for (let i = this.#depth - 1; i >= 0; i--) if (stack[i].id === nameId) { index = i; break; }
     }
     if (index === -1) {
       this.#passThrough();
@@ -849,8 +935,7 @@ export class RewriterEngine {
     let endTag: EndTag | null = null;
     for (let i = this.#depth - 1; i >= index; i--) {
       const entry = stack[i];
-      if (entry.id !== TAG_OTHER) this.#openIds[entry.id]--;
-      else this.#openNames.set(entry.name, (this.#openNames.get(entry.name) as number) - 1);
+      this.#openIds[entry.id]--;
       this.#deactivate(entry);
       if (entry.removesContent) this.#suppress--;
       const el = entry.element;

@@ -3,7 +3,7 @@
 // compiles to compounds linked by child/descendant combinators; matching runs over the naive
 // open-element stack (see `SelectorProgram`), so that each start tag is checked only against
 // the states its parent hands down.
-import { TAG_OTHER, tagIdOf } from './tags.ts';
+import { TAG_COUNT, TAG_OTHER, tagIdOf } from './tags.ts';
 
 export type SelectorErrorKind =
   | 'UnexpectedToken' | 'UnexpectedEnd' | 'MissingAttributeName' | 'EmptySelector' | 'DanglingCombinator'
@@ -417,15 +417,35 @@ function requiredTag(conditions: readonly Condition[]): number {
   return id === TAG_OTHER ? -1 : id;
 }
 
+const NO_STATES: readonly number[] = [];
+
 export class SelectorProgram {
   readonly states: SelectorState[] = [];
   /** For each state: the registration it completes, or -1. */
   readonly completes: number[] = [];
   readonly roots: number[] = [];
   usesNthOfType = false;
+  // rootsOf(id) by tag id, built on first use (after the last add()).
+  #rootsByTag: (readonly number[])[] | null = null;
+
+  /** The roots a tag with this id (tags.ts; TAG_OTHER included) can match: those without another required tag, in order. */
+  rootsOf(id: number): readonly number[] {
+    const table = (this.#rootsByTag ??= this.#buildRootsByTag());
+    return table[id];
+  }
+
+  #buildRootsByTag(): (readonly number[])[] {
+    const table: (readonly number[])[] = [];
+    for (let id = 0; id < TAG_COUNT; id++) {
+      const list = this.roots.filter((s) => this.states[s].requiredTag === -1 || this.states[s].requiredTag === id);
+      table.push(list.length === 0 ? NO_STATES : list);
+    }
+    return table;
+  }
 
   /** Adds a parsed selector list for registration `id`; `encode` turns literals into document bytes (null if unencodable). */
   add(selector: ParsedSelector, id: number, encode: (s: string) => string | null): void {
+    this.#rootsByTag = null;
     for (const complex of selector.complexes) {
       const first = this.states.length;
       const n = complex.compounds.length;

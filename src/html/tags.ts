@@ -3,7 +3,7 @@
 // Other common HTML and SVG names are listed too, so that the open-element stack can name most
 // elements with these strings instead of a lowercased copy of the input.
 import { lowerSlice } from './content.ts';
-import { TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
+import { SHORT_NAME, TEXT_PLAINTEXT, TEXT_RAWTEXT, TEXT_RCDATA, TEXT_SCRIPT } from './lexer.ts';
 
 export const TAG_OTHER = 0;
 const NAMES = [
@@ -93,6 +93,45 @@ for (let id = 1; id < NAMES.length; id++) {
   TABLE[slot] = id;
 }
 
+// Names of up to SHORT_NAME chars, most tags, are looked up by an exact key instead (the lexer's
+// `nameKey`): one integer compare, no second pass over the name.
+const SHORT_BITS = 9;
+const SHORT_KEYS = new Int32Array(1 << SHORT_BITS);
+const SHORT_IDS = new Uint8Array(1 << SHORT_BITS);
+
+/** The key (as Lexer.nameKey) of the name s[start, start+len) (len ≤ SHORT_NAME), or -1 if it has a non-ASCII char. */
+function shortKey(s: string, start: number, len: number): number {
+  let packed = 0;
+  for (let k = 0; k < len; k++) {
+    let c = s.charCodeAt(start + k);
+    if (c >= 128) return -1;
+    if (c >= 65 && c <= 90) c += 32;
+    packed = (packed << 7) | c;
+  }
+  return packed | (len << 28);
+}
+
+function shortSlot(key: number): number {
+  return Math.imul(key, 0x9e3779b1) >>> (32 - SHORT_BITS);
+}
+for (let id = 1; id < NAMES.length; id++) {
+  if (NAMES[id].length > SHORT_NAME) continue;
+  const key = shortKey(NAMES[id], 0, NAMES[id].length);
+  let slot = shortSlot(key);
+  while (SHORT_KEYS[slot] !== 0) slot = (slot + 1) & ((1 << SHORT_BITS) - 1);
+  SHORT_KEYS[slot] = key;
+  SHORT_IDS[slot] = id;
+}
+
+/** The id of the tag whose name has this key (Lexer.nameKey, not -1), or TAG_OTHER. */
+export function tagIdOfKey(key: number): number {
+  for (let slot = shortSlot(key); ; slot = (slot + 1) & ((1 << SHORT_BITS) - 1)) {
+    const k = SHORT_KEYS[slot];
+    if (k === key) return SHORT_IDS[slot];
+    if (k === 0) return TAG_OTHER;
+  }
+}
+
 /** Whether s[start, start+name.length) is `name` (lowercase), ASCII-case-insensitively. */
 function equalsLower(name: string, s: string, start: number): boolean {
   for (let k = 0; k < name.length; k++) {
@@ -106,7 +145,11 @@ function equalsLower(name: string, s: string, start: number): boolean {
 /** The id of the tag named s[start..end) (ASCII case-insensitive), or TAG_OTHER. */
 export function tagIdOf(s: string, start: number, end: number): number {
   const len = end - start;
-  if (len > MAX_LEN || len === 0) return TAG_OTHER;
+  if (len <= SHORT_NAME) {
+    const key = len === 0 ? -1 : shortKey(s, start, len);
+    return key === -1 ? TAG_OTHER : tagIdOfKey(key);
+  }
+  if (len > MAX_LEN) return TAG_OTHER;
   let slot = nameHash(s, start, len);
   for (;;) {
     const id = TABLE[slot];
@@ -118,19 +161,37 @@ export function tagIdOf(s: string, start: number, end: number): number {
 }
 
 /**
- * Lowercased names of tags outside the table, remembered per rewriting run by hash (the last name
- * per slot): a name seen again is the same string, neither sliced again nor hashed again by Maps.
+ * Ids, from TAG_COUNT on, for the lowercased names of tags outside the table, given per rewriting
+ * run. The last name per hash slot is remembered with its id: a name seen again is neither sliced
+ * nor looked up again.
  */
 export class OtherTagNames {
   readonly #slots: string[] = new Array<string>(1 << TABLE_BITS).fill('');
+  readonly #slotIds = new Int32Array(1 << TABLE_BITS);
+  readonly #ids = new Map<string, number>();
+  readonly #names: string[] = [];
 
-  /** The lowercased name s[start..end) (non-empty). */
-  nameOf(s: string, start: number, end: number): string {
+  /** The id of the tag named s[start..end) (non-empty, not in the table), ASCII-case-insensitively. */
+  idOf(s: string, start: number, end: number): number {
     const len = end - start;
     const slot = nameHash(s, start, len);
     const seen = this.#slots[slot];
-    if (seen.length === len && equalsLower(seen, s, start)) return seen;
-    return (this.#slots[slot] = lowerSlice(s, start, end));
+    if (seen.length === len && equalsLower(seen, s, start)) return this.#slotIds[slot];
+    const name = lowerSlice(s, start, end);
+    let id = this.#ids.get(name);
+    if (id === undefined) {
+      id = TAG_COUNT + this.#names.length;
+      this.#names.push(name);
+      this.#ids.set(name, id);
+    }
+    this.#slots[slot] = name;
+    this.#slotIds[slot] = id;
+    return id;
+  }
+
+  /** The lowercased name of an id given by idOf. */
+  nameOf(id: number): string {
+    return this.#names[id - TAG_COUNT];
   }
 }
 

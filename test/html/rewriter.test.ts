@@ -38,6 +38,21 @@ test('§4.1 element mutations and start-tag re-serialisation', () => {
   assert.equal(rewriteString('<img src=a><br/>', (r) => r.on('img, br', { element(el) { el.append('X'); el.prepend('Y'); el.after('F'); } })), '<img src=a>F<br/>F');
   // v3: inserting content into `<div/>` drops the `/` when the tag is re-serialised.
   assert.equal(rewriteString('<div a="b"/>x</div>', (r) => r.on('div', { element(el) { el.setAttribute('c', 'd'); el.append('A'); } })), '<div a="b" c="d">xA</div>');
+  // One attribute set anew: written in place when the source is spaced as it is serialised, else the tag anew.
+  const setHref = (html: string, options = {}): string => rewriteString(html, (r) => r.on('a, img', { element(el) {
+    el.setAttribute(el.hasAttribute('src') ? 'src' : 'HREF', 'N"');
+  } }), options);
+  assert.equal(setHref('<a href=x id=y>t</a>'), '<a href="N&quot;" id=y>t</a>');
+  assert.equal(setHref('<a id=\'y\' HREF="x">t</a><a href>u</a>'), '<a id=\'y\' href="N&quot;">t</a><a href="N&quot;">u</a>');
+  assert.equal(setHref('<a  href=x>t</a><a href=x\nid=y >u</a><a href=x\t>v</a>'), '<a href="N&quot;">t</a><a href="N&quot;" id=y>u</a><a href="N&quot;">v</a>');
+  assert.equal(setHref('<img src="x"/><img src=x /><img src=x/>'), '<img src="N&quot;" /><img src="N&quot;" /><img src="N&quot;">');
+  assert.equal(setHref('<a b href=x><a b>'), '<a b href="N&quot;"><a b href="N&quot;">');
+  // A value read and set back is written as read; another one is encoded.
+  assert.equal(rewriteString('<a href=x&amp;>t</a>', (r) => r.on('a', { element(el) {
+    el.setAttribute('href', el.getAttribute('href') as string);
+    el.setAttribute('title', '\u00e9');
+  } })), '<a href="x&amp;" title="\u00e9">t</a>');
+  assert.equal(setHref('<p><a href=x></p>'.repeat(2), { }), '<p><a href="N&quot;"></p>'.repeat(2));
   const seen: unknown[] = [];
   rewriteString('<svg><rect/></svg><div/>', (r) => r.on('rect, div', { element(el) { seen.push([el.tagName, el.selfClosing, el.canHaveContent]); } }));
   assert.deepEqual(seen, [['rect', true, false], ['div', true, true]]);
@@ -76,6 +91,31 @@ test('§4.2 end-tag work on implicitly closed elements and several onEndTag hand
   assert.equal(rewriteString('<p>x</p>', (r) => r.on('p', { element(el) { el.onEndTag((e) => { e.before('1'); }); el.onEndTag((e) => { e.after('2'); e.name = 'Q'; }); } })), '<p>x1</Q>2');
   // Unclosed at EOF: no end-tag work.
   assert.equal(rewriteString('<p>x', (r) => r.on('p', { element(el) { el.append('A'); el.after('F'); } })), '<p>x');
+});
+
+test('text chunks cover at most 1 KiB of input, cut between characters, as lol-html hands them out', () => {
+  const cases: [string, number[]][] = [
+    // Chunk sizes in UTF-8 bytes as the oracle gives them for the same writes (0..700, 700..2100, rest).
+    [`<p>${'a'.repeat(1023)}\u00e9${'b'.repeat(2000)}</p>`, [697, 1024, 376, 928, 0]],
+    [`<script>${'x'.repeat(2500)}</script>`, [692, 1024, 376, 408, 0]],
+    [`<p>${'\u00e9'.repeat(1500)}</p>`, [696, 1024, 376, 904, 0]],
+  ];
+  for (const [html, sizes] of cases) {
+    const bytes = Buffer.from(html);
+    const seen: number[] = [];
+    let text = '';
+    const chunks = [bytes.subarray(0, 700), bytes.subarray(700, 2100), bytes.subarray(2100)];
+    const out = rewrite(chunks, (r) => r.onDocument({ text(t) {
+      seen.push(Buffer.byteLength(t.text));
+      text += t.text;
+      t.replace(t.text.toUpperCase());
+    } }));
+    const inner = html.slice(html.indexOf('>') + 1, html.lastIndexOf('<'));
+    assert.deepEqual(seen, sizes);
+    assert.equal(text, inner);
+    assert.equal(out.toString(), html.replace(inner, inner.toUpperCase()));
+    assert.deepEqual(rewrite(chunks, (r) => r.onDocument({ text() {} })), bytes);
+  }
 });
 
 test('§4.3–4.6 comments, text chunks, doctype and document end', () => {
@@ -240,6 +280,12 @@ test('§9 encodings: legacy bytes pass through; handlers get decoded strings; in
   const invalid = Buffer.from([0x3c, 0x70, 0x3e, 0xff, 0xe2, 0x82, 0x3c, 0x2f, 0x70, 0x3e]);
   assert.deepEqual(rewrite([invalid], () => {}), invalid);
   assert.equal(rewrite([invalid], (r) => r.onDocument({ text() {} })).toString(), '<p>\uFFFD\uFFFD</p>');
+  // U+FEFF in text is text (no BOM stripping, as the oracle): valid UTF-8 and not.
+  const bom = Buffer.concat([Buffer.from('\uFEFF\u00e9<p>\uFEFFx\u00e9'), Buffer.from([0xff]), Buffer.from('</p>')]);
+  const decoded: string[] = [];
+  const bomOut = rewrite([bom.subarray(0, 2), bom.subarray(2)], (r) => r.onDocument({ text(t) { decoded.push(t.text); } }));
+  assert.deepEqual(decoded.filter((t) => t !== ''), ['\uFEFF\u00e9', '\uFEFFx\u00e9\uFFFD']);
+  assert.equal(bomOut.toString(), '\uFEFF\u00e9<p>\uFEFFx\u00e9\uFFFD</p>');
   // <meta charset> switches the encoding of what follows.
   const meta = Buffer.concat([Buffer.from('<meta charset="windows-1251"><p>'), Buffer.from([0xe0])]);
   const texts: string[] = [];
