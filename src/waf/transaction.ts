@@ -112,7 +112,6 @@ export class Transaction implements VariableSource {
   /** ctl:ruleRemoveTarget*: targets removed from one rule (by id), or from the rules with ids in [start, end]. */
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
-  #capturing = false;
   readonly #matches = new Matches();
   /** What is known of each value read so far (values do not change, so neither do results). */
   readonly #values = new Map<string, ValueMemo>();
@@ -136,7 +135,8 @@ export class Transaction implements VariableSource {
   #lastMatchedKey = '';
   #lastMatchedName: string | undefined;
   #rule: WafRule | undefined;
-  readonly #operatorState: OperatorState;
+  /** `capturing` is a plain field, set per rule (see the constructor for why not a getter). */
+  readonly #operatorState: { capturing: boolean } & OperatorState;
   readonly resolve: MacroResolver;
 
   constructor(rules: WafRuleSet, request: WafRequest, options: TransactionOptions = {}) {
@@ -148,14 +148,15 @@ export class Transaction implements VariableSource {
     this.responseBodyAccess = settings.responseBodyAccess;
     this.auditEngine = settings.auditEngine;
     this.#blockStatus = options.blockStatus ?? 403;
-    this.resolve = (variable, key) => this.#resolve(variable, key);
-    const tx = this;
+    // Never `this.x = () => ...` nor a getter here: V8 allocates a function literal assigned to a
+    // property, and an accessor pair, in old space, and from there their context would keep the
+    // whole transaction (every value it made) alive through every scavenge until the next full GC.
+    const resolve: MacroResolver = (variable, key) => this.#resolve(variable, key);
+    this.resolve = resolve;
     this.#operatorState = {
-      get capturing() {
-        return tx.#capturing;
-      },
+      capturing: false,
       capture: (index, value) => this.collection('TX').set(String(index), value),
-      resolve: this.resolve,
+      resolve,
     };
     this.#setRequestVariables(options.now ?? new Date());
   }
@@ -493,7 +494,7 @@ export class Transaction implements VariableSource {
         this.#matchedVarsBuilt = undefined;
       }
       this.#evaluate(rule, phase);
-      this.#capturing = false;
+      this.#operatorState.capturing = false;
     }
     if (this.#allow === 'phase' || (this.#allow === 'request' && phase === 2)) this.#allow = 'none';
     this.#skip = 0;
@@ -509,7 +510,7 @@ export class Transaction implements VariableSource {
   #evaluate(rule: WafRule, phase: number): boolean {
     const starter = rule.parent ?? rule;
     this.#rule = starter;
-    this.#capturing = rule.capture;
+    this.#operatorState.capturing = rule.capture;
     let matched = 0;
     if (rule.operator === undefined) {
       matched = 1;
