@@ -524,41 +524,45 @@ export class Transaction implements VariableSource {
         const key = extra === undefined ? rule.targetSetKey : keyWithExclusions(rule.targetSetKey, extra);
         const set = this.#targetSet(rule, key, extra);
         const chain = this.#chainValues(rule, set);
-        const values = chain.values;
+        const memos = chain.memos;
         const bit = rule.prefilterBit;
         // The prefilter decides a rule for the whole set at once: unless one of the values holds
         // one of its literals, none can match.
-        if (bit === -1 || values.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
-          for (let i = 0; i < values.length; i++) {
-            if (this.#operate(rule, operator, values[i]) === negated) continue;
+        if (bit === -1 || memos.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
+          for (let i = 0; i < memos.length; i++) {
+            const memo = memos[i];
+            if (this.#operate(rule, operator, memo.value, memo) === negated) continue;
             const { variable, key } = this.#nameOf(rule, extra, i);
-            matched += this.#onMatch(rule, variable, key, values[i]);
+            matched += this.#onMatch(rule, variable, key, memo.value);
           }
         }
       } else {
-      const found = this.#matches;
-      for (const target of rule.targets) {
-        target.collect(this, found, rule.exclusions, extra);
-        const variable = target.variable;
-        const size = found.size;
-        for (let i = 0; i < size; i++) {
-          const key = found.keys[i];
-          const original = found.values[i];
-          if (rule.multiMatch) {
-            let value = original;
-            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
-            for (const t of rule.transforms) {
-              const next = t(value);
-              if (next === value) continue;
-              value = next;
-              if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
+        // Values are looked up in the memo only for what it serves: a transformation chain or the prefilter.
+        const memoized = rule.transforms.length > 0 || rule.prefilterBit !== -1;
+        const found = this.#matches;
+        for (const target of rule.targets) {
+          target.collect(this, found, rule.exclusions, extra);
+          const variable = target.variable;
+          const size = found.size;
+          for (let i = 0; i < size; i++) {
+            const key = found.keys[i];
+            const original = found.values[i];
+            if (rule.multiMatch) {
+              let value = original;
+              if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              for (const t of rule.transforms) {
+                const next = t(value);
+                if (next === value) continue;
+                value = next;
+                if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              }
+            } else {
+              const memo = memoized ? this.#transformed(rule, this.#memo(original)) : undefined;
+              const value = memo === undefined ? original : memo.value;
+              if (this.#operate(rule, operator, value, memo) !== negated) matched += this.#onMatch(rule, variable, key, value);
             }
-          } else {
-            const value = this.#transform(rule, original);
-            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
           }
         }
-      }
       }
     }
     if (matched === 0) return false;
@@ -577,10 +581,13 @@ export class Transaction implements VariableSource {
     return true;
   }
 
-  /** The rule's operator on `value` (not negated), skipped when the prefilter says it cannot match. */
-  #operate(rule: WafRule, operator: Operator, value: string): boolean {
+  /**
+   * The rule's operator on `value` (not negated), skipped when the prefilter says it cannot match;
+   * `memo` is the value's, present whenever the rule has a prefilter bit.
+   */
+  #operate(rule: WafRule, operator: Operator, value: string, memo: ValueMemo | undefined): boolean {
     if (rule.prefilterBit !== -1) {
-      const offset = this.#valueCandidates(value);
+      const offset = this.#valueCandidates(memo!);
       if (!hasBit(this.#candidates!, offset, rule.prefilterBit)) return false;
     }
     return operator(value, this.#operatorState);
@@ -591,15 +598,15 @@ export class Transaction implements VariableSource {
     if (known !== undefined && known.generation === this.#generation) return known;
     // Most sets are empty (XML, cookies absent, ...): they share the empty array. Only values are
     // kept: names are found again (#nameOf) for the few that match.
-    let values = NO_VALUES;
+    let memos = NO_MEMOS;
     const found = this.#matches;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, extra);
       if (found.size === 0) continue;
-      if (values === NO_VALUES) values = [];
-      for (let i = 0; i < found.size; i++) values.push(found.values[i]);
+      if (memos === NO_MEMOS) memos = [];
+      for (let i = 0; i < found.size; i++) memos.push(this.#memo(found.values[i]));
     }
-    const set: TargetSet = { generation: this.#generation, values, chains: undefined };
+    const set: TargetSet = { generation: this.#generation, memos, chains: undefined };
     this.#targetSets.set(key, set);
     return set;
   }
@@ -618,21 +625,24 @@ export class Transaction implements VariableSource {
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
   #chainValues(rule: WafRule, set: TargetSet): ChainValues {
-    let chain = set.chains?.get(rule.transformKey);
+    const transformKey = rule.transformKey;
+    let chain = set.chains;
+    while (chain !== undefined && chain.transformKey !== transformKey) chain = chain.next;
     if (chain === undefined) {
       // Transformations return their input when nothing changes (most benign values): then the
-      // set's own values serve, and no array is made.
-      let values = set.values;
-      if (rule.transformKey !== -1) {
-        for (let i = 0; i < set.values.length; i++) {
-          const value = this.#transform(rule, set.values[i]);
-          if (value === set.values[i]) continue;
-          if (values === set.values) values = set.values.slice();
-          values[i] = value;
+      // set's own memos serve, and no array is made.
+      const own = set.memos;
+      let memos = own;
+      if (transformKey !== -1) {
+        for (let i = 0; i < own.length; i++) {
+          const memo = this.#transformed(rule, own[i]);
+          if (memo === own[i]) continue;
+          if (memos === own) memos = own.slice();
+          memos[i] = memo;
         }
       }
-      chain = { values, candidates: -1 };
-      (set.chains ??= new Map()).set(rule.transformKey, chain);
+      chain = { transformKey, memos, candidates: -1, next: set.chains };
+      set.chains = chain;
     }
     return chain;
   }
@@ -648,8 +658,8 @@ export class Transaction implements VariableSource {
     if (chain.candidates !== -1) return chain.candidates;
     const words = this.rules.prefilter!.words;
     const union = this.#allocateCandidates();
-    for (const value of chain.values) {
-      const offset = this.#valueCandidates(value);
+    for (const memo of chain.memos) {
+      const offset = this.#valueCandidates(memo);
       const bitmaps = this.#candidates!;
       for (let w = 0; w < words; w++) bitmaps[union + w] |= bitmaps[offset + w];
     }
@@ -658,11 +668,10 @@ export class Transaction implements VariableSource {
   }
 
   /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
-  #valueCandidates(value: string): number {
-    const memo = this.#memo(value);
+  #valueCandidates(memo: ValueMemo): number {
     if (memo.candidates === -1) {
       memo.candidates = this.#allocateCandidates();
-      this.rules.prefilter!.mark(value, this.#candidates!, memo.candidates);
+      this.rules.prefilter!.mark(memo.value, this.#candidates!, memo.candidates);
     }
     return memo.candidates;
   }
@@ -670,7 +679,7 @@ export class Transaction implements VariableSource {
   #memo(value: string): ValueMemo {
     let memo = this.#values.get(value);
     if (memo === undefined) {
-      memo = { transformed: undefined, candidates: -1 };
+      memo = { value, transformed: undefined, candidates: -1 };
       this.#values.set(value, memo);
     }
     return memo;
@@ -723,19 +732,20 @@ export class Transaction implements VariableSource {
   }
 
   /**
-   * The rule's transformation chain on one value, remembered per chain for the transaction: the
-   * same argument goes through the same chain in dozens of CRS rules with different targets.
+   * The memo of a value through the rule's transformation chain, remembered per chain for the
+   * transaction: the same argument goes through the same chain in dozens of CRS rules with
+   * different targets.
    */
-  #transform(rule: WafRule, original: string): string {
+  #transformed(rule: WafRule, memo: ValueMemo): ValueMemo {
     const transforms = rule.transforms;
-    if (transforms.length === 0) return original;
-    const memo = this.#memo(original);
+    if (transforms.length === 0) return memo;
     const known = memo.transformed?.[rule.transformKey];
     if (known !== undefined) return known;
-    let value = original;
+    let value = memo.value;
     for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
-    (memo.transformed ??= new Array<string | undefined>(this.rules.transformChainCount))[rule.transformKey] = value;
-    return value;
+    const result = value === memo.value ? memo : this.#memo(value);
+    (memo.transformed ??= new Array<ValueMemo | undefined>(this.rules.transformChainCount))[rule.transformKey] = result;
+    return result;
   }
 
   #runPerMatch(rule: WafRule): void {
@@ -908,7 +918,7 @@ export class Transaction implements VariableSource {
   }
 }
 
-const NO_VALUES: string[] = [];
+const NO_MEMOS: ValueMemo[] = [];
 
 /**
  * Target-set keys extended by run-time exclusions, by the exclusions themselves (a trie on their
@@ -946,8 +956,9 @@ function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): st
 
 /** What a transaction has worked out about one value. */
 interface ValueMemo {
-  /** By transformKey: the value through that chain. */
-  transformed: (string | undefined)[] | undefined;
+  readonly value: string;
+  /** By transformKey: the memo of the value through that chain. */
+  transformed: (ValueMemo | undefined)[] | undefined;
   /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
   candidates: number;
 }
@@ -955,16 +966,20 @@ interface ValueMemo {
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
-  readonly values: string[];
-  /** By the chain's transformKey (-1: no transformations); made on first use. */
-  chains: Map<number, ChainValues> | undefined;
+  /** The memos of the set's values, in target order. */
+  readonly memos: ValueMemo[];
+  /** The chains used so far (a set sees a few), made on first use. */
+  chains: ChainValues | undefined;
 }
 
 /** A target set's values after one transformation chain. */
 interface ChainValues {
-  readonly values: readonly string[];
+  /** -1: no transformations. */
+  readonly transformKey: number;
+  readonly memos: readonly ValueMemo[];
   /** The offset of the union of their prefilter bitmaps; -1 until a rule with a prefilter bit reads them. */
   candidates: number;
+  readonly next: ChainValues | undefined;
 }
 
 
