@@ -51,9 +51,8 @@ export class KeyedValues {
     return this.#index().has(lowerKey);
   }
 
-  /** Replaces every value under the key by one (TX variables: one value per name). */
-  set(key: string, value: string): void {
-    const lower = key.toLowerCase();
+  /** Replaces every value under the key by one (TX variables: one value per name); `lower` when the caller has it. */
+  set(key: string, value: string, lower = key.toLowerCase()): void {
     const i = this.#index().get(lower);
     if (i === undefined) {
       this.add(key, value);

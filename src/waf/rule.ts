@@ -315,7 +315,8 @@ function setvar(text: string): PerMatchAction {
   const dot = name.indexOf('.');
   const collection = (dot === -1 ? '' : name.slice(0, dot)).toUpperCase();
   if (!COLLECTIONS.has(collection) || dot === name.length - 1) throw new Error(`setvar:${text}: expected COLLECTION.name[=value] with TX, IP, GLOBAL, SESSION, USER or RESOURCE`);
-  return { kind: 'setvar', collection, remove, key: compileMacro(name.slice(dot + 1)), value: eq === -1 ? undefined : compileMacro(rest.slice(eq + 1)) };
+  // Keys are case-insensitive (stored in lower case): a constant one is lower-cased here, once.
+  return { kind: 'setvar', collection, remove, key: compileMacro(name.slice(dot + 1).toLowerCase()), value: eq === -1 ? undefined : compileMacro(rest.slice(eq + 1)) };
 }
 
 const CTL_OPTIONS = new Set([

@@ -755,7 +755,8 @@ export class Transaction implements VariableSource {
   #perform(action: PerMatchAction): void {
     switch (action.kind) {
       case 'setvar': {
-        const key = action.key.expand(this.resolve).toLowerCase();
+        // A constant key was lower-cased at load time.
+        const key = action.key.constant ?? action.key.expand(this.resolve).toLowerCase();
         const values = this.collection(action.collection);
         if (action.remove) {
           values.delete(key);
@@ -766,14 +767,14 @@ export class Transaction implements VariableSource {
         if (sign === 0x2b || sign === 0x2d) {
           const operand = value.length === 1 ? 0 : Number(value.slice(1));
           if (!Number.isInteger(operand)) {
-            values.set(key, value);
+            values.set(key, value, key);
             return;
           }
           const current = Number.parseInt(values.first(key) ?? '0', 10) || 0;
-          values.set(key, String(sign === 0x2b ? current + operand : current - operand));
+          values.set(key, String(sign === 0x2b ? current + operand : current - operand), key);
           return;
         }
-        values.set(key, value);
+        values.set(key, value, key);
         return;
       }
       case 'setenv':
@@ -894,7 +895,7 @@ export class Transaction implements VariableSource {
     if (variable === 'RULE') {
       const rule = this.#rule;
       if (rule === undefined || key === undefined) return undefined;
-      switch (key.toLowerCase()) {
+      switch (key) {
         case 'id':
           return String(rule.id);
         case 'msg':
@@ -914,7 +915,7 @@ export class Transaction implements VariableSource {
       if (single !== undefined) return single;
       return this.keyed(variable)?.values[0];
     }
-    return firstKeyedValue(this, variable, key.toLowerCase());
+    return firstKeyedValue(this, variable, key);
   }
 }
 
