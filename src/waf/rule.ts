@@ -68,16 +68,36 @@ export interface RuleSource {
   readonly line: number;
 }
 
-/** Numbers the distinct transformation chains of a rule set (target sets keep one result per chain). */
+/**
+ * Numbers the distinct transformation chains of a rule set and every prefix of them (values keep
+ * one result per chain): a chain's result is its prefix's result through its last transformation,
+ * so chains that begin alike (dozens begin with urlDecodeUni) share that work.
+ */
 export class TransformChains {
   readonly #ids = new Map<string, number>();
+  /** By chain id: the chain without its last transformation (-1: none left). */
+  readonly prefixes: number[] = [];
+  /** By chain id: its last transformation. */
+  readonly lasts: Transformation[] = [];
+
+  get count(): number {
+    return this.prefixes.length;
+  }
+
+  /** -1 for no transformations. */
   idFor(names: readonly string[]): number {
-    if (names.length === 0) return -1;
-    const key = names.join(',');
-    let id = this.#ids.get(key);
-    if (id === undefined) {
-      id = this.#ids.size;
-      this.#ids.set(key, id);
+    let id = -1;
+    let key = '';
+    for (const name of names) {
+      key += `${name},`;
+      let next = this.#ids.get(key);
+      if (next === undefined) {
+        next = this.prefixes.length;
+        this.#ids.set(key, next);
+        this.prefixes.push(id);
+        this.lasts.push(transformation(name)!);
+      }
+      id = next;
     }
     return id;
   }

@@ -64,10 +64,10 @@ export class WafRuleSet {
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
   /** Decides for all rules with required literals at once which can match a value. */
   readonly prefilter: OperatorPrefilter | undefined;
-  /** Transformation chains are numbered 0 .. transformChainCount - 1 (a rule's transformKey). */
-  readonly transformChainCount: number;
+  /** The rules' transformation chains (a rule's transformKey) and their prefixes. */
+  readonly transformChains: TransformChains;
 
-  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>) {
+  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformChains: TransformChains) {
     this.settings = settings;
     this.phases = phases;
     this.byId = byId;
@@ -78,9 +78,7 @@ export class WafRuleSet {
         }
       }
     }
-    let chains = 0;
-    for (const rule of phases.flat()) for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) chains = Math.max(chains, link.transformKey + 1);
-    this.transformChainCount = chains;
+    this.transformChains = transformChains;
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {
@@ -246,7 +244,7 @@ class Builder {
 
   finish(): WafRuleSet {
     if (this.#open !== undefined) throw new SecLangError(this.#openDirective!.file, this.#openDirective!.line, 'the rule ends with `chain` but no SecRule follows it');
-    return new WafRuleSet(this.settings, this.#phases, this.#byId);
+    return new WafRuleSet(this.settings, this.#phases, this.#byId, this.#transformChains);
   }
 
   #rule(d: Directive, targetText: string | undefined, operatorText: string | undefined, actionText: string): void {

@@ -731,20 +731,25 @@ export class Transaction implements VariableSource {
     return vars;
   }
 
-  /**
-   * The memo of a value through the rule's transformation chain, remembered per chain for the
-   * transaction: the same argument goes through the same chain in dozens of CRS rules with
-   * different targets.
-   */
+  /** The memo of a value through the rule's transformation chain. */
   #transformed(rule: WafRule, memo: ValueMemo): ValueMemo {
-    const transforms = rule.transforms;
-    if (transforms.length === 0) return memo;
-    const known = memo.transformed?.[rule.transformKey];
+    return rule.transformKey === -1 ? memo : this.#throughChain(rule.transformKey, memo);
+  }
+
+  /**
+   * The memo of a value through a transformation chain (see TransformChains), remembered per chain
+   * and prefix for the transaction: the same argument goes through the same chain in dozens of CRS
+   * rules with different targets.
+   */
+  #throughChain(chain: number, memo: ValueMemo): ValueMemo {
+    const known = memo.transformed?.[chain];
     if (known !== undefined) return known;
-    let value = memo.value;
-    for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
-    const result = value === memo.value ? memo : this.#memo(value);
-    (memo.transformed ??= new Array<ValueMemo | undefined>(this.rules.transformChainCount))[rule.transformKey] = result;
+    const chains = this.rules.transformChains;
+    const prefix = chains.prefixes[chain];
+    const input = prefix === -1 ? memo : this.#throughChain(prefix, memo);
+    const value = chains.lasts[chain](input.value);
+    const result = value === input.value ? input : this.#memo(value);
+    (memo.transformed ??= new Array<ValueMemo | undefined>(chains.count))[chain] = result;
     return result;
   }
 
@@ -958,7 +963,7 @@ function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): st
 /** What a transaction has worked out about one value. */
 interface ValueMemo {
   readonly value: string;
-  /** By transformKey: the memo of the value through that chain. */
+  /** By transformation chain (transformKey, or a prefix of one): the memo of the value through that chain. */
   transformed: (ValueMemo | undefined)[] | undefined;
   /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
   candidates: number;
