@@ -18,6 +18,7 @@ import type { MacroResolver } from './macro.ts';
 import type { Operator, OperatorState } from './operators.ts';
 import { hasBit } from './prefilter.ts';
 import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
+import { lowercase } from './transformations/case.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 
@@ -670,8 +671,12 @@ export class Transaction implements VariableSource {
   /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
   #valueCandidates(memo: ValueMemo): number {
     if (memo.candidates === -1) {
-      memo.candidates = this.#allocateCandidates();
-      this.rules.prefilter!.mark(memo.value, this.#candidates!, memo.candidates);
+      if (memo.caseVariantOf !== undefined) {
+        memo.candidates = this.#valueCandidates(memo.caseVariantOf);
+      } else {
+        memo.candidates = this.#allocateCandidates();
+        this.rules.prefilter!.mark(memo.value, this.#candidates!, memo.candidates);
+      }
     }
     return memo.candidates;
   }
@@ -679,7 +684,7 @@ export class Transaction implements VariableSource {
   #memo(value: string): ValueMemo {
     let memo = this.#values.get(value);
     if (memo === undefined) {
-      memo = { value, transformed: undefined, candidates: -1 };
+      memo = { value, transformed: undefined, candidates: -1, caseVariantOf: undefined };
       this.#values.set(value, memo);
     }
     return memo;
@@ -747,8 +752,10 @@ export class Transaction implements VariableSource {
     const chains = this.rules.transformChains;
     const prefix = chains.prefixes[chain];
     const input = prefix === -1 ? memo : this.#throughChain(prefix, memo);
-    const value = chains.lasts[chain](input.value);
+    const transformation = chains.lasts[chain];
+    const value = transformation(input.value);
     const result = value === input.value ? input : this.#memo(value);
+    if (transformation === lowercase && result !== input && result.candidates === -1) result.caseVariantOf ??= input;
     (memo.transformed ??= new Array<ValueMemo | undefined>(chains.count))[chain] = result;
     return result;
   }
@@ -967,6 +974,11 @@ interface ValueMemo {
   transformed: (ValueMemo | undefined)[] | undefined;
   /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
   candidates: number;
+  /**
+   * The value this one is the lower case of: the prefilter ignores ASCII case, so its bitmap
+   * serves (a superset when that value is no byte string: it has every bit).
+   */
+  caseVariantOf: ValueMemo | undefined;
 }
 
 /** The values of one set of targets, and of each transformation chain applied to them. */
