@@ -18,8 +18,8 @@ export class KeyedValues {
     return this.keys.length;
   }
 
-  add(key: string, value: string): void {
-    const lower = key.toLowerCase();
+  /** Adds an entry; `lower` when the caller has the key in lower case. */
+  add(key: string, value: string, lower = key.toLowerCase()): void {
     const first = this.#first;
     if (first !== undefined) {
       if (first.has(lower)) this.#repeated = true;
@@ -55,7 +55,7 @@ export class KeyedValues {
   set(key: string, value: string, lower = key.toLowerCase()): void {
     const i = this.#index().get(lower);
     if (i === undefined) {
-      this.add(key, value);
+      this.add(key, value, lower);
       return;
     }
     this.values[i] = value;
