@@ -246,7 +246,14 @@ export class Transaction implements VariableSource {
   processRequestBody(body: string | undefined): Interruption | undefined {
     if (this.interruption !== undefined || this.engine === 'Off') return this.interruption;
     if (body !== undefined && body.length > 0 && this.requestBodyAccess) this.#processBody(body);
-    return this.#phase(2);
+    const interruption = this.#phase(2);
+    // The response phases read other values: what the request phases worked out about theirs is
+    // dropped, not held (and carried through scavenges) while the origin answers.
+    this.#values.clear();
+    this.#targetSets.clear();
+    this.#candidates = undefined;
+    this.#candidatesEnd = 0;
+    return interruption;
   }
 
   /** Phase 3. */
