@@ -59,6 +59,8 @@ export class WafRuleSet {
   readonly settings: WafSettings;
   /** Rules (and markers) of phases 1–5, in file order; index 0 is unused. */
   readonly phases: WafRule[][];
+  /** By phase: the positions of each SecMarker in `phases[phase]`, ascending (skipAfter jumps there). */
+  readonly markers: ReadonlyMap<string, readonly number[]>[];
   readonly byId: ReadonlyMap<number, WafRule>;
   /** Ids of the rules carrying each tag (ctl:ruleRemoveByTag and friends look here per request). */
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
@@ -70,6 +72,16 @@ export class WafRuleSet {
   constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformChains: TransformChains) {
     this.settings = settings;
     this.phases = phases;
+    this.markers = phases.map((rules) => {
+      const positions = new Map<string, number[]>();
+      rules.forEach((rule, i) => {
+        if (rule.marker === undefined) return;
+        const list = positions.get(rule.marker);
+        if (list === undefined) positions.set(rule.marker, [i]);
+        else list.push(i);
+      });
+      return positions;
+    });
     this.byId = byId;
     for (let phase = 1; phase <= 5; phase++) {
       for (const rule of phases[phase]) {

@@ -485,11 +485,15 @@ export class Transaction implements VariableSource {
     const rules = this.rules.phases[phase];
     for (let i = 0; i < rules.length; i++) {
       if (this.interruption !== undefined && phase !== 5) break;
-      const rule = rules[i];
       if (this.#skipAfter !== undefined) {
-        if (rule.marker === this.#skipAfter) this.#skipAfter = undefined;
+        // On past the marker's next position in this phase; without one, the rest of the phase is skipped.
+        const at = positionFrom(this.rules.markers[phase].get(this.#skipAfter), i);
+        if (at === -1) break;
+        this.#skipAfter = undefined;
+        i = at;
         continue;
       }
+      const rule = rules[i];
       if (rule.marker !== undefined) continue;
       if (this.#removedIds.length > 0 && this.#isRemoved(rule.id)) continue;
       if (this.#skip > 0) {
@@ -939,6 +943,12 @@ export class Transaction implements VariableSource {
 }
 
 const NO_MEMOS: ValueMemo[] = [];
+
+/** The first of ascending `positions` at or after `from`, or -1. */
+function positionFrom(positions: readonly number[] | undefined, from: number): number {
+  if (positions !== undefined) for (const at of positions) if (at >= from) return at;
+  return -1;
+}
 
 /**
  * Target-set keys extended by run-time exclusions, by the exclusions themselves (a trie on their
