@@ -18,9 +18,9 @@ import type { MacroResolver } from './macro.ts';
 import type { Operator, OperatorState } from './operators.ts';
 import { hasBit } from './prefilter.ts';
 import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
-import { lowercase } from './transformations/case.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
+import { lowercase } from './transformations/case.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
