@@ -18,8 +18,8 @@ export class KeyedValues {
     return this.keys.length;
   }
 
-  add(key: string, value: string): void {
-    const lower = key.toLowerCase();
+  /** Adds an entry; `lower` when the caller has the key in lower case. */
+  add(key: string, value: string, lower = key.toLowerCase()): void {
     const first = this.#first;
     if (first !== undefined) {
       if (first.has(lower)) this.#repeated = true;
@@ -51,12 +51,11 @@ export class KeyedValues {
     return this.#index().has(lowerKey);
   }
 
-  /** Replaces every value under the key by one (TX variables: one value per name). */
-  set(key: string, value: string): void {
-    const lower = key.toLowerCase();
+  /** Replaces every value under the key by one (TX variables: one value per name); `lower` when the caller has it. */
+  set(key: string, value: string, lower = key.toLowerCase()): void {
     const i = this.#index().get(lower);
     if (i === undefined) {
-      this.add(key, value);
+      this.add(key, value, lower);
       return;
     }
     this.values[i] = value;

@@ -2,7 +2,7 @@
 // action values and some operator arguments, expanded per transaction. The text is split once,
 // at load time, into literal parts and variable references.
 
-/** Reads one variable (upper-case name) and optional key (as written) for expansion: its first value, or undefined. */
+/** Reads one variable (upper-case name) and optional key (lower case) for expansion: its first value, or undefined. */
 export type MacroResolver = (variable: string, key: string | undefined) => string | undefined;
 
 export interface Macro {
@@ -25,7 +25,7 @@ export function compileMacro(text: string): Macro {
     if (open > i) parts.push(text.slice(i, open));
     const name = text.slice(open + 2, close).trim();
     const dot = name.search(/[.:]/);
-    parts.push(dot === -1 ? { variable: name.toUpperCase(), key: undefined } : { variable: name.slice(0, dot).toUpperCase(), key: name.slice(dot + 1) });
+    parts.push(dot === -1 ? { variable: name.toUpperCase(), key: undefined } : { variable: name.slice(0, dot).toUpperCase(), key: name.slice(dot + 1).toLowerCase() });
     i = close + 1;
   }
   return {

@@ -68,16 +68,36 @@ export interface RuleSource {
   readonly line: number;
 }
 
-/** Numbers the distinct transformation chains of a rule set (target sets keep one result per chain). */
+/**
+ * Numbers the distinct transformation chains of a rule set and every prefix of them (values keep
+ * one result per chain): a chain's result is its prefix's result through its last transformation,
+ * so chains that begin alike (dozens begin with urlDecodeUni) share that work.
+ */
 export class TransformChains {
   readonly #ids = new Map<string, number>();
+  /** By chain id: the chain without its last transformation (-1: none left). */
+  readonly prefixes: number[] = [];
+  /** By chain id: its last transformation. */
+  readonly lasts: Transformation[] = [];
+
+  get count(): number {
+    return this.prefixes.length;
+  }
+
+  /** -1 for no transformations. */
   idFor(names: readonly string[]): number {
-    if (names.length === 0) return -1;
-    const key = names.join(',');
-    let id = this.#ids.get(key);
-    if (id === undefined) {
-      id = this.#ids.size;
-      this.#ids.set(key, id);
+    let id = -1;
+    let key = '';
+    for (const name of names) {
+      key += `${name},`;
+      let next = this.#ids.get(key);
+      if (next === undefined) {
+        next = this.prefixes.length;
+        this.#ids.set(key, next);
+        this.prefixes.push(id);
+        this.lasts.push(transformation(name)!);
+      }
+      id = next;
     }
     return id;
   }
@@ -315,7 +335,8 @@ function setvar(text: string): PerMatchAction {
   const dot = name.indexOf('.');
   const collection = (dot === -1 ? '' : name.slice(0, dot)).toUpperCase();
   if (!COLLECTIONS.has(collection) || dot === name.length - 1) throw new Error(`setvar:${text}: expected COLLECTION.name[=value] with TX, IP, GLOBAL, SESSION, USER or RESOURCE`);
-  return { kind: 'setvar', collection, remove, key: compileMacro(name.slice(dot + 1)), value: eq === -1 ? undefined : compileMacro(rest.slice(eq + 1)) };
+  // Keys are case-insensitive (stored in lower case): a constant one is lower-cased here, once.
+  return { kind: 'setvar', collection, remove, key: compileMacro(name.slice(dot + 1).toLowerCase()), value: eq === -1 ? undefined : compileMacro(rest.slice(eq + 1)) };
 }
 
 const CTL_OPTIONS = new Set([

@@ -59,17 +59,29 @@ export class WafRuleSet {
   readonly settings: WafSettings;
   /** Rules (and markers) of phases 1–5, in file order; index 0 is unused. */
   readonly phases: WafRule[][];
+  /** By phase: the positions of each SecMarker in `phases[phase]`, ascending (skipAfter jumps there). */
+  readonly markers: ReadonlyMap<string, readonly number[]>[];
   readonly byId: ReadonlyMap<number, WafRule>;
   /** Ids of the rules carrying each tag (ctl:ruleRemoveByTag and friends look here per request). */
   readonly idsByTag: ReadonlyMap<string, readonly number[]>;
   /** Decides for all rules with required literals at once which can match a value. */
   readonly prefilter: OperatorPrefilter | undefined;
-  /** Transformation chains are numbered 0 .. transformChainCount - 1 (a rule's transformKey). */
-  readonly transformChainCount: number;
+  /** The rules' transformation chains (a rule's transformKey) and their prefixes. */
+  readonly transformChains: TransformChains;
 
-  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>) {
+  constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformChains: TransformChains) {
     this.settings = settings;
     this.phases = phases;
+    this.markers = phases.map((rules) => {
+      const positions = new Map<string, number[]>();
+      rules.forEach((rule, i) => {
+        if (rule.marker === undefined) return;
+        const list = positions.get(rule.marker);
+        if (list === undefined) positions.set(rule.marker, [i]);
+        else list.push(i);
+      });
+      return positions;
+    });
     this.byId = byId;
     for (let phase = 1; phase <= 5; phase++) {
       for (const rule of phases[phase]) {
@@ -78,9 +90,7 @@ export class WafRuleSet {
         }
       }
     }
-    let chains = 0;
-    for (const rule of phases.flat()) for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) chains = Math.max(chains, link.transformKey + 1);
-    this.transformChainCount = chains;
+    this.transformChains = transformChains;
     const idsByTag = new Map<string, number[]>();
     for (const rule of byId.values()) {
       for (const tag of rule.tags) {
@@ -246,7 +256,7 @@ class Builder {
 
   finish(): WafRuleSet {
     if (this.#open !== undefined) throw new SecLangError(this.#openDirective!.file, this.#openDirective!.line, 'the rule ends with `chain` but no SecRule follows it');
-    return new WafRuleSet(this.settings, this.#phases, this.#byId);
+    return new WafRuleSet(this.settings, this.#phases, this.#byId, this.#transformChains);
   }
 
   #rule(d: Directive, targetText: string | undefined, operatorText: string | undefined, actionText: string): void {

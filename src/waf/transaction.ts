@@ -20,6 +20,7 @@ import { hasBit } from './prefilter.ts';
 import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
+import { lowercase } from './transformations/case.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -112,7 +113,6 @@ export class Transaction implements VariableSource {
   /** ctl:ruleRemoveTarget*: targets removed from one rule (by id), or from the rules with ids in [start, end]. */
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
-  #capturing = false;
   readonly #matches = new Matches();
   /** What is known of each value read so far (values do not change, so neither do results). */
   readonly #values = new Map<string, ValueMemo>();
@@ -136,7 +136,8 @@ export class Transaction implements VariableSource {
   #lastMatchedKey = '';
   #lastMatchedName: string | undefined;
   #rule: WafRule | undefined;
-  readonly #operatorState: OperatorState;
+  /** `capturing` is a plain field, set per rule (see the constructor for why not a getter). */
+  readonly #operatorState: { capturing: boolean } & OperatorState;
   readonly resolve: MacroResolver;
 
   constructor(rules: WafRuleSet, request: WafRequest, options: TransactionOptions = {}) {
@@ -148,14 +149,15 @@ export class Transaction implements VariableSource {
     this.responseBodyAccess = settings.responseBodyAccess;
     this.auditEngine = settings.auditEngine;
     this.#blockStatus = options.blockStatus ?? 403;
-    this.resolve = (variable, key) => this.#resolve(variable, key);
-    const tx = this;
+    // Never `this.x = () => ...` nor a getter here: V8 allocates a function literal assigned to a
+    // property, and an accessor pair, in old space, and from there their context would keep the
+    // whole transaction (every value it made) alive through every scavenge until the next full GC.
+    const resolve: MacroResolver = (variable, key) => this.#resolve(variable, key);
+    this.resolve = resolve;
     this.#operatorState = {
-      get capturing() {
-        return tx.#capturing;
-      },
+      capturing: false,
       capture: (index, value) => this.collection('TX').set(String(index), value),
-      resolve: this.resolve,
+      resolve,
     };
     this.#setRequestVariables(options.now ?? new Date());
   }
@@ -244,7 +246,14 @@ export class Transaction implements VariableSource {
   processRequestBody(body: string | undefined): Interruption | undefined {
     if (this.interruption !== undefined || this.engine === 'Off') return this.interruption;
     if (body !== undefined && body.length > 0 && this.requestBodyAccess) this.#processBody(body);
-    return this.#phase(2);
+    const interruption = this.#phase(2);
+    // The response phases read other values: what the request phases worked out about theirs is
+    // dropped, not held (and carried through scavenges) while the origin answers.
+    this.#values.clear();
+    this.#targetSets.clear();
+    this.#candidates = undefined;
+    this.#candidatesEnd = 0;
+    return interruption;
   }
 
   /** Phase 3. */
@@ -476,11 +485,15 @@ export class Transaction implements VariableSource {
     const rules = this.rules.phases[phase];
     for (let i = 0; i < rules.length; i++) {
       if (this.interruption !== undefined && phase !== 5) break;
-      const rule = rules[i];
       if (this.#skipAfter !== undefined) {
-        if (rule.marker === this.#skipAfter) this.#skipAfter = undefined;
+        // On past the marker's next position in this phase; without one, the rest of the phase is skipped.
+        const at = positionFrom(this.rules.markers[phase].get(this.#skipAfter), i);
+        if (at === -1) break;
+        this.#skipAfter = undefined;
+        i = at;
         continue;
       }
+      const rule = rules[i];
       if (rule.marker !== undefined) continue;
       if (this.#removedIds.length > 0 && this.#isRemoved(rule.id)) continue;
       if (this.#skip > 0) {
@@ -493,7 +506,7 @@ export class Transaction implements VariableSource {
         this.#matchedVarsBuilt = undefined;
       }
       this.#evaluate(rule, phase);
-      this.#capturing = false;
+      this.#operatorState.capturing = false;
     }
     if (this.#allow === 'phase' || (this.#allow === 'request' && phase === 2)) this.#allow = 'none';
     this.#skip = 0;
@@ -509,7 +522,7 @@ export class Transaction implements VariableSource {
   #evaluate(rule: WafRule, phase: number): boolean {
     const starter = rule.parent ?? rule;
     this.#rule = starter;
-    this.#capturing = rule.capture;
+    this.#operatorState.capturing = rule.capture;
     let matched = 0;
     if (rule.operator === undefined) {
       matched = 1;
@@ -523,41 +536,45 @@ export class Transaction implements VariableSource {
         const key = extra === undefined ? rule.targetSetKey : keyWithExclusions(rule.targetSetKey, extra);
         const set = this.#targetSet(rule, key, extra);
         const chain = this.#chainValues(rule, set);
-        const values = chain.values;
+        const memos = chain.memos;
         const bit = rule.prefilterBit;
         // The prefilter decides a rule for the whole set at once: unless one of the values holds
         // one of its literals, none can match.
-        if (bit === -1 || values.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
-          for (let i = 0; i < values.length; i++) {
-            if (this.#operate(rule, operator, values[i]) === negated) continue;
+        if (bit === -1 || memos.length === 0 || negated || this.#chainMayMatch(chain, bit)) {
+          for (let i = 0; i < memos.length; i++) {
+            const memo = memos[i];
+            if (this.#operate(rule, operator, memo.value, memo) === negated) continue;
             const { variable, key } = this.#nameOf(rule, extra, i);
-            matched += this.#onMatch(rule, variable, key, values[i]);
+            matched += this.#onMatch(rule, variable, key, memo.value);
           }
         }
       } else {
-      const found = this.#matches;
-      for (const target of rule.targets) {
-        target.collect(this, found, rule.exclusions, extra);
-        const variable = target.variable;
-        const size = found.size;
-        for (let i = 0; i < size; i++) {
-          const key = found.keys[i];
-          const original = found.values[i];
-          if (rule.multiMatch) {
-            let value = original;
-            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
-            for (const t of rule.transforms) {
-              const next = t(value);
-              if (next === value) continue;
-              value = next;
-              if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
+        // Values are looked up in the memo only for what it serves: a transformation chain or the prefilter.
+        const memoized = rule.transforms.length > 0 || rule.prefilterBit !== -1;
+        const found = this.#matches;
+        for (const target of rule.targets) {
+          target.collect(this, found, rule.exclusions, extra);
+          const variable = target.variable;
+          const size = found.size;
+          for (let i = 0; i < size; i++) {
+            const key = found.keys[i];
+            const original = found.values[i];
+            if (rule.multiMatch) {
+              let value = original;
+              if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              for (const t of rule.transforms) {
+                const next = t(value);
+                if (next === value) continue;
+                value = next;
+                if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              }
+            } else {
+              const memo = memoized ? this.#transformed(rule, this.#memo(original)) : undefined;
+              const value = memo === undefined ? original : memo.value;
+              if (this.#operate(rule, operator, value, memo) !== negated) matched += this.#onMatch(rule, variable, key, value);
             }
-          } else {
-            const value = this.#transform(rule, original);
-            if (this.#operate(rule, operator, value) !== negated) matched += this.#onMatch(rule, variable, key, value);
           }
         }
-      }
       }
     }
     if (matched === 0) return false;
@@ -576,10 +593,13 @@ export class Transaction implements VariableSource {
     return true;
   }
 
-  /** The rule's operator on `value` (not negated), skipped when the prefilter says it cannot match. */
-  #operate(rule: WafRule, operator: Operator, value: string): boolean {
+  /**
+   * The rule's operator on `value` (not negated), skipped when the prefilter says it cannot match;
+   * `memo` is the value's, present whenever the rule has a prefilter bit.
+   */
+  #operate(rule: WafRule, operator: Operator, value: string, memo: ValueMemo | undefined): boolean {
     if (rule.prefilterBit !== -1) {
-      const offset = this.#valueCandidates(value);
+      const offset = this.#valueCandidates(memo!);
       if (!hasBit(this.#candidates!, offset, rule.prefilterBit)) return false;
     }
     return operator(value, this.#operatorState);
@@ -590,15 +610,15 @@ export class Transaction implements VariableSource {
     if (known !== undefined && known.generation === this.#generation) return known;
     // Most sets are empty (XML, cookies absent, ...): they share the empty array. Only values are
     // kept: names are found again (#nameOf) for the few that match.
-    let values = NO_VALUES;
+    let memos = NO_MEMOS;
     const found = this.#matches;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, extra);
       if (found.size === 0) continue;
-      if (values === NO_VALUES) values = [];
-      for (let i = 0; i < found.size; i++) values.push(found.values[i]);
+      if (memos === NO_MEMOS) memos = [];
+      for (let i = 0; i < found.size; i++) memos.push(this.#memo(found.values[i]));
     }
-    const set: TargetSet = { generation: this.#generation, values, chains: undefined };
+    const set: TargetSet = { generation: this.#generation, memos, chains: undefined };
     this.#targetSets.set(key, set);
     return set;
   }
@@ -617,21 +637,24 @@ export class Transaction implements VariableSource {
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
   #chainValues(rule: WafRule, set: TargetSet): ChainValues {
-    let chain = set.chains?.get(rule.transformKey);
+    const transformKey = rule.transformKey;
+    let chain = set.chains;
+    while (chain !== undefined && chain.transformKey !== transformKey) chain = chain.next;
     if (chain === undefined) {
       // Transformations return their input when nothing changes (most benign values): then the
-      // set's own values serve, and no array is made.
-      let values = set.values;
-      if (rule.transformKey !== -1) {
-        for (let i = 0; i < set.values.length; i++) {
-          const value = this.#transform(rule, set.values[i]);
-          if (value === set.values[i]) continue;
-          if (values === set.values) values = set.values.slice();
-          values[i] = value;
+      // set's own memos serve, and no array is made.
+      const own = set.memos;
+      let memos = own;
+      if (transformKey !== -1) {
+        for (let i = 0; i < own.length; i++) {
+          const memo = this.#transformed(rule, own[i]);
+          if (memo === own[i]) continue;
+          if (memos === own) memos = own.slice();
+          memos[i] = memo;
         }
       }
-      chain = { values, candidates: -1 };
-      (set.chains ??= new Map()).set(rule.transformKey, chain);
+      chain = { transformKey, memos, candidates: -1, next: set.chains };
+      set.chains = chain;
     }
     return chain;
   }
@@ -647,8 +670,8 @@ export class Transaction implements VariableSource {
     if (chain.candidates !== -1) return chain.candidates;
     const words = this.rules.prefilter!.words;
     const union = this.#allocateCandidates();
-    for (const value of chain.values) {
-      const offset = this.#valueCandidates(value);
+    for (const memo of chain.memos) {
+      const offset = this.#valueCandidates(memo);
       const bitmaps = this.#candidates!;
       for (let w = 0; w < words; w++) bitmaps[union + w] |= bitmaps[offset + w];
     }
@@ -657,11 +680,14 @@ export class Transaction implements VariableSource {
   }
 
   /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
-  #valueCandidates(value: string): number {
-    const memo = this.#memo(value);
+  #valueCandidates(memo: ValueMemo): number {
     if (memo.candidates === -1) {
-      memo.candidates = this.#allocateCandidates();
-      this.rules.prefilter!.mark(value, this.#candidates!, memo.candidates);
+      if (memo.caseVariantOf !== undefined) {
+        memo.candidates = this.#valueCandidates(memo.caseVariantOf);
+      } else {
+        memo.candidates = this.#allocateCandidates();
+        this.rules.prefilter!.mark(memo.value, this.#candidates!, memo.candidates);
+      }
     }
     return memo.candidates;
   }
@@ -669,7 +695,7 @@ export class Transaction implements VariableSource {
   #memo(value: string): ValueMemo {
     let memo = this.#values.get(value);
     if (memo === undefined) {
-      memo = { transformed: undefined, candidates: -1 };
+      memo = { value, transformed: undefined, candidates: -1, caseVariantOf: undefined };
       this.#values.set(value, memo);
     }
     return memo;
@@ -721,20 +747,28 @@ export class Transaction implements VariableSource {
     return vars;
   }
 
+  /** The memo of a value through the rule's transformation chain. */
+  #transformed(rule: WafRule, memo: ValueMemo): ValueMemo {
+    return rule.transformKey === -1 ? memo : this.#throughChain(rule.transformKey, memo);
+  }
+
   /**
-   * The rule's transformation chain on one value, remembered per chain for the transaction: the
-   * same argument goes through the same chain in dozens of CRS rules with different targets.
+   * The memo of a value through a transformation chain (see TransformChains), remembered per chain
+   * and prefix for the transaction: the same argument goes through the same chain in dozens of CRS
+   * rules with different targets.
    */
-  #transform(rule: WafRule, original: string): string {
-    const transforms = rule.transforms;
-    if (transforms.length === 0) return original;
-    const memo = this.#memo(original);
-    const known = memo.transformed?.[rule.transformKey];
+  #throughChain(chain: number, memo: ValueMemo): ValueMemo {
+    const known = memo.transformed?.[chain];
     if (known !== undefined) return known;
-    let value = original;
-    for (let i = 0; i < transforms.length; i++) value = transforms[i](value);
-    (memo.transformed ??= new Array<string | undefined>(this.rules.transformChainCount))[rule.transformKey] = value;
-    return value;
+    const chains = this.rules.transformChains;
+    const prefix = chains.prefixes[chain];
+    const input = prefix === -1 ? memo : this.#throughChain(prefix, memo);
+    const transformation = chains.lasts[chain];
+    const value = transformation(input.value);
+    const result = value === input.value ? input : this.#memo(value);
+    if (transformation === lowercase && result !== input && result.candidates === -1) result.caseVariantOf ??= input;
+    (memo.transformed ??= new Array<ValueMemo | undefined>(chains.count))[chain] = result;
+    return result;
   }
 
   #runPerMatch(rule: WafRule): void {
@@ -744,7 +778,8 @@ export class Transaction implements VariableSource {
   #perform(action: PerMatchAction): void {
     switch (action.kind) {
       case 'setvar': {
-        const key = action.key.expand(this.resolve).toLowerCase();
+        // A constant key was lower-cased at load time.
+        const key = action.key.constant ?? action.key.expand(this.resolve).toLowerCase();
         const values = this.collection(action.collection);
         if (action.remove) {
           values.delete(key);
@@ -755,14 +790,14 @@ export class Transaction implements VariableSource {
         if (sign === 0x2b || sign === 0x2d) {
           const operand = value.length === 1 ? 0 : Number(value.slice(1));
           if (!Number.isInteger(operand)) {
-            values.set(key, value);
+            values.set(key, value, key);
             return;
           }
           const current = Number.parseInt(values.first(key) ?? '0', 10) || 0;
-          values.set(key, String(sign === 0x2b ? current + operand : current - operand));
+          values.set(key, String(sign === 0x2b ? current + operand : current - operand), key);
           return;
         }
-        values.set(key, value);
+        values.set(key, value, key);
         return;
       }
       case 'setenv':
@@ -883,7 +918,7 @@ export class Transaction implements VariableSource {
     if (variable === 'RULE') {
       const rule = this.#rule;
       if (rule === undefined || key === undefined) return undefined;
-      switch (key.toLowerCase()) {
+      switch (key) {
         case 'id':
           return String(rule.id);
         case 'msg':
@@ -903,11 +938,17 @@ export class Transaction implements VariableSource {
       if (single !== undefined) return single;
       return this.keyed(variable)?.values[0];
     }
-    return firstKeyedValue(this, variable, key.toLowerCase());
+    return firstKeyedValue(this, variable, key);
   }
 }
 
-const NO_VALUES: string[] = [];
+const NO_MEMOS: ValueMemo[] = [];
+
+/** The first of ascending `positions` at or after `from`, or -1. */
+function positionFrom(positions: readonly number[] | undefined, from: number): number {
+  if (positions !== undefined) for (const at of positions) if (at >= from) return at;
+  return -1;
+}
 
 /**
  * Target-set keys extended by run-time exclusions, by the exclusions themselves (a trie on their
@@ -945,25 +986,35 @@ function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): st
 
 /** What a transaction has worked out about one value. */
 interface ValueMemo {
-  /** By transformKey: the value through that chain. */
-  transformed: (string | undefined)[] | undefined;
+  readonly value: string;
+  /** By transformation chain (transformKey, or a prefix of one): the memo of the value through that chain. */
+  transformed: (ValueMemo | undefined)[] | undefined;
   /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
   candidates: number;
+  /**
+   * The value this one is the lower case of: the prefilter ignores ASCII case, so its bitmap
+   * serves (a superset when that value is no byte string: it has every bit).
+   */
+  caseVariantOf: ValueMemo | undefined;
 }
 
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
-  readonly values: string[];
-  /** By the chain's transformKey (-1: no transformations); made on first use. */
-  chains: Map<number, ChainValues> | undefined;
+  /** The memos of the set's values, in target order. */
+  readonly memos: ValueMemo[];
+  /** The chains used so far (a set sees a few), made on first use. */
+  chains: ChainValues | undefined;
 }
 
 /** A target set's values after one transformation chain. */
 interface ChainValues {
-  readonly values: readonly string[];
+  /** -1: no transformations. */
+  readonly transformKey: number;
+  readonly memos: readonly ValueMemo[];
   /** The offset of the union of their prefilter bitmaps; -1 until a rule with a prefilter bit reads them. */
   candidates: number;
+  readonly next: ChainValues | undefined;
 }
 
 
