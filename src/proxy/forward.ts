@@ -158,7 +158,10 @@ export class Exchange<P> implements ResponseHandler {
       } else if (err && !this.#done && !this.#clientGone) this.#controller?.abort(this.#transformError ?? new HookFailure(err));
     });
     this.#transform = transforms[0];
-    this.#resume = () => this.#controller?.resume();
+    // Through a const: V8 allocates a closure assigned straight to a field in old space, which
+    // would keep this exchange alive through scavenges (see test/waf/gc.test.ts).
+    const resume = () => this.#controller?.resume();
+    this.#resume = resume;
   }
 
   onResponseData(controller: Controller, chunk: Buffer): void {
