@@ -39,7 +39,9 @@ export interface Rule extends RuleDefinition {
 export interface Verdict {
   /** The block or allow rule that ended evaluation, if any. */
   readonly terminal: Rule | undefined;
-  /** Every rule that matched, in order (log and skip rules included, the terminal one last). */
+  /** How many rules matched (log and skip rules included): what `matched.length` is, without building the list. */
+  readonly matchCount: number;
+  /** Every rule that matched, in order (log and skip rules included, the terminal one last); built when first read. */
   readonly matched: readonly Rule[];
   /** Later phases a skip rule switched off. */
   readonly skippedPhases: readonly string[];
@@ -201,12 +203,19 @@ class Evaluation implements Verdict {
     this.skippedPhases = skippedPhases;
   }
 
-  get matched(): readonly Rule[] {
-    if (this.#matched !== undefined) return this.#matched;
+  get matchCount(): number {
+    if (this.#matched !== undefined) return this.#matched.length;
     const bits = this.#bits;
     let count = 0;
     for (let word = 0; word < bits.length; word++) count += popcount(bits[word]);
+    return count;
+  }
+
+  get matched(): readonly Rule[] {
+    if (this.#matched !== undefined) return this.#matched;
+    const count = this.matchCount;
     if (count === 0) return (this.#matched = NONE);
+    const bits = this.#bits;
     const matched = new Array<Rule>(count);
     let at = 0;
     for (let word = 0; word < bits.length; word++) {

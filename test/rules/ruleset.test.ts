@@ -19,6 +19,8 @@ function verdictFor(rules: RuleDefinition[], values: Record<string, string>) {
   const ctx = set.newContext();
   for (const [name, value] of Object.entries(values)) ctx.set(name, value);
   const verdict = set.evaluate(ctx);
+  const count = verdict.matchCount; // read before the list is built, as the firewall does
+  assert.equal(verdict.matched.length, count);
   return { terminal: verdict.terminal?.id, matched: verdict.matched.map((rule) => rule.id), skippedPhases: verdict.skippedPhases };
 }
 
@@ -123,6 +125,7 @@ test('on the benchmark corpus with random actions, the verdict is that of evalua
       for (const target of action.rules) skipped.add(target);
     }
     const verdict = set.evaluate(ctx);
+    assert.equal(verdict.matchCount, expected.matched.length, `request ${request.id}: matchCount`);
     assert.deepEqual(
       { terminal: verdict.terminal?.id, matched: verdict.matched.map((rule) => rule.id), skippedPhases: [...verdict.skippedPhases] },
       expected,

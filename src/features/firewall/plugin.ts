@@ -30,7 +30,7 @@ export function firewallPlugin(config: FirewallConfig, metrics: WorkerMetrics | 
       fields.reset(source);
       const verdict = rules.evaluate(fields);
       request = undefined;
-      if (verdict.matched.length === 0) return;
+      if (verdict.matchCount === 0) return;
       ctx.set(FIREWALL_VERDICT, verdict);
       const matched = (ctx.matchedRules ??= []);
       for (const rule of verdict.matched) {
