@@ -23,16 +23,32 @@ export interface OperatorContext {
   readFile(name: string): string;
 }
 
+export interface CompiledOperator {
+  readonly test: Operator;
+  /**
+   * Literals (A–Z as a–z) of which a value must contain one, ignoring ASCII case, for the operator
+   * to match; undefined when there are none to search for (see prefilter.ts).
+   */
+  readonly requiredLiterals: readonly string[] | undefined;
+}
+
 /** Compiles `@name argument`; throws Error with the reason for an unknown operator or a bad argument. */
-export function compileOperator(name: string, argument: string, context: OperatorContext): Operator {
+export function compileOperator(name: string, argument: string, context: OperatorContext): CompiledOperator {
   switch (name) {
     case 'rx':
-      return rx(argument);
+      return { test: rx(argument), requiredLiterals: argument.includes('%{') ? undefined : operatorRegex(argument).requiredLiterals };
     case 'pm':
       return phrases(argument.split(/[ \t]+/).filter((phrase) => phrase.length > 0));
     case 'pmf':
     case 'pmfromfile':
       return phrases(argument.split(/[ \t]+/).filter((file) => file.length > 0).flatMap((file) => dataLines(context.readFile(file))));
+    default:
+      return { test: plainOperator(name, argument, context), requiredLiterals: undefined };
+  }
+}
+
+function plainOperator(name: string, argument: string, context: OperatorContext): Operator {
+  switch (name) {
     case 'streq':
       return withArgument(argument, (value, arg) => value === arg);
     case 'contains':
@@ -83,15 +99,6 @@ export function compileOperator(name: string, argument: string, context: Operato
   }
 }
 
-/**
- * Literals (A–Z as a–z) of which a value must contain one, ignoring ASCII case, for the operator to
- * match; undefined when there are none to search for (see prefilter.ts).
- */
-export function operatorLiterals(name: string, argument: string): readonly string[] | undefined {
-  if (name !== 'rx' || argument.includes('%{')) return undefined;
-  return operatorRegex(argument).requiredLiterals;
-}
-
 function rx(pattern: string): Operator {
   if (pattern.includes('%{')) {
     const macro = compileMacro(pattern);
@@ -114,16 +121,21 @@ function matchRegex(regex: ReturnType<typeof operatorRegex>, value: string, stat
   return true;
 }
 
-/** @pm: case-insensitive phrases anywhere in the value, all in one automaton pass. */
-function phrases(list: readonly string[]): Operator {
+/**
+ * @pm: case-insensitive phrases anywhere in the value, all in one automaton pass. The phrases are
+ * also the rule's required literals: the prefilter's one scan per value then decides, for every
+ * phrase set at once, that most values hold none, and this automaton runs only on values that do.
+ */
+function phrases(list: readonly string[]): CompiledOperator {
   const lowered = list.map(asciiLowercase);
   const search = new MultiSearch(lowered, { foldAscii: true });
-  return (value, state) => {
+  const test: Operator = (value, state) => {
     const found = search.firstMatch(value);
     if (found === -1) return false;
     if (state.capturing) state.capture(0, lowered[found]);
     return true;
   };
+  return { test, requiredLiterals: lowered.length > 0 ? lowered : undefined };
 }
 
 /** Lines of a data file: trimmed, without empty lines and `#` comments. */

@@ -2,7 +2,7 @@
 // each prepared once. What each action does at run time is in transaction.ts; here they are
 // parsed, checked and sorted into metadata, per-match actions, flow and the disruptive action.
 import { compileMacro, type Macro } from './macro.ts';
-import { compileOperator, operatorLiterals, type Operator, type OperatorContext } from './operators.ts';
+import { compileOperator, type CompiledOperator, type Operator, type OperatorContext } from './operators.ts';
 import type { ActionSpec, OperatorSpec, TargetSpec } from './seclang/rule-syntax.ts';
 import { compileTarget, exclusionOf, variableKind, type Exclusion, type Target } from './targets.ts';
 import { transformation, type Transformation } from './transformations/index.ts';
@@ -261,8 +261,8 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     targetSetKey: undefined,
     transformKey: input.transformChains.idFor(transformNames),
     transforms: transformNames.map((n) => transformation(n)!),
-    operator,
-    requiredLiterals: input.operator === undefined ? undefined : operatorLiterals(input.operator.name, input.operator.argument),
+    operator: operator?.test,
+    requiredLiterals: operator?.requiredLiterals,
     prefilterBit: -1,
     negated: input.operator?.negated ?? false,
     multiMatch,
@@ -299,7 +299,7 @@ function invalid(what: string): never {
   throw new Error(`invalid action ${what}`);
 }
 
-function compileOperatorFor(spec: OperatorSpec, context: OperatorContext): Operator {
+function compileOperatorFor(spec: OperatorSpec, context: OperatorContext): CompiledOperator {
   return compileOperator(spec.name, spec.argument, context);
 }
 

@@ -177,3 +177,20 @@ test('the literal prefilter: a rule whose literal is in a later value still matc
   assert.equal(run(starter, request('/products?page=2&sort=price')).interruption, undefined);
   assert.equal(run(starter, request("/?q=1'%20or%201=1--")).interruption?.status, 403);
 });
+
+test('phrase sets through the prefilter: any case, negated, captured, and values above U+00FF still tested', () => {
+  const set = rules([
+    'SecRuleEngine On',
+    'SecRule ARGS "@pm passwd shadow" "id:1,phase:2,pass,log,capture,setvar:tx.phrase=%{tx.0}"',
+    'SecRule REQUEST_HEADERS:X-Mode "!@pm fast slow" "id:2,phase:2,pass,log"',
+  ].join('\n'));
+  const hit = run(set, request('/?f=/etc/PassWD'));
+  assert.deepEqual(ids(hit), [1]);
+  assert.equal(hit.collection('TX').first('phrase'), 'passwd');
+  assert.deepEqual(ids(run(set, request('/?f=/etc/hosts'))), []);
+  assert.deepEqual(ids(run(set, request('/', [['X-Mode', 'Medium']]))), [2]);
+  assert.deepEqual(ids(run(set, request('/', [['X-Mode', 'SLOW']]))), []);
+  // A value given with a code unit above 0xFF (the API takes strings): the byte automaton gives up there, the phrase set still decides.
+  assert.deepEqual(ids(run(set, request('/', [['X-Mode', '\u0100 slow']]))), []);
+  assert.deepEqual(ids(run(set, request('/', [['X-Mode', '\u0100 medium']]))), [2]);
+});
