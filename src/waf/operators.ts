@@ -30,22 +30,32 @@ export interface CompiledOperator {
    * to match; undefined when there are none to search for (see prefilter.ts).
    */
   readonly requiredLiterals: readonly string[] | undefined;
+  /**
+   * Names what the operator computes when its result (not capturing) depends on the value alone and
+   * is worth remembering per value (see value-memo.ts): equal for equal operators; undefined otherwise.
+   */
+  readonly resultKey: string | undefined;
 }
 
 /** Compiles `@name argument`; throws Error with the reason for an unknown operator or a bad argument. */
 export function compileOperator(name: string, argument: string, context: OperatorContext): CompiledOperator {
   switch (name) {
-    case 'rx':
-      return { test: rx(argument), requiredLiterals: argument.includes('%{') ? undefined : operatorRegex(argument).requiredLiterals };
+    case 'rx': {
+      const macro = argument.includes('%{');
+      return { test: rx(argument), requiredLiterals: macro ? undefined : operatorRegex(argument).requiredLiterals, resultKey: macro ? undefined : `rx ${argument}` };
+    }
     case 'pm':
-      return phrases(argument.split(/[ \t]+/).filter((phrase) => phrase.length > 0));
+      return phrases(argument.split(/[ \t]+/).filter((phrase) => phrase.length > 0), `pm ${argument}`);
     case 'pmf':
     case 'pmfromfile':
-      return phrases(argument.split(/[ \t]+/).filter((file) => file.length > 0).flatMap((file) => dataLines(context.readFile(file))));
+      return phrases(argument.split(/[ \t]+/).filter((file) => file.length > 0).flatMap((file) => dataLines(context.readFile(file))), undefined);
     default:
-      return { test: plainOperator(name, argument, context), requiredLiterals: undefined };
+      return { test: plainOperator(name, argument, context), requiredLiterals: undefined, resultKey: SCANNING.has(name) ? `${name} ${argument}` : undefined };
   }
 }
+
+/** Operators without macros that read the whole value (the cheap comparisons are not worth remembering). */
+const SCANNING = new Set(['detectsqli', 'detectxss', 'validatebyterange', 'validateurlencoding', 'validateutf8encoding']);
 
 function plainOperator(name: string, argument: string, context: OperatorContext): Operator {
   switch (name) {
@@ -121,12 +131,14 @@ function matchRegex(regex: ReturnType<typeof operatorRegex>, value: string, stat
   return true;
 }
 
+let phraseFileSets = 0;
+
 /**
  * @pm: case-insensitive phrases anywhere in the value, all in one automaton pass. The phrases are
  * also the rule's required literals: the prefilter's one scan per value then decides, for every
  * phrase set at once, that most values hold none, and this automaton runs only on values that do.
  */
-function phrases(list: readonly string[]): CompiledOperator {
+function phrases(list: readonly string[], resultKey: string | undefined): CompiledOperator {
   const lowered = list.map(asciiLowercase);
   const search = new MultiSearch(lowered, { foldAscii: true });
   const test: Operator = (value, state) => {
@@ -135,7 +147,8 @@ function phrases(list: readonly string[]): CompiledOperator {
     if (state.capturing) state.capture(0, lowered[found]);
     return true;
   };
-  return { test, requiredLiterals: lowered.length > 0 ? lowered : undefined };
+  // Phrase files are read relative to each rule's file: equal arguments need not be equal lists, so each rule has a key of its own.
+  return { test, requiredLiterals: lowered.length > 0 ? lowered : undefined, resultKey: resultKey ?? `pm#${++phraseFileSets}` };
 }
 
 /** Lines of a data file: trimmed, without empty lines and `#` comments. */

@@ -30,12 +30,17 @@ export interface WafRule {
   targetSetKey: string | undefined;
   /** The chain's id (-1 without transformations): names the transformed values of a target set. */
   readonly transformKey: number;
-  readonly transforms: readonly Transformation[];
+  /** multiMatch: the chain ids of the transformations' prefixes, shortest first (the value after each step). */
+  readonly transformSteps: readonly number[];
   readonly operator: Operator | undefined;
   /** A value without one of these (ASCII case ignored) cannot match the operator. */
   readonly requiredLiterals: readonly string[] | undefined;
   /** The rule's bit in the rule set's OperatorPrefilter, -1 when it has none. */
   prefilterBit: number;
+  /** See CompiledOperator.resultKey. */
+  readonly resultKey: string | undefined;
+  /** Where a value's memo keeps this operator's result (numbered by resultKey once the rule set is complete), -1: not kept. */
+  resultSlot: number;
   readonly negated: boolean;
   readonly multiMatch: boolean;
   readonly capture: boolean;
@@ -260,10 +265,12 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     exclusions,
     targetSetKey: undefined,
     transformKey: input.transformChains.idFor(transformNames),
-    transforms: transformNames.map((n) => transformation(n)!),
+    transformSteps: multiMatch ? transformNames.map((_, i) => input.transformChains.idFor(transformNames.slice(0, i + 1))) : [],
     operator: operator?.test,
     requiredLiterals: operator?.requiredLiterals,
     prefilterBit: -1,
+    resultKey: operator?.resultKey,
+    resultSlot: -1,
     negated: input.operator?.negated ?? false,
     multiMatch,
     capture,
@@ -288,8 +295,8 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
-    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transforms: [],
-    operator: undefined, requiredLiterals: undefined, prefilterBit: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
+    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transformSteps: [],
+    operator: undefined, requiredLiterals: undefined, prefilterBit: -1, resultKey: undefined, resultSlot: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,
   };

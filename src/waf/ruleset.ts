@@ -9,6 +9,7 @@ import { readDirectiveFiles, SecLangError, type Directive } from './seclang/dire
 import { parseActions, parseOperator, parseTargets, type ActionSpec } from './seclang/rule-syntax.ts';
 import { compileRule, markerRule, parseIdRanges, parsePhase, TransformChains, type Disruptive, type WafRule } from './rule.ts';
 import { OperatorPrefilter } from './prefilter.ts';
+import { ValueMemos } from './value-memo.ts';
 import { operatorRegex } from './regex.ts';
 import { compileTarget, exclusionOf, targetSetKey } from './targets.ts';
 
@@ -68,6 +69,8 @@ export class WafRuleSet {
   readonly prefilter: OperatorPrefilter | undefined;
   /** The rules' transformation chains (a rule's transformKey) and their prefixes. */
   readonly transformChains: TransformChains;
+  /** What transactions worked out about the values they read, for the next ones (see value-memo.ts). */
+  readonly values: ValueMemos;
 
   constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformChains: TransformChains) {
     this.settings = settings;
@@ -83,10 +86,16 @@ export class WafRuleSet {
       return positions;
     });
     this.byId = byId;
+    const resultSlots = new Map<string, number>();
     for (let phase = 1; phase <= 5; phase++) {
       for (const rule of phases[phase]) {
         for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) {
           link.targetSetKey = link.operator === undefined ? undefined : targetSetKey(link.targets, link.exclusions);
+          // A capturing rule needs the captures, which are not kept: it runs its operator every time.
+          if (link.resultKey === undefined || link.capture) continue;
+          let slot = resultSlots.get(link.resultKey);
+          if (slot === undefined) resultSlots.set(link.resultKey, (slot = resultSlots.size));
+          link.resultSlot = slot;
         }
       }
     }
@@ -101,6 +110,7 @@ export class WafRuleSet {
     }
     this.idsByTag = idsByTag;
     this.prefilter = OperatorPrefilter.build(phases.flat());
+    this.values = new ValueMemos(this.prefilter);
   }
 
   /** Loads files (paths or globs, relative to `baseDir`), in order. Throws SecLangError. */

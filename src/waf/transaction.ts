@@ -21,6 +21,7 @@ import { severityName, type Disruptive, type PerMatchAction, type WafRule } from
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 import { lowercase } from './transformations/case.ts';
+import { keepResult, recallResult, type ValueMemo } from './value-memo.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -114,14 +115,8 @@ export class Transaction implements VariableSource {
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   readonly #matches = new Matches();
-  /** What is known of each value read so far (values do not change, so neither do results). */
-  readonly #values = new Map<string, ValueMemo>();
-  /**
-   * The prefilter's bitmaps of the rules that may match a value (see prefilter.ts), `words` words
-   * each, one after the other: by value (its offset here), and the union of a chain's values.
-   */
-  #candidates: Int32Array | undefined;
-  #candidatesEnd = 0;
+  /** Memos of values too long to keep across transactions (see value-memo.ts). */
+  readonly #longValues = new Map<string, ValueMemo>();
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
@@ -249,10 +244,8 @@ export class Transaction implements VariableSource {
     const interruption = this.#phase(2);
     // The response phases read other values: what the request phases worked out about theirs is
     // dropped, not held (and carried through scavenges) while the origin answers.
-    this.#values.clear();
+    this.#longValues.clear();
     this.#targetSets.clear();
-    this.#candidates = undefined;
-    this.#candidatesEnd = 0;
     return interruption;
   }
 
@@ -549,8 +542,8 @@ export class Transaction implements VariableSource {
           }
         }
       } else {
-        // Values are looked up in the memo only for what it serves: a transformation chain or the prefilter.
-        const memoized = rule.transforms.length > 0 || rule.prefilterBit !== -1;
+        // Values are looked up in the memo only for what it serves: a transformation chain, the prefilter or a kept result.
+        const memoized = rule.transformKey !== -1 || rule.prefilterBit !== -1 || rule.resultSlot !== -1;
         const found = this.#matches;
         for (const target of rule.targets) {
           target.collect(this, found, rule.exclusions, extra);
@@ -560,13 +553,15 @@ export class Transaction implements VariableSource {
             const key = found.keys[i];
             const original = found.values[i];
             if (rule.multiMatch) {
-              let value = original;
-              if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
-              for (const t of rule.transforms) {
-                const next = t(value);
-                if (next === value) continue;
-                value = next;
-                if (this.#operate(rule, operator, value, rule.prefilterBit === -1 ? undefined : this.#memo(value)) !== negated) matched += this.#onMatch(rule, variable, key, value);
+              // The operator on the value and again after each transformation that changes it; the steps are chain prefixes, remembered per value.
+              const first = this.#memo(original);
+              let memo = first;
+              if (this.#operate(rule, operator, original, memo) !== negated) matched += this.#onMatch(rule, variable, key, original);
+              for (const step of rule.transformSteps) {
+                const next = this.#throughChain(step, first);
+                if (next.value === memo.value) continue;
+                memo = next;
+                if (this.#operate(rule, operator, memo.value, memo) !== negated) matched += this.#onMatch(rule, variable, key, memo.value);
               }
             } else {
               const memo = memoized ? this.#transformed(rule, this.#memo(original)) : undefined;
@@ -599,10 +594,16 @@ export class Transaction implements VariableSource {
    */
   #operate(rule: WafRule, operator: Operator, value: string, memo: ValueMemo | undefined): boolean {
     if (rule.prefilterBit !== -1) {
-      const offset = this.#valueCandidates(memo!);
-      if (!hasBit(this.#candidates!, offset, rule.prefilterBit)) return false;
+      this.rules.values.scan(memo!);
+      if (!hasBit(memo!.bits!, memo!.bitsAt, rule.prefilterBit)) return false;
     }
-    return operator(value, this.#operatorState);
+    const slot = rule.resultSlot;
+    if (slot === -1 || memo === undefined) return operator(value, this.#operatorState);
+    const known = recallResult(memo, slot);
+    if (known !== -1) return known === 1;
+    const matched = operator(value, this.#operatorState);
+    keepResult(memo, slot, matched);
+    return matched;
   }
 
   #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {
@@ -653,7 +654,7 @@ export class Transaction implements VariableSource {
           memos[i] = memo;
         }
       }
-      chain = { transformKey, memos, candidates: -1, next: set.chains };
+      chain = { transformKey, memos, bits: undefined, bitsAt: 0, next: set.chains };
       set.chains = chain;
     }
     return chain;
@@ -661,58 +662,34 @@ export class Transaction implements VariableSource {
 
   /** Whether the prefilter lets the rule with this bit match any of the chain's values. */
   #chainMayMatch(chain: ChainValues, bit: number): boolean {
-    const offset = this.#chainCandidates(chain); // first: it may grow (replace) #candidates
-    return hasBit(this.#candidates!, offset, bit);
+    if (chain.bits === undefined) this.#chainCandidates(chain);
+    return hasBit(chain.bits!, chain.bitsAt, bit);
   }
 
-  /** The offset of the union of the prefilter's bitmaps of a chain's values: a rule whose bit is clear there matches none of them. */
-  #chainCandidates(chain: ChainValues): number {
-    if (chain.candidates !== -1) return chain.candidates;
+  /** The union of the prefilter's bitmaps of a chain's values: a rule whose bit is clear there matches none of them. */
+  #chainCandidates(chain: ChainValues): void {
+    const values = this.rules.values;
+    const memos = chain.memos;
+    for (const memo of memos) values.scan(memo);
+    if (memos.length === 1) {
+      chain.bits = memos[0].bits;
+      chain.bitsAt = memos[0].bitsAt;
+      return;
+    }
     const words = this.rules.prefilter!.words;
-    const union = this.#allocateCandidates();
-    for (const memo of chain.memos) {
-      const offset = this.#valueCandidates(memo);
-      const bitmaps = this.#candidates!;
-      for (let w = 0; w < words; w++) bitmaps[union + w] |= bitmaps[offset + w];
+    const union = values.allocate();
+    const bits = values.slab;
+    for (const memo of memos) {
+      const from = memo.bits!;
+      const at = memo.bitsAt;
+      for (let w = 0; w < words; w++) bits[union + w] |= from[at + w];
     }
-    chain.candidates = union;
-    return union;
-  }
-
-  /** The offset of the prefilter's bitmap for one value, made once per transaction (the same value is read under many targets). */
-  #valueCandidates(memo: ValueMemo): number {
-    if (memo.candidates === -1) {
-      if (memo.caseVariantOf !== undefined) {
-        memo.candidates = this.#valueCandidates(memo.caseVariantOf);
-      } else {
-        memo.candidates = this.#allocateCandidates();
-        this.rules.prefilter!.mark(memo.value, this.#candidates!, memo.candidates);
-      }
-    }
-    return memo.candidates;
+    chain.bits = bits;
+    chain.bitsAt = union;
   }
 
   #memo(value: string): ValueMemo {
-    let memo = this.#values.get(value);
-    if (memo === undefined) {
-      memo = { value, transformed: undefined, candidates: -1, caseVariantOf: undefined };
-      this.#values.set(value, memo);
-    }
-    return memo;
-  }
-
-  /** Room for one more bitmap (zero) in #candidates. */
-  #allocateCandidates(): number {
-    const words = this.rules.prefilter!.words;
-    const offset = this.#candidatesEnd;
-    this.#candidatesEnd += words;
-    const bitmaps = this.#candidates;
-    if (bitmaps === undefined || this.#candidatesEnd > bitmaps.length) {
-      const grown = new Int32Array(Math.max(128 * words, 2 * (bitmaps?.length ?? 0)));
-      if (bitmaps !== undefined) grown.set(bitmaps);
-      this.#candidates = grown;
-    }
-    return offset;
+    return this.rules.values.memo(value, this.#longValues);
   }
 
   #onMatch(rule: WafRule, variable: string, key: string, value: string): number {
@@ -766,7 +743,7 @@ export class Transaction implements VariableSource {
     const transformation = chains.lasts[chain];
     const value = transformation(input.value);
     const result = value === input.value ? input : this.#memo(value);
-    if (transformation === lowercase && result !== input && result.candidates === -1) result.caseVariantOf ??= input;
+    if (transformation === lowercase && result !== input && result.bits === undefined) result.caseVariantOf ??= input;
     (memo.transformed ??= new Array<ValueMemo | undefined>(chains.count))[chain] = result;
     return result;
   }
@@ -984,20 +961,6 @@ function keyWithExclusions(setKey: string, exclusions: readonly Exclusion[]): st
   return key;
 }
 
-/** What a transaction has worked out about one value. */
-interface ValueMemo {
-  readonly value: string;
-  /** By transformation chain (transformKey, or a prefix of one): the memo of the value through that chain. */
-  transformed: (ValueMemo | undefined)[] | undefined;
-  /** The offset of its prefilter bitmap in #candidates; -1 until it is scanned. */
-  candidates: number;
-  /**
-   * The value this one is the lower case of: the prefilter ignores ASCII case, so its bitmap
-   * serves (a superset when that value is no byte string: it has every bit).
-   */
-  caseVariantOf: ValueMemo | undefined;
-}
-
 /** The values of one set of targets, and of each transformation chain applied to them. */
 interface TargetSet {
   readonly generation: number;
@@ -1012,8 +975,9 @@ interface ChainValues {
   /** -1: no transformations. */
   readonly transformKey: number;
   readonly memos: readonly ValueMemo[];
-  /** The offset of the union of their prefilter bitmaps; -1 until a rule with a prefilter bit reads them. */
-  candidates: number;
+  /** The slab and offset of the union of their prefilter bitmaps; undefined until a rule with a prefilter bit reads them. */
+  bits: Int32Array | undefined;
+  bitsAt: number;
   readonly next: ChainValues | undefined;
 }
 

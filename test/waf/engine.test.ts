@@ -194,3 +194,43 @@ test('phrase sets through the prefilter: any case, negated, captured, and values
   assert.deepEqual(ids(run(set, request('/', [['X-Mode', '\u0100 slow']]))), []);
   assert.deepEqual(ids(run(set, request('/', [['X-Mode', '\u0100 medium']]))), [2]);
 });
+
+test('multiMatch runs the operator on the value and after every transformation that changes it', () => {
+  const set = rules([
+    'SecRuleEngine On',
+    'SecRule ARGS:a "@rx a" "id:1,phase:2,pass,log,t:urlDecode,t:lowercase,multiMatch,setvar:tx.n=+1"',
+    'SecRule ARGS:b "@streq A" "id:2,phase:2,pass,log,t:urlDecode,t:lowercase,multiMatch"',
+    'SecRule ARGS:b "@streq A" "id:3,phase:2,pass,log,t:urlDecode,t:lowercase"',
+  ].join('\n'));
+  const count = (query: string) => Number(run(set, request(`/?${query}`)).collection('TX').first('n') ?? 0);
+  // ARGS hold the query's values decoded once: "%2561" is "%61" there.
+  assert.equal(count('a=%252561'), 0); // "%2561" → "%61" → "%61": never an "a"
+  assert.equal(count('a=%2561'), 1); // "%61" no, "a" yes, lower case unchanged: not tested again
+  assert.equal(count('a=%2541'), 1); // "%41" no, "A" no, "a" yes
+  assert.equal(count('a=a%2541'), 3); // "a%41", "aA", "aa"
+  assert.equal(count('a=A'), 1); // "A" no, URL decoding changes nothing (not tested again), "a" yes
+  // The intermediate "A" matches only with multiMatch.
+  assert.deepEqual(ids(run(set, request('/?b=%2541'))), [2]);
+});
+
+test('what rules worked out about values is kept across transactions and answers as if worked out anew', () => {
+  const set = rules([
+    'SecRuleEngine On',
+    'SecRequestBodyAccess On',
+    'SecRule ARGS "@detectSQLi" "id:1,phase:2,pass,log,t:urlDecodeUni,setvar:tx.sqli=+1"',
+    'SecRule ARGS "@rx (?i)(union)\\s+select" "id:2,phase:2,pass,log,capture,setvar:tx.cap=%{tx.1}"',
+    'SecRule ARGS "@rx (?i)union\\s+select" "id:3,phase:2,pass,log,t:lowercase"',
+    'SecRule REQUEST_HEADERS:User-Agent "@pm curl wget" "id:4,phase:1,pass,log"',
+  ].join('\n'));
+  const attack = request("/?q=1'%20UNION%20SELECT%20password%20FROM%20users--", [['User-Agent', 'curl/8.0']]);
+  const benign = request('/?q=summer+dresses', [['User-Agent', 'Mozilla/5.0']]);
+  const seen = (tx: Transaction) => ({ ids: ids(tx), sqli: tx.collection('TX').first('sqli'), cap: tx.collection('TX').first('cap') });
+  const first = seen(run(set, attack));
+  assert.deepEqual(first, { ids: [4, 1, 2, 3], sqli: '1', cap: 'UNION' });
+  assert.deepEqual(seen(run(set, benign)), { ids: [], sqli: undefined, cap: undefined });
+  // Again, from what was kept; then with everything forgotten.
+  assert.deepEqual(seen(run(set, attack)), first);
+  assert.deepEqual(seen(run(set, benign)), { ids: [], sqli: undefined, cap: undefined });
+  set.values.forget();
+  assert.deepEqual(seen(run(set, attack)), first);
+});

@@ -1,0 +1,116 @@
+// What the rules work out about a value from the value alone — each transformation chain's
+// result, the prefilter's bitmap, the results of the operators that scan it — kept per rule set across transactions. Most of a request's
+// values recur (user agents, Accept headers, hosts, cookie names, a session's cookie values,
+// popular paths and arguments): for those the transformations, the literal scan, the regexes and
+// libinjection run once per value, not once per request. Everything kept is a pure function of the value and the rule set,
+// so a value's memo answers the same in every transaction.
+import type { OperatorPrefilter } from './prefilter.ts';
+
+export interface ValueMemo {
+  readonly value: string;
+  /** By transformation chain (transformKey, or a prefix of one): the memo of the value through that chain. */
+  transformed: (ValueMemo | undefined)[] | undefined;
+  /** The slab holding its prefilter bitmap (at `bitsAt`, `words` words); undefined until it is scanned. */
+  bits: Int32Array | undefined;
+  bitsAt: number;
+  /**
+   * The value this one is the lower case of: the prefilter ignores ASCII case, so its bitmap
+   * serves (a superset when that value is no byte string: it has every bit).
+   */
+  caseVariantOf: ValueMemo | undefined;
+  /** Results of operators on this value, each `slot << 1 | matched` (see WafRule.resultSlot); a value meets a handful. */
+  results: number[] | undefined;
+}
+
+/** The result kept in `memo` for the operator in `slot`: 1 matched, 0 not, -1 not known. */
+export function recallResult(memo: ValueMemo, slot: number): number {
+  const results = memo.results;
+  if (results !== undefined) {
+    for (let i = 0; i < results.length; i++) if (results[i] >>> 1 === slot) return results[i] & 1;
+  }
+  return -1;
+}
+
+export function keepResult(memo: ValueMemo, slot: number, matched: boolean): void {
+  (memo.results ??= []).push((slot << 1) | (matched ? 1 : 0));
+}
+
+/** Values longer than this (bodies, long arguments) are remembered for their transaction only. */
+const MAX_KEPT_LENGTH = 2048;
+/** Bounds on what is kept: past either, everything kept is forgotten and kept anew. */
+const MAX_KEPT_VALUES = 16_384;
+const MAX_KEPT_CHARS = 4 << 20;
+/** Bitmaps are cut from slabs of this many words: one typed array per value would cost more than its scan. */
+const SLAB_WORDS = 16_384;
+
+export class ValueMemos {
+  readonly #prefilter: OperatorPrefilter | undefined;
+  readonly #words: number;
+  #kept = new Map<string, ValueMemo>();
+  #keptChars = 0;
+  #slab: Int32Array;
+  #slabEnd = 0;
+
+  constructor(prefilter: OperatorPrefilter | undefined) {
+    this.#prefilter = prefilter;
+    this.#words = prefilter?.words ?? 0;
+    this.#slab = new Int32Array(this.#words === 0 ? 0 : SLAB_WORDS);
+  }
+
+  /** The memo of `value`: the one kept across transactions, or for a long value the transaction's own (in `local`). */
+  memo(value: string, local: Map<string, ValueMemo>): ValueMemo {
+    const long = value.length > MAX_KEPT_LENGTH;
+    const map = long ? local : this.#kept;
+    let memo = map.get(value);
+    if (memo === undefined) {
+      memo = { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined };
+      if (!long) {
+        if (this.#kept.size >= MAX_KEPT_VALUES || this.#keptChars + value.length > MAX_KEPT_CHARS) this.forget();
+        this.#keptChars += value.length;
+      }
+      map.set(value, memo);
+    }
+    return memo;
+  }
+
+  /** Makes sure `memo` has its prefilter bitmap (the rule set must have a prefilter). */
+  scan(memo: ValueMemo): void {
+    if (memo.bits !== undefined) return;
+    const variantOf = memo.caseVariantOf;
+    if (variantOf !== undefined) {
+      this.scan(variantOf);
+      memo.bitsAt = variantOf.bitsAt;
+      memo.bits = variantOf.bits;
+      return;
+    }
+    const at = this.allocate();
+    this.#prefilter!.mark(memo.value, this.#slab, at);
+    memo.bitsAt = at;
+    memo.bits = this.#slab;
+  }
+
+  /** Room for one zeroed bitmap in the current slab (its offset); a full slab is left to the memos that use it. */
+  allocate(): number {
+    if (this.#slabEnd + this.#words > this.#slab.length) {
+      this.#slab = new Int32Array(SLAB_WORDS);
+      this.#slabEnd = 0;
+    }
+    const at = this.#slabEnd;
+    this.#slabEnd += this.#words;
+    return at;
+  }
+
+  /** The slab `allocate` last cut from. */
+  get slab(): Int32Array {
+    return this.#slab;
+  }
+
+  /**
+   * Forgets every value kept: the next transactions work their values out again. Memos already
+   * handed out stay valid for whoever holds them.
+   */
+  forget(): void {
+    this.#kept = new Map();
+    this.#keptChars = 0;
+  }
+}
