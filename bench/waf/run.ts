@@ -88,6 +88,8 @@ interface Options {
   warmup: number;
   prewarm: number;
   connections: number;
+  /** See writeWrkScript. */
+  values: 'varied' | 'repeated';
   rows: string[];
   workloads: WorkloadName[];
   crs: string;
@@ -110,6 +112,8 @@ function usage(): never {
                       or groups: ${Object.keys(GROUPS).join(', ')}
                       (default: every row but the unpinned one)
   --workloads a,b     ${WORKLOADS.join(', ')} (default both)
+  --values V          varied: the session cookie and the GET's page number new in every request (default);
+                      repeated: the same request every time (what the WAF works out per value is then all kept)
   --crs DIR           OWASP CRS v4 (crs-setup.conf.example, rules/) (default ../shared/crs, env FRONTLINE_CRS)
   --json FILE         also write JSON lines (meta, checks, one per run, summaries, ratios)
   --load-cpu LIST     CPUs for wrk, the origin and the harness (default 0)
@@ -128,7 +132,7 @@ function parseOptions(argv: string[]): Options {
     return v;
   };
   if (argv.includes('--help') || argv.includes('-h')) usage();
-  const known = new Set(['rounds', 'duration', 'warmup', 'prewarm', 'connections', 'only', 'workloads', 'crs', 'json', 'load-cpu', 'proxy-cpu', 'check', 'keep', 'help']);
+  const known = new Set(['rounds', 'duration', 'warmup', 'prewarm', 'connections', 'only', 'workloads', 'values', 'crs', 'json', 'load-cpu', 'proxy-cpu', 'check', 'keep', 'help']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a.slice(2))) throw new Error(`unknown option ${a} (--help lists them)`);
   const int = (name: string, env: string, fallback: number, min: number): number => {
     const raw = opt(name) ?? process.env[env];
@@ -153,8 +157,11 @@ function parseOptions(argv: string[]): Options {
     .map((s) => s.trim())
     .filter(Boolean) as WorkloadName[];
   for (const w of workloads) if (!WORKLOADS.includes(w)) throw new Error(`--workloads: unknown "${w}"; known: ${WORKLOADS.join(', ')}`);
+  const values = opt('values') ?? 'varied';
+  if (values !== 'varied' && values !== 'repeated') throw new Error(`--values: "${values}" is neither varied nor repeated`);
   const pinned = availableParallelism() >= 2;
   return {
+    values,
     rounds: int('rounds', 'BENCH_ROUNDS', 3, 1),
     duration: int('duration', 'BENCH_DURATION', 3, 1),
     warmup: int('warmup', 'BENCH_WARMUP', 2, 0),
@@ -567,7 +574,7 @@ function printSummary(summaries: Summary[], rs: Ratio[], o: Options): void {
   }
   console.log(
     `\nMedians of ${o.rounds} round(s); ${o.duration} s measured after ${o.warmup} s warm-up (frontline rows: + ${o.prewarm} s per workload once at the start);` +
-      ` wrk -t 1 -c ${o.connections}; CRS ${crsVersion(o.crs)}.`,
+      ` wrk -t 1 -c ${o.connections}; values ${o.values}${o.values === 'varied' ? ' (a new session cookie and page number in every request)' : ' (the same request every time)'}; CRS ${crsVersion(o.crs)}.`,
   );
   console.log(table(lines, [false, false, true, true, true, true, true, true, true, true, true, false]));
   console.log(
@@ -644,7 +651,7 @@ async function main(run: BenchRun): Promise<void> {
     await sleep(100);
   }
 
-  const scripts = new Map<WorkloadName, string>(WORKLOADS.map((w) => [w, writeWrkScript(tmpDir, w, workload(w))]));
+  const scripts = new Map<WorkloadName, string>(WORKLOADS.map((w) => [w, writeWrkScript(tmpDir, w, workload(w), o.values)]));
 
   // Every row is started up front and kept running, so that rounds alternate between them.
   console.log(`bench/waf: starting ${o.rows.join(', ')} (CRS ${crsVersion(o.crs)} from ${o.crs})`);

@@ -130,15 +130,41 @@ function luaString(s: string): string {
   return `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
 }
 
-/** Writes the wrk script that sends `r` on every request; returns its path. */
-export function writeWrkScript(dir: string, name: string, r: HttpRequest): string {
+/**
+ * What changes from request to request with `values: 'varied'`, as it does between real visitors:
+ * the session cookie is new in every request (each from a visitor of its own), and so is the GET's
+ * page number; the other headers, the path, the other arguments and the form recur.
+ */
+const SESSION_COOKIE = 'session_id=3f9a1c2e7b8d4f60a5e1c9b7d2f4a8e6';
+const PAGE_ARGUMENT = 'page=2';
+
+/**
+ * Writes the wrk script for `r`; returns its path. `repeated`: the same request every time;
+ * `varied`: with the session cookie and the page number new in each (see SESSION_COOKIE).
+ */
+export function writeWrkScript(dir: string, name: string, r: HttpRequest, values: 'repeated' | 'varied'): string {
   const lines = [
-    `-- ${name} for bench/waf (generated)`,
+    `-- ${name} for bench/waf (generated; values ${values})`,
     `wrk.method = ${luaString(r.method)}`,
     `wrk.path = ${luaString(r.path)}`,
     ...r.headers.map(([n, v]) => `wrk.headers[${luaString(n)}] = ${luaString(v)}`),
   ];
   if (r.body !== undefined) lines.push(`wrk.body = ${luaString(r.body)}`);
+  if (values === 'varied') {
+    const cookie = r.headers.find(([n]) => n === 'Cookie')?.[1];
+    if (cookie === undefined || !cookie.includes(SESSION_COOKIE)) throw new Error(`${name}: no ${SESSION_COOKIE} cookie to vary`);
+    const [before, after] = cookie.split(SESSION_COOKIE);
+    const page = r.path.split(PAGE_ARGUMENT);
+    lines.push(
+      'local n = 0',
+      'request = function()',
+      '  n = n + 1',
+      // 32 hex digits, as the fixed session id has: the counter, then a multiplicative hash of it.
+      `  wrk.headers["Cookie"] = ${luaString(before + 'session_id=')} .. string.format("%08x%08x%08x%08x", n, (n * 2654435761) % 4294967296, (n * 40503) % 4294967296, (n * 69069 + 1) % 4294967296) .. ${luaString(after)}`,
+      page.length === 2 ? `  return wrk.format(nil, ${luaString(page[0] + 'page=')} .. (n % 100000) .. ${luaString(page[1])})` : '  return wrk.format(nil, nil)',
+      'end',
+    );
+  }
   const file = join(dir, `${name}.lua`);
   writeFileSync(file, lines.join('\n') + '\n');
   return file;
