@@ -654,38 +654,25 @@ export class Transaction implements VariableSource {
           memos[i] = memo;
         }
       }
-      chain = { transformKey, memos, bits: undefined, bitsAt: 0, next: set.chains };
+      chain = { transformKey, memos, next: set.chains };
       set.chains = chain;
     }
     return chain;
   }
 
-  /** Whether the prefilter lets the rule with this bit match any of the chain's values. */
+  /**
+   * Whether the prefilter lets the rule with this bit match any of the chain's values: a bit per
+   * value read where the rule is, cheaper than a union of whole bitmaps per chain and transaction.
+   */
   #chainMayMatch(chain: ChainValues, bit: number): boolean {
-    if (chain.bits === undefined) this.#chainCandidates(chain);
-    return hasBit(chain.bits!, chain.bitsAt, bit);
-  }
-
-  /** The union of the prefilter's bitmaps of a chain's values: a rule whose bit is clear there matches none of them. */
-  #chainCandidates(chain: ChainValues): void {
     const values = this.rules.values;
-    const memos = chain.memos;
-    for (const memo of memos) values.scan(memo);
-    if (memos.length === 1) {
-      chain.bits = memos[0].bits;
-      chain.bitsAt = memos[0].bitsAt;
-      return;
+    const word = bit >>> 5;
+    const mask = 1 << (bit & 31);
+    for (const memo of chain.memos) {
+      values.scan(memo);
+      if ((memo.bits![memo.bitsAt + word] & mask) !== 0) return true;
     }
-    const words = this.rules.prefilter!.words;
-    const union = values.allocate();
-    const bits = values.slab;
-    for (const memo of memos) {
-      const from = memo.bits!;
-      const at = memo.bitsAt;
-      for (let w = 0; w < words; w++) bits[union + w] |= from[at + w];
-    }
-    chain.bits = bits;
-    chain.bitsAt = union;
+    return false;
   }
 
   #memo(value: string): ValueMemo {
@@ -975,9 +962,6 @@ interface ChainValues {
   /** -1: no transformations. */
   readonly transformKey: number;
   readonly memos: readonly ValueMemo[];
-  /** The slab and offset of the union of their prefilter bitmaps; undefined until a rule with a prefilter bit reads them. */
-  bits: Int32Array | undefined;
-  bitsAt: number;
   readonly next: ChainValues | undefined;
 }
 

@@ -83,14 +83,14 @@ export class ValueMemos {
       memo.bits = variantOf.bits;
       return;
     }
-    const at = this.allocate();
+    const at = this.#allocate();
     this.#prefilter!.mark(memo.value, this.#slab, at);
     memo.bitsAt = at;
     memo.bits = this.#slab;
   }
 
   /** Room for one zeroed bitmap in the current slab (its offset); a full slab is left to the memos that use it. */
-  allocate(): number {
+  #allocate(): number {
     if (this.#slabEnd + this.#words > this.#slab.length) {
       this.#slab = new Int32Array(SLAB_WORDS);
       this.#slabEnd = 0;
@@ -98,11 +98,6 @@ export class ValueMemos {
     const at = this.#slabEnd;
     this.#slabEnd += this.#words;
     return at;
-  }
-
-  /** The slab `allocate` last cut from. */
-  get slab(): Int32Array {
-    return this.#slab;
   }
 
   /**
