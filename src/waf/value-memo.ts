@@ -35,6 +35,10 @@ export function keepResult(memo: ValueMemo, slot: number, matched: boolean): voi
   (memo.results ??= []).push((slot << 1) | (matched ? 1 : 0));
 }
 
+function newMemo(value: string): ValueMemo {
+  return { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined };
+}
+
 /** Values longer than this (bodies, long arguments) are remembered for their transaction only. */
 const MAX_KEPT_LENGTH = 2048;
 /** Bounds on what is kept: past either, everything kept is forgotten and kept anew. */
@@ -63,12 +67,15 @@ export class ValueMemos {
     const map = long ? local : this.#kept;
     let memo = map.get(value);
     if (memo === undefined) {
-      memo = { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined };
-      if (!long) {
-        if (this.#kept.size >= MAX_KEPT_VALUES || this.#keptChars + value.length > MAX_KEPT_CHARS) this.forget();
-        this.#keptChars += value.length;
+      if (long) {
+        memo = newMemo(value);
+        local.set(value, memo);
+        return memo;
       }
-      map.set(value, memo);
+      if (this.#kept.size >= MAX_KEPT_VALUES || this.#keptChars + value.length > MAX_KEPT_CHARS) this.forget();
+      this.#keptChars += value.length;
+      memo = newMemo(value);
+      this.#kept.set(value, memo);
     }
     return memo;
   }
@@ -81,6 +88,12 @@ export class ValueMemos {
       this.scan(variantOf);
       memo.bitsAt = variantOf.bitsAt;
       memo.bits = variantOf.bits;
+      return;
+    }
+    if (memo.value.length > MAX_KEPT_LENGTH) {
+      // Not kept, so not cut from a slab: a slab lives as long as any memo using it.
+      memo.bits = new Int32Array(this.#words);
+      this.#prefilter!.mark(memo.value, memo.bits, 0);
       return;
     }
     const at = this.#allocate();
