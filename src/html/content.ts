@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE, findAttribute, rawAttributeEnd } from './lexer.ts';
+import { ATTR_STRIDE, rawAttributeEnd } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -159,7 +159,7 @@ function validateAttributeName(enc: DocumentEncoding, name: string): string {
   return bytes;
 }
 
-/** Where a start tag came from: the lexer's buffer and attribute outline while the tag is current. */
+/** Where a start tag came from: the lexer, its buffer and attribute outline while the tag is current. */
 export interface StartTagSource {
   readonly buf: string;
   readonly tokStart: number;
@@ -168,6 +168,7 @@ export interface StartTagSource {
   readonly nameEnd: number;
   readonly attrs: Int32Array;
   readonly attrCount: number;
+  attributeIndex(lowerName: string): number;
 }
 
 const OVERRIDE_NONE = -1;
@@ -184,15 +185,9 @@ export class Element extends MutableUnit {
   readonly namespaceURI: string;
   readonly selfClosing: boolean;
   readonly canHaveContent: boolean;
-  // The start tag in the lexer's buffer (valid while the tag is current; the outline is copied so
-  // that no source object is made per element).
-  readonly #buf: string;
-  readonly #start: number;
-  readonly #end: number;
-  readonly #nameStart: number;
-  readonly #nameEnd: number;
-  readonly #attrs: Int32Array;
-  readonly #attrCount: number;
+  // The lexer at the start tag: it stays there while the element can be read (until its handlers
+  // are done and the tag is serialised; then the element has expired).
+  readonly #src: StartTagSource;
   /** The source tag is ASCII in an encoding where ASCII bytes are their own decoding. */
   readonly #sourceDecoded: boolean;
   /** The last value read from such a source (ASCII): set back, the usual case, it needs no encoding. */
@@ -213,13 +208,7 @@ export class Element extends MutableUnit {
   constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, sourceDecoded: boolean, ns: string, selfClosing: boolean, canHaveContent: boolean) {
     super(lifetime, enc);
     this.#sourceDecoded = sourceDecoded;
-    this.#buf = src.buf;
-    this.#start = src.tokStart;
-    this.#end = src.tokEnd;
-    this.#nameStart = src.nameStart;
-    this.#nameEnd = src.nameEnd;
-    this.#attrs = src.attrs;
-    this.#attrCount = src.attrCount;
+    this.#src = src;
     this.namespaceURI = ns;
     this.selfClosing = selfClosing;
     this.selfClosingSyntax = selfClosing;
@@ -228,7 +217,7 @@ export class Element extends MutableUnit {
 
   get tagName(): string {
     this.check();
-    return asciiLowerString(this.enc.decode(this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd)));
+    return asciiLowerString(this.enc.decode(this.newName ?? this.#src.buf.slice(this.#src.nameStart, this.#src.nameEnd)));
   }
   set tagName(name: string) {
     this.check();
@@ -261,10 +250,9 @@ export class Element extends MutableUnit {
   }
 
   #outlineAttributes(): AttributeEntry[] {
-    const buf = this.#buf;
-    const attrs = this.#attrs;
+    const { buf, attrs, attrCount } = this.#src;
     const list: AttributeEntry[] = [];
-    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
       list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, attrs[k + 3]), raw: this.#rawAttribute(k) });
     }
@@ -273,7 +261,8 @@ export class Element extends MutableUnit {
 
   /** Source text of the outline's attribute at index k (name, and value with its quotes). */
   #rawAttribute(k: number): string {
-    return this.#buf.slice(this.#attrs[k], rawAttributeEnd(this.#attrs, k));
+    const { buf, attrs } = this.#src;
+    return buf.slice(attrs[k], rawAttributeEnd(attrs, k));
   }
 
   /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
@@ -283,10 +272,11 @@ export class Element extends MutableUnit {
       return null;
     }
     if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.enc.decode(this.#overrideValue) : this.#overrideValue;
-    const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, lowerName);
+    const src = this.#src;
+    const k = src.attributeIndex(lowerName);
     if (k === -1) return null;
-    const vs = this.#attrs[k + 2];
-    const bytes = vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
+    const vs = src.attrs[k + 2];
+    const bytes = vs === -1 ? '' : src.buf.slice(vs, src.attrs[k + 3]);
     if (this.#sourceDecoded) return (this.#asciiRead = bytes);
     return decoded ? this.enc.decode(bytes) : bytes;
   }
@@ -316,7 +306,7 @@ export class Element extends MutableUnit {
     const bytes = value === this.#asciiRead ? value : this.enc.encode(value);
     this.modified = true;
     if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
-      const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, key);
+      const k = this.#src.attributeIndex(key);
       this.#overrideAt = k === -1 ? OVERRIDE_ADDED : k;
       this.#overrideName = key;
       this.#overrideValue = bytes;
@@ -426,15 +416,14 @@ export class Element extends MutableUnit {
   inPlaceOverride(): number {
     const at = this.#overrideAt;
     if (at < 0 || this.attrList !== null || this.newName !== null || this.hasMutations) return -1;
-    const buf = this.#buf;
-    const attrs = this.#attrs;
-    let prev = this.#nameEnd;
-    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    const { buf, attrs, attrCount } = this.#src;
+    let prev = this.#src.nameEnd;
+    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       if (attrs[k] !== prev + 1 || buf.charCodeAt(prev) !== 32) return -1;
       prev = rawAttributeEnd(attrs, k);
     }
     const ending = this.selfClosingSyntax ? ' />' : '>';
-    return this.#end - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
+    return this.#src.tokEnd - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
   }
 
   /** @internal the serialised text of the attribute set anew (see inPlaceOverride) */
@@ -444,17 +433,18 @@ export class Element extends MutableUnit {
 
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
   serializeStartTag(): string {
-    if (!this.modified) return this.#buf.slice(this.#start, this.#end);
-    let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
+    const src = this.#src;
+    if (!this.modified) return src.buf.slice(src.tokStart, src.tokEnd);
+    let out = '<' + (this.newName ?? src.buf.slice(src.nameStart, src.nameEnd));
     let count: number;
     if (this.attrList === null) {
       // From the outline: each attribute's source text, the overridden one written anew.
       const at = this.#overrideAt;
-      for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      for (let k = 0; k < src.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
         out += ' ' + (k === at ? modifiedAttribute(this.#overrideName, this.#overrideValue) : this.#rawAttribute(k));
       }
       if (at === OVERRIDE_ADDED) out += ' ' + modifiedAttribute(this.#overrideName, this.#overrideValue);
-      count = this.#attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
+      count = src.attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
     } else {
       for (const a of this.attrList) out += ' ' + (a.raw ?? modifiedAttribute(a.name, a.value));
       count = this.attrList.length;

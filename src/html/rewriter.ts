@@ -12,7 +12,7 @@
 // written after it (or at the end of a write).
 import {
   Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute, rawAttributeEnd,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, rawAttributeEnd,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -693,7 +693,7 @@ export class RewriterEngine {
   #findAttr(lowerName: string): number {
     const lx = this.#lexer;
     if (!lx.attrsLexed) lx.lexAttributes();
-    return findAttribute(lx.buf, lx.attrs, lx.attrCount, lowerName);
+    return lx.attributeIndex(lowerName);
   }
 
   #attrValue(k: number): string {
