@@ -15,6 +15,13 @@ export const NS_HTML = 'http://www.w3.org/1999/xhtml';
 export const NS_SVG = 'http://www.w3.org/2000/svg';
 export const NS_MATHML = 'http://www.w3.org/1998/Math/MathML';
 
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+function contentBytes(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): string {
+  const s = String(content);
+  return enc.encode(options?.html === true ? s : s.replace(/[&<>]/g, (c) => ESCAPES[c]));
+}
+
 /** before-list, replacement and after-list of a unit (SPEC §4.0), as document bytes. */
 export class Mutations {
   before = '';
@@ -26,13 +33,21 @@ export class Mutations {
   wrap(inner: string): string {
     return this.before + (this.removed ? this.replacement : inner) + this.after;
   }
-}
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+  /** Content goes after what was inserted before the unit so far. */
+  insertBefore(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.before += contentBytes(enc, content, options);
+  }
 
-function contentBytes(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): string {
-  const s = String(content);
-  return enc.encode(options?.html === true ? s : s.replace(/[&<>]/g, (c) => ESCAPES[c]));
+  /** Content goes right after the unit, before what was inserted after it so far. */
+  insertAfter(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.after = contentBytes(enc, content, options) + this.after;
+  }
+
+  replaceWith(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.removed = true;
+    this.replacement = contentBytes(enc, content, options);
+  }
 }
 
 /** ASCII-only lowercasing (non-ASCII characters and latin1 bytes are kept). */
@@ -102,18 +117,17 @@ class MutableUnit extends Unit {
   }
   before(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.before += contentBytes(this.enc, content, options);
+    this.mutations.insertBefore(this.enc, content, options);
     return this;
   }
   after(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+    this.mutations.insertAfter(this.enc, content, options);
     return this;
   }
   replace(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.removed = true;
-    this.mutations.replacement = contentBytes(this.enc, content, options);
+    this.mutations.replaceWith(this.enc, content, options);
     return this;
   }
   remove(): this {
@@ -181,7 +195,15 @@ function modifiedAttribute(name: string, value: string): string {
 
 export type EndTagHandler = (this: Element, endTag: EndTag) => void | Promise<void>;
 
-export class Element extends MutableUnit {
+/**
+ * A start tag's element: the same API as the other mutable units, but a class of its own (see
+ * TextChunk): an element handler gets one per matching tag.
+ */
+export class Element {
+  readonly #lifetime: UnitLifetime;
+  readonly #generation: number;
+  readonly #enc: DocumentEncoding;
+  #mutations: Mutations | null = null;
   readonly namespaceURI: string;
   readonly selfClosing: boolean;
   readonly canHaveContent: boolean;
@@ -206,7 +228,9 @@ export class Element extends MutableUnit {
   /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
   constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, sourceDecoded: boolean, ns: string, selfClosing: boolean, canHaveContent: boolean) {
-    super(lifetime, enc);
+    this.#lifetime = lifetime;
+    this.#generation = lifetime.generation;
+    this.#enc = enc;
     this.#sourceDecoded = sourceDecoded;
     this.#src = src;
     this.namespaceURI = ns;
@@ -215,12 +239,32 @@ export class Element extends MutableUnit {
     this.canHaveContent = canHaveContent;
   }
 
+  #check(): void {
+    if (this.#lifetime.generation !== this.#generation) throw new ExpiredTokenError();
+  }
+  /** @internal the element's mutation record (made when first asked for) */
+  get mutations(): Mutations {
+    return (this.#mutations ??= new Mutations());
+  }
+  /** @internal whether a mutation record was made (the element may have been mutated) */
+  get hasMutations(): boolean {
+    return this.#mutations !== null;
+  }
+  /** @internal the element's output around its start tag's serialisation `inner` */
+  wrap(inner: string): string {
+    return this.#mutations === null ? inner : this.#mutations.wrap(inner);
+  }
+  get removed(): boolean {
+    this.#check();
+    return this.#mutations !== null && this.#mutations.removed;
+  }
+
   get tagName(): string {
-    this.check();
-    return asciiLowerString(this.enc.decode(this.newName ?? this.#src.buf.slice(this.#src.nameStart, this.#src.nameEnd)));
+    this.#check();
+    return asciiLowerString(this.#enc.decode(this.newName ?? this.#src.buf.slice(this.#src.nameStart, this.#src.nameEnd)));
   }
   set tagName(name: string) {
-    this.check();
+    this.#check();
     name = String(name);
     if (name === '') throw new TagNameError('Empty');
     const first = name.charCodeAt(0);
@@ -230,7 +274,7 @@ export class Element extends MutableUnit {
         throw new TagNameError('ForbiddenCharacter', ch);
       }
     }
-    const bytes = this.enc.encodeStrict(name);
+    const bytes = this.#enc.encodeStrict(name);
     if (bytes === null) throw new TagNameError('UnencodableCharacter');
     this.newName = bytes;
     this.modified = true;
@@ -268,42 +312,42 @@ export class Element extends MutableUnit {
   /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
   #valueOf(lowerName: string, decoded: boolean): string | null {
     if (this.attrList !== null) {
-      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.enc.decode(a.value) : a.value;
+      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.#enc.decode(a.value) : a.value;
       return null;
     }
-    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.enc.decode(this.#overrideValue) : this.#overrideValue;
+    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.#enc.decode(this.#overrideValue) : this.#overrideValue;
     const src = this.#src;
     const k = src.attributeIndex(lowerName);
     if (k === -1) return null;
     const vs = src.attrs[k + 2];
     const bytes = vs === -1 ? '' : src.buf.slice(vs, src.attrs[k + 3]);
     if (this.#sourceDecoded) return (this.#asciiRead = bytes);
-    return decoded ? this.enc.decode(bytes) : bytes;
+    return decoded ? this.#enc.decode(bytes) : bytes;
   }
 
   get attributes(): IterableIterator<[string, string]> {
-    this.check();
-    const enc = this.enc;
+    this.#check();
+    const enc = this.#enc;
     return this.#attributes().map((a): [string, string] => [enc.decode(a.name), enc.decode(a.value)])[Symbol.iterator]();
   }
 
   getAttribute(name: string): string | null {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, String(name));
     return key === null ? null : this.#valueOf(key, true);
   }
 
   hasAttribute(name: string): boolean {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, String(name));
     return key !== null && this.#valueOf(key, false) !== null;
   }
 
   setAttribute(name: string, value: string): this {
-    this.check();
-    const key = validateAttributeName(this.enc, String(name));
+    this.#check();
+    const key = validateAttributeName(this.#enc, String(name));
     value = String(value);
-    const bytes = value === this.#asciiRead ? value : this.enc.encode(value);
+    const bytes = value === this.#asciiRead ? value : this.#enc.encode(value);
     this.modified = true;
     if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
       const k = this.#src.attributeIndex(key);
@@ -324,8 +368,8 @@ export class Element extends MutableUnit {
   }
 
   removeAttribute(name: string): this {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, String(name));
     if (key === null || this.#valueOf(key, false) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
@@ -342,43 +386,49 @@ export class Element extends MutableUnit {
     this.removesContent = true;
   }
 
-  override after(content: string, options?: ContentOptions): this {
-    this.check();
-    const m = this.canHaveContent ? this.#endMutations() : this.mutations;
-    m.after = contentBytes(this.enc, content, options) + m.after;
+  before(content: string, options?: ContentOptions): this {
+    this.#check();
+    this.mutations.insertBefore(this.#enc, content, options);
+    return this;
+  }
+
+  after(content: string, options?: ContentOptions): this {
+    this.#check();
+    (this.canHaveContent ? this.#endMutations() : this.mutations).insertAfter(this.#enc, content, options);
     return this;
   }
 
   prepend(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
-      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+      this.mutations.insertAfter(this.#enc, content, options);
     }
     return this;
   }
 
   append(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
-      this.#endMutations().before += contentBytes(this.enc, content, options);
+      this.#endMutations().insertBefore(this.#enc, content, options);
     }
     return this;
   }
 
   setInnerContent(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
       this.#removeContent();
-      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+      this.mutations.insertAfter(this.#enc, content, options);
     }
     return this;
   }
 
-  override replace(content: string, options?: ContentOptions): this {
-    super.replace(content, options);
+  replace(content: string, options?: ContentOptions): this {
+    this.#check();
+    this.mutations.replaceWith(this.#enc, content, options);
     if (this.canHaveContent) {
       this.#removeContent();
       this.#endMutations().removed = true;
@@ -386,8 +436,9 @@ export class Element extends MutableUnit {
     return this;
   }
 
-  override remove(): this {
-    super.remove();
+  remove(): this {
+    this.#check();
+    this.mutations.removed = true;
     if (this.canHaveContent) {
       this.#removeContent();
       this.#endMutations().removed = true;
@@ -396,13 +447,14 @@ export class Element extends MutableUnit {
   }
 
   removeAndKeepContent(): this {
-    super.remove();
+    this.#check();
+    this.mutations.removed = true;
     if (this.canHaveContent) this.#endMutations().removed = true;
     return this;
   }
 
   onEndTag(handler: EndTagHandler): void {
-    this.check();
+    this.#check();
     if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
     (this.endTagHandlers ??= []).push(handler);
   }
@@ -549,20 +601,17 @@ export class TextChunk {
   }
   before(content: string, options?: ContentOptions): this {
     this.#check();
-    (this.#mutations ??= new Mutations()).before += contentBytes(this.#enc, content, options);
+    (this.#mutations ??= new Mutations()).insertBefore(this.#enc, content, options);
     return this;
   }
   after(content: string, options?: ContentOptions): this {
     this.#check();
-    const m = (this.#mutations ??= new Mutations());
-    m.after = contentBytes(this.#enc, content, options) + m.after;
+    (this.#mutations ??= new Mutations()).insertAfter(this.#enc, content, options);
     return this;
   }
   replace(content: string, options?: ContentOptions): this {
     this.#check();
-    const m = (this.#mutations ??= new Mutations());
-    m.removed = true;
-    m.replacement = contentBytes(this.#enc, content, options);
+    (this.#mutations ??= new Mutations()).replaceWith(this.#enc, content, options);
     return this;
   }
   remove(): this {
