@@ -628,6 +628,12 @@ export class Lexer {
     this.attrCount = 0;
     this.#lookupName = '';
     this.#lookupIndex = -1;
+    if (c === 62) {
+      // No attributes (most end tags and many start tags).
+      this.attrsLexed = true;
+      this.selfClosing = false;
+      return this.#tagToken(isEnd, lt, i + 1);
+    }
     i = this.#lexAttributesFrom(i, this.lazyAttributes);
     if (i < 0) return this.#tagEof(lt);
     return this.#tagToken(isEnd, lt, i);
