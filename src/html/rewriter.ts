@@ -86,11 +86,11 @@ const STACK_ENTRY_BYTES = 128;
 
 /** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it), and the lowercased name. */
+  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it). */
   id = TAG_OTHER;
-  name = '';
   childCount = 0;
-  typeCounts: Map<string, number> | null = null;
+  /** Children so far by tag id (for :nth-of-type). */
+  typeCounts: Map<number, number> | null = null;
   /** States tried on children only, and on all descendants. */
   childStates: readonly number[] = EMPTY;
   descendantStates: readonly number[] = EMPTY;
@@ -100,9 +100,8 @@ class OpenElement {
   element: Element | null = null;
   removesContent = false;
 
-  open(id: number, name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
+  open(id: number, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
     this.id = id;
-    this.name = name;
     this.childCount = 0;
     this.typeCounts = null;
     this.childStates = childStates;
@@ -220,7 +219,7 @@ export class RewriterEngine {
     } else {
       this.#program = null;
     }
-    this.#root.open(TAG_OTHER, '', EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
+    this.#root.open(TAG_OTHER, EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
     this.#stateSeen = new Uint32Array(this.#program?.states.length ?? 0);
     this.#contentActive = new Int32Array(registrations.length);
     this.#docText = documentHandlers.filter((h) => typeof h.text === 'function');
@@ -733,23 +732,23 @@ export class RewriterEngine {
     const depth = this.#depth;
     const parent = depth > 0 ? this.#stack[depth - 1] : this.#root;
     const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
-    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
       const counts = (parent.typeCounts ??= new Map());
-      typeIndex = (counts.get(name) ?? 0) + 1;
-      counts.set(name, typeIndex);
+      typeIndex = (counts.get(nameId) ?? 0) + 1;
+      counts.set(nameId, typeIndex);
     }
     // Selector states handed down by the parent. Most elements' descendant states are the roots
     // (no combinator added any): those come filtered by tag, mostly an empty list.
     const descendantStates = parent.descendantStates === program.roots ? program.rootsOf(id) : parent.descendantStates;
     if (parent.childStates.length === 0 && descendantStates.length === 0) {
       // Nothing to try here (most elements): the element only goes on the stack.
-      if (canHaveContent) this.#push(nameId, name, EMPTY, parent.descendantStates, EMPTY, null);
+      if (canHaveContent) this.#push(nameId, EMPTY, parent.descendantStates, EMPTY, null);
       this.#passThrough();
       return;
     }
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
     let matched: number[] | null = null;
@@ -784,7 +783,7 @@ export class RewriterEngine {
     }
     const entry = canHaveContent
       ? this.#push(
-        nameId, name, childStates ?? EMPTY,
+        nameId, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
         contentRegs ?? EMPTY, element,
       )
@@ -806,13 +805,13 @@ export class RewriterEngine {
 
   /** Opens an element: the next entry of the open-element stack (reused if there is one). */
   #push(
-    nameId: number, name: string, childStates: readonly number[], descendantStates: readonly number[],
+    nameId: number, childStates: readonly number[], descendantStates: readonly number[],
     contentRegistrations: readonly number[], element: Element | null,
   ): OpenElement {
     const depth = this.#depth;
     let entry = this.#stack[depth];
     if (entry === undefined) this.#stack.push(entry = new OpenElement());
-    entry.open(nameId, name, childStates, descendantStates, contentRegistrations, element);
+    entry.open(nameId, childStates, descendantStates, contentRegistrations, element);
     this.#depth = depth + 1;
     if (nameId >= this.#openIds.length) {
       const grown = new Int32Array(nameId * 2);
