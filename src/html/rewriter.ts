@@ -764,7 +764,11 @@ export class RewriterEngine {
         if (state.requiredTag !== -1 && state.requiredTag !== id) continue;
         if (!this.#matches(state.conditions, name, ns, childIndex, typeIndex)) continue;
         const reg = program.completes[s];
-        if (reg !== -1) (matched ??= []).push(reg);
+        if (reg !== -1) {
+          // Mostly the only match: an array made with it has no backing store to grow.
+          if (matched === null) matched = [reg];
+          else matched.push(reg);
+        }
         else if (state.nextIsDescendant) {
           if (!parent.descendantStates.includes(state.next)) (newDescendants ??= []).push(state.next);
         } else (childStates ??= []).push(state.next);
