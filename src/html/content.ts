@@ -145,6 +145,11 @@ interface AttributeEntry {
   raw: string | null;
 }
 
+/** A handler's argument as a string (as `String(v)`; a string, the usual case, without the builtin's call). */
+function stringOf(v: unknown): string {
+  return typeof v === 'string' ? v : String(v);
+}
+
 /** Whether `name` is non-empty and only lowercase ASCII letters, digits and '-' (its own key in any encoding). */
 function isPlainLowerName(name: string): boolean {
   if (name.length === 0) return false;
@@ -333,20 +338,20 @@ export class Element {
 
   getAttribute(name: string): string | null {
     this.#check();
-    const key = attributeKey(this.#enc, String(name));
+    const key = attributeKey(this.#enc, stringOf(name));
     return key === null ? null : this.#valueOf(key, true);
   }
 
   hasAttribute(name: string): boolean {
     this.#check();
-    const key = attributeKey(this.#enc, String(name));
+    const key = attributeKey(this.#enc, stringOf(name));
     return key !== null && this.#valueOf(key, false) !== null;
   }
 
   setAttribute(name: string, value: string): this {
     this.#check();
-    const key = validateAttributeName(this.#enc, String(name));
-    value = String(value);
+    const key = validateAttributeName(this.#enc, stringOf(name));
+    value = stringOf(value);
     const bytes = value === this.#asciiRead ? value : this.#enc.encode(value);
     this.modified = true;
     if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
@@ -369,7 +374,7 @@ export class Element {
 
   removeAttribute(name: string): this {
     this.#check();
-    const key = attributeKey(this.#enc, String(name));
+    const key = attributeKey(this.#enc, stringOf(name));
     if (key === null || this.#valueOf(key, false) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
