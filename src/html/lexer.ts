@@ -17,7 +17,7 @@
 // (which would be scanned char by char) and no quote comes before the next '>', the tag ends at
 // that '>' (only a quoted value can hold a '>'): found with indexOf, the rest of its attributes
 // not looked at. `attrsLexed` is then false, and the caller runs `lexAttributes()` if it needs the
-// attributes or the self-closing flag.
+// attributes or the self-closing flag. Tags the caller marks in `eagerAttributes` are not scanned.
 
 export const TOKEN_NONE = 0; // no complete token available (need more input, or done)
 export const TOKEN_TEXT = 1;
@@ -38,6 +38,11 @@ export const TEXT_CDATA = 5;
 
 /** Tag names of up to this many chars get a `nameKey`. */
 export const SHORT_NAME = 4;
+
+/** The slot of a `nameKey` in `Lexer.eagerAttributes`. */
+export function eagerSlot(nameKey: number): number {
+  return Math.imul(nameKey, 0x9e3779b1) >>> 24;
+}
 
 /** Fields per attribute in `Lexer.attrs`: name start/end, value start/end (-1 if no value), quote char (0 if none). */
 export const ATTR_STRIDE = 5;
@@ -127,6 +132,11 @@ export class Lexer {
   attrsLexed = true;
   /** Tags may be returned with their attributes not lexed (attrsLexed false). */
   lazyAttributes = false;
+  /**
+   * Except tags whose nameKey's eagerSlot (< 256) is set here: the caller reads their attributes,
+   * and a second pass over them costs more than the scan saves (other names may share a slot).
+   */
+  eagerAttributes: Uint8Array | null = null;
   /** Comment data span (bogus comments included). */
   dataStart = 0;
   dataEnd = 0;
@@ -695,6 +705,12 @@ export class Lexer {
     return at;
   }
 
+  /** Whether the current tag's attributes are lexed in full (see eagerAttributes). */
+  #eagerTag(): boolean {
+    const eager = this.eagerAttributes;
+    return eager !== null && this.nameKey !== -1 && eager[eagerSlot(this.nameKey)] !== 0;
+  }
+
   /** Whether buf[from..to) has no quote char. */
   #quoteFree(from: number, to: number): boolean {
     const dq = this.#next(FOUND_DQ, from);
@@ -751,7 +767,7 @@ export class Lexer {
         i++;
         break;
       }
-      if (scan) {
+      if (scan && !this.#eagerTag()) {
         const gt = buf.indexOf('>', i);
         if (gt !== -1 && this.#quoteFree(i, gt)) {
           this.attrsLexed = false;

@@ -12,7 +12,7 @@
 // written after it (or at the end of a write).
 import {
   Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, rawAttributeEnd,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, SHORT_NAME, eagerSlot, rawAttributeEnd,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -22,7 +22,7 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, shortKey, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isUtf8 } from 'node:buffer';
 import { documentEncoding, firstNonAscii, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
@@ -216,6 +216,13 @@ export class RewriterEngine {
       const program = new SelectorProgram();
       registrations.forEach((r, id) => program.add(r.selector, id, (s) => this.#enc.encodeStrict(s)));
       this.#program = program;
+      // Tags some selector state is tried on mostly have their attributes read.
+      const eager = new Uint8Array(256);
+      for (let id = 1; id < TAG_COUNT; id++) {
+        const name = tagName(id);
+        if (name.length <= SHORT_NAME && program.rootsOf(id).length > 0) eager[eagerSlot(shortKey(name, 0, name.length))] = 1;
+      }
+      this.#lexer.eagerAttributes = eager;
     } else {
       this.#program = null;
     }
