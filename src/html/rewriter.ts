@@ -592,18 +592,19 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const buf = lx.buf;
     const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(buf, lx.nameStart, lx.nameEnd);
-    if (this.#strict) this.#guardStartTag(id);
+    const flags = TAG_FLAGS[id]; // none for TAG_OTHER
+    if (this.#strict && (this.#guard !== GUARD_DEFAULT || id === TAG_SELECT || id === TAG_FRAMESET)) this.#guardStartTag(id, flags);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
     else if (id === TAG_MATH) this.#enterNs(NS_IS_MATHML);
     else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, this.#tagSelfClosing());
-    else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
+    else if ((flags & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
     const ns = this.#ns;
     const canHaveContent = ns === NS_IS_HTML
-      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
+      ? !((flags & F_VOID) !== 0 || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
       : !this.#tagSelfClosing();
     // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
-    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
+    if (canHaveContent && this.#memoryLimit !== Infinity && this.#program !== null && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
       throw new MemoryLimitExceededError();
     }
     this.#closeTextNode();
@@ -622,8 +623,9 @@ export class RewriterEngine {
     return lx.selfClosing;
   }
 
-  #guardStartTag(id: number): void {
-    const textTag = id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0;
+  /** The ambiguity guard's state after a start tag (SPEC §6.4); `flags`: the tag's TAG_FLAGS. */
+  #guardStartTag(id: number, flags: number): void {
+    const textTag = (flags & F_TEXT_TAG) !== 0;
     switch (this.#guard) {
       case GUARD_DEFAULT:
         if (id === TAG_SELECT) this.#guard = GUARD_IN_SELECT;
