@@ -3,7 +3,7 @@
 // reads their mutations afterwards to serialise the token. All byte data are latin1 "byte
 // strings" in the document encoding; strings are decoded for handlers and encoded back.
 import type { DocumentEncoding } from './encoding.ts';
-import { ATTR_STRIDE, findAttribute, rawAttributeEnd } from './lexer.ts';
+import { ATTR_STRIDE, rawAttributeEnd } from './lexer.ts';
 import { AttributeNameError, CommentTextError, ExpiredTokenError, TagNameError } from './errors.ts';
 
 export interface ContentOptions {
@@ -14,6 +14,13 @@ export interface ContentOptions {
 export const NS_HTML = 'http://www.w3.org/1999/xhtml';
 export const NS_SVG = 'http://www.w3.org/2000/svg';
 export const NS_MATHML = 'http://www.w3.org/1998/Math/MathML';
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+function contentBytes(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): string {
+  const s = String(content);
+  return enc.encode(options?.html === true ? s : s.replace(/[&<>]/g, (c) => ESCAPES[c]));
+}
 
 /** before-list, replacement and after-list of a unit (SPEC §4.0), as document bytes. */
 export class Mutations {
@@ -26,13 +33,21 @@ export class Mutations {
   wrap(inner: string): string {
     return this.before + (this.removed ? this.replacement : inner) + this.after;
   }
-}
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+  /** Content goes after what was inserted before the unit so far. */
+  insertBefore(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.before += contentBytes(enc, content, options);
+  }
 
-function contentBytes(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): string {
-  const s = String(content);
-  return enc.encode(options?.html === true ? s : s.replace(/[&<>]/g, (c) => ESCAPES[c]));
+  /** Content goes right after the unit, before what was inserted after it so far. */
+  insertAfter(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.after = contentBytes(enc, content, options) + this.after;
+  }
+
+  replaceWith(enc: DocumentEncoding, content: string, options: ContentOptions | undefined): void {
+    this.removed = true;
+    this.replacement = contentBytes(enc, content, options);
+  }
 }
 
 /** ASCII-only lowercasing (non-ASCII characters and latin1 bytes are kept). */
@@ -102,18 +117,17 @@ class MutableUnit extends Unit {
   }
   before(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.before += contentBytes(this.enc, content, options);
+    this.mutations.insertBefore(this.enc, content, options);
     return this;
   }
   after(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+    this.mutations.insertAfter(this.enc, content, options);
     return this;
   }
   replace(content: string, options?: ContentOptions): this {
     this.check();
-    this.mutations.removed = true;
-    this.mutations.replacement = contentBytes(this.enc, content, options);
+    this.mutations.replaceWith(this.enc, content, options);
     return this;
   }
   remove(): this {
@@ -129,6 +143,11 @@ interface AttributeEntry {
   value: string;
   /** Original source text of the attribute, or null once it was modified. */
   raw: string | null;
+}
+
+/** A handler's argument as a string (as `String(v)`; a string, the usual case, without the builtin's call). */
+function stringOf(v: unknown): string {
+  return typeof v === 'string' ? v : String(v);
 }
 
 /** Whether `name` is non-empty and only lowercase ASCII letters, digits and '-' (its own key in any encoding). */
@@ -159,7 +178,7 @@ function validateAttributeName(enc: DocumentEncoding, name: string): string {
   return bytes;
 }
 
-/** Where a start tag came from: the lexer's buffer and attribute outline while the tag is current. */
+/** Where a start tag came from: the lexer, its buffer and attribute outline while the tag is current. */
 export interface StartTagSource {
   readonly buf: string;
   readonly tokStart: number;
@@ -168,6 +187,7 @@ export interface StartTagSource {
   readonly nameEnd: number;
   readonly attrs: Int32Array;
   readonly attrCount: number;
+  attributeIndex(lowerName: string): number;
 }
 
 const OVERRIDE_NONE = -1;
@@ -180,19 +200,21 @@ function modifiedAttribute(name: string, value: string): string {
 
 export type EndTagHandler = (this: Element, endTag: EndTag) => void | Promise<void>;
 
-export class Element extends MutableUnit {
+/**
+ * A start tag's element: the same API as the other mutable units, but a class of its own (see
+ * TextChunk): an element handler gets one per matching tag.
+ */
+export class Element {
+  readonly #lifetime: UnitLifetime;
+  readonly #generation: number;
+  readonly #enc: DocumentEncoding;
+  #mutations: Mutations | null = null;
   readonly namespaceURI: string;
   readonly selfClosing: boolean;
   readonly canHaveContent: boolean;
-  // The start tag in the lexer's buffer (valid while the tag is current; the outline is copied so
-  // that no source object is made per element).
-  readonly #buf: string;
-  readonly #start: number;
-  readonly #end: number;
-  readonly #nameStart: number;
-  readonly #nameEnd: number;
-  readonly #attrs: Int32Array;
-  readonly #attrCount: number;
+  // The lexer at the start tag: it stays there while the element can be read (until its handlers
+  // are done and the tag is serialised; then the element has expired).
+  readonly #src: StartTagSource;
   /** The source tag is ASCII in an encoding where ASCII bytes are their own decoding. */
   readonly #sourceDecoded: boolean;
   /** The last value read from such a source (ASCII): set back, the usual case, it needs no encoding. */
@@ -211,27 +233,43 @@ export class Element extends MutableUnit {
   /** @internal end-tag handlers in the order added, or null */ endTagHandlers: EndTagHandler[] | null = null;
 
   constructor(lifetime: UnitLifetime, enc: DocumentEncoding, src: StartTagSource, sourceDecoded: boolean, ns: string, selfClosing: boolean, canHaveContent: boolean) {
-    super(lifetime, enc);
+    this.#lifetime = lifetime;
+    this.#generation = lifetime.generation;
+    this.#enc = enc;
     this.#sourceDecoded = sourceDecoded;
-    this.#buf = src.buf;
-    this.#start = src.tokStart;
-    this.#end = src.tokEnd;
-    this.#nameStart = src.nameStart;
-    this.#nameEnd = src.nameEnd;
-    this.#attrs = src.attrs;
-    this.#attrCount = src.attrCount;
+    this.#src = src;
     this.namespaceURI = ns;
     this.selfClosing = selfClosing;
     this.selfClosingSyntax = selfClosing;
     this.canHaveContent = canHaveContent;
   }
 
+  #check(): void {
+    if (this.#lifetime.generation !== this.#generation) throw new ExpiredTokenError();
+  }
+  /** @internal the element's mutation record (made when first asked for) */
+  get mutations(): Mutations {
+    return (this.#mutations ??= new Mutations());
+  }
+  /** @internal whether a mutation record was made (the element may have been mutated) */
+  get hasMutations(): boolean {
+    return this.#mutations !== null;
+  }
+  /** @internal the element's output around its start tag's serialisation `inner` */
+  wrap(inner: string): string {
+    return this.#mutations === null ? inner : this.#mutations.wrap(inner);
+  }
+  get removed(): boolean {
+    this.#check();
+    return this.#mutations !== null && this.#mutations.removed;
+  }
+
   get tagName(): string {
-    this.check();
-    return asciiLowerString(this.enc.decode(this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd)));
+    this.#check();
+    return asciiLowerString(this.#enc.decode(this.newName ?? this.#src.buf.slice(this.#src.nameStart, this.#src.nameEnd)));
   }
   set tagName(name: string) {
-    this.check();
+    this.#check();
     name = String(name);
     if (name === '') throw new TagNameError('Empty');
     const first = name.charCodeAt(0);
@@ -241,7 +279,7 @@ export class Element extends MutableUnit {
         throw new TagNameError('ForbiddenCharacter', ch);
       }
     }
-    const bytes = this.enc.encodeStrict(name);
+    const bytes = this.#enc.encodeStrict(name);
     if (bytes === null) throw new TagNameError('UnencodableCharacter');
     this.newName = bytes;
     this.modified = true;
@@ -261,10 +299,9 @@ export class Element extends MutableUnit {
   }
 
   #outlineAttributes(): AttributeEntry[] {
-    const buf = this.#buf;
-    const attrs = this.#attrs;
+    const { buf, attrs, attrCount } = this.#src;
     const list: AttributeEntry[] = [];
-    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       const vs = attrs[k + 2];
       list.push({ name: lowerSlice(buf, attrs[k], attrs[k + 1]), value: vs === -1 ? '' : buf.slice(vs, attrs[k + 3]), raw: this.#rawAttribute(k) });
     }
@@ -273,50 +310,52 @@ export class Element extends MutableUnit {
 
   /** Source text of the outline's attribute at index k (name, and value with its quotes). */
   #rawAttribute(k: number): string {
-    return this.#buf.slice(this.#attrs[k], rawAttributeEnd(this.#attrs, k));
+    const { buf, attrs } = this.#src;
+    return buf.slice(attrs[k], rawAttributeEnd(attrs, k));
   }
 
   /** Value of the first attribute with these lowercased name bytes (decoded, or its bytes), or null. */
   #valueOf(lowerName: string, decoded: boolean): string | null {
     if (this.attrList !== null) {
-      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.enc.decode(a.value) : a.value;
+      for (const a of this.attrList) if (a.name === lowerName) return decoded ? this.#enc.decode(a.value) : a.value;
       return null;
     }
-    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.enc.decode(this.#overrideValue) : this.#overrideValue;
-    const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, lowerName);
+    if (this.#overrideAt !== OVERRIDE_NONE && this.#overrideName === lowerName) return decoded ? this.#enc.decode(this.#overrideValue) : this.#overrideValue;
+    const src = this.#src;
+    const k = src.attributeIndex(lowerName);
     if (k === -1) return null;
-    const vs = this.#attrs[k + 2];
-    const bytes = vs === -1 ? '' : this.#buf.slice(vs, this.#attrs[k + 3]);
+    const vs = src.attrs[k + 2];
+    const bytes = vs === -1 ? '' : src.buf.slice(vs, src.attrs[k + 3]);
     if (this.#sourceDecoded) return (this.#asciiRead = bytes);
-    return decoded ? this.enc.decode(bytes) : bytes;
+    return decoded ? this.#enc.decode(bytes) : bytes;
   }
 
   get attributes(): IterableIterator<[string, string]> {
-    this.check();
-    const enc = this.enc;
+    this.#check();
+    const enc = this.#enc;
     return this.#attributes().map((a): [string, string] => [enc.decode(a.name), enc.decode(a.value)])[Symbol.iterator]();
   }
 
   getAttribute(name: string): string | null {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, stringOf(name));
     return key === null ? null : this.#valueOf(key, true);
   }
 
   hasAttribute(name: string): boolean {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, stringOf(name));
     return key !== null && this.#valueOf(key, false) !== null;
   }
 
   setAttribute(name: string, value: string): this {
-    this.check();
-    const key = validateAttributeName(this.enc, String(name));
-    value = String(value);
-    const bytes = value === this.#asciiRead ? value : this.enc.encode(value);
+    this.#check();
+    const key = validateAttributeName(this.#enc, stringOf(name));
+    value = stringOf(value);
+    const bytes = value === this.#asciiRead ? value : this.#enc.encode(value);
     this.modified = true;
     if (this.attrList === null && (this.#overrideAt === OVERRIDE_NONE || this.#overrideName === key)) {
-      const k = findAttribute(this.#buf, this.#attrs, this.#attrCount, key);
+      const k = this.#src.attributeIndex(key);
       this.#overrideAt = k === -1 ? OVERRIDE_ADDED : k;
       this.#overrideName = key;
       this.#overrideValue = bytes;
@@ -334,8 +373,8 @@ export class Element extends MutableUnit {
   }
 
   removeAttribute(name: string): this {
-    this.check();
-    const key = attributeKey(this.enc, String(name));
+    this.#check();
+    const key = attributeKey(this.#enc, stringOf(name));
     if (key === null || this.#valueOf(key, false) === null) return this;
     this.attrList = this.#attributes().filter((a) => a.name !== key);
     this.modified = true;
@@ -352,43 +391,49 @@ export class Element extends MutableUnit {
     this.removesContent = true;
   }
 
-  override after(content: string, options?: ContentOptions): this {
-    this.check();
-    const m = this.canHaveContent ? this.#endMutations() : this.mutations;
-    m.after = contentBytes(this.enc, content, options) + m.after;
+  before(content: string, options?: ContentOptions): this {
+    this.#check();
+    this.mutations.insertBefore(this.#enc, content, options);
+    return this;
+  }
+
+  after(content: string, options?: ContentOptions): this {
+    this.#check();
+    (this.canHaveContent ? this.#endMutations() : this.mutations).insertAfter(this.#enc, content, options);
     return this;
   }
 
   prepend(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
-      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+      this.mutations.insertAfter(this.#enc, content, options);
     }
     return this;
   }
 
   append(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
-      this.#endMutations().before += contentBytes(this.enc, content, options);
+      this.#endMutations().insertBefore(this.#enc, content, options);
     }
     return this;
   }
 
   setInnerContent(content: string, options?: ContentOptions): this {
-    this.check();
+    this.#check();
     if (this.canHaveContent) {
       this.selfClosingSyntax = false;
       this.#removeContent();
-      this.mutations.after = contentBytes(this.enc, content, options) + this.mutations.after;
+      this.mutations.insertAfter(this.#enc, content, options);
     }
     return this;
   }
 
-  override replace(content: string, options?: ContentOptions): this {
-    super.replace(content, options);
+  replace(content: string, options?: ContentOptions): this {
+    this.#check();
+    this.mutations.replaceWith(this.#enc, content, options);
     if (this.canHaveContent) {
       this.#removeContent();
       this.#endMutations().removed = true;
@@ -396,8 +441,9 @@ export class Element extends MutableUnit {
     return this;
   }
 
-  override remove(): this {
-    super.remove();
+  remove(): this {
+    this.#check();
+    this.mutations.removed = true;
     if (this.canHaveContent) {
       this.#removeContent();
       this.#endMutations().removed = true;
@@ -406,13 +452,14 @@ export class Element extends MutableUnit {
   }
 
   removeAndKeepContent(): this {
-    super.remove();
+    this.#check();
+    this.mutations.removed = true;
     if (this.canHaveContent) this.#endMutations().removed = true;
     return this;
   }
 
   onEndTag(handler: EndTagHandler): void {
-    this.check();
+    this.#check();
     if (!this.canHaveContent) throw new TypeError(`${this.tagName} can't have content`);
     (this.endTagHandlers ??= []).push(handler);
   }
@@ -426,15 +473,14 @@ export class Element extends MutableUnit {
   inPlaceOverride(): number {
     const at = this.#overrideAt;
     if (at < 0 || this.attrList !== null || this.newName !== null || this.hasMutations) return -1;
-    const buf = this.#buf;
-    const attrs = this.#attrs;
-    let prev = this.#nameEnd;
-    for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+    const { buf, attrs, attrCount } = this.#src;
+    let prev = this.#src.nameEnd;
+    for (let k = 0; k < attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
       if (attrs[k] !== prev + 1 || buf.charCodeAt(prev) !== 32) return -1;
       prev = rawAttributeEnd(attrs, k);
     }
     const ending = this.selfClosingSyntax ? ' />' : '>';
-    return this.#end - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
+    return this.#src.tokEnd - prev === ending.length && buf.startsWith(ending, prev) ? at : -1;
   }
 
   /** @internal the serialised text of the attribute set anew (see inPlaceOverride) */
@@ -444,17 +490,18 @@ export class Element extends MutableUnit {
 
   /** @internal the start tag's own bytes: raw unless modified (SPEC §4.1 serialisation). */
   serializeStartTag(): string {
-    if (!this.modified) return this.#buf.slice(this.#start, this.#end);
-    let out = '<' + (this.newName ?? this.#buf.slice(this.#nameStart, this.#nameEnd));
+    const src = this.#src;
+    if (!this.modified) return src.buf.slice(src.tokStart, src.tokEnd);
+    let out = '<' + (this.newName ?? src.buf.slice(src.nameStart, src.nameEnd));
     let count: number;
     if (this.attrList === null) {
       // From the outline: each attribute's source text, the overridden one written anew.
       const at = this.#overrideAt;
-      for (let k = 0; k < this.#attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      for (let k = 0; k < src.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
         out += ' ' + (k === at ? modifiedAttribute(this.#overrideName, this.#overrideValue) : this.#rawAttribute(k));
       }
       if (at === OVERRIDE_ADDED) out += ' ' + modifiedAttribute(this.#overrideName, this.#overrideValue);
-      count = this.#attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
+      count = src.attrCount + (at === OVERRIDE_ADDED ? 1 : 0);
     } else {
       for (const a of this.attrList) out += ' ' + (a.raw ?? modifiedAttribute(a.name, a.value));
       count = this.attrList.length;
@@ -559,20 +606,17 @@ export class TextChunk {
   }
   before(content: string, options?: ContentOptions): this {
     this.#check();
-    (this.#mutations ??= new Mutations()).before += contentBytes(this.#enc, content, options);
+    (this.#mutations ??= new Mutations()).insertBefore(this.#enc, content, options);
     return this;
   }
   after(content: string, options?: ContentOptions): this {
     this.#check();
-    const m = (this.#mutations ??= new Mutations());
-    m.after = contentBytes(this.#enc, content, options) + m.after;
+    (this.#mutations ??= new Mutations()).insertAfter(this.#enc, content, options);
     return this;
   }
   replace(content: string, options?: ContentOptions): this {
     this.#check();
-    const m = (this.#mutations ??= new Mutations());
-    m.removed = true;
-    m.replacement = contentBytes(this.#enc, content, options);
+    (this.#mutations ??= new Mutations()).replaceWith(this.#enc, content, options);
     return this;
   }
   remove(): this {

@@ -17,7 +17,7 @@
 // (which would be scanned char by char) and no quote comes before the next '>', the tag ends at
 // that '>' (only a quoted value can hold a '>'): found with indexOf, the rest of its attributes
 // not looked at. `attrsLexed` is then false, and the caller runs `lexAttributes()` if it needs the
-// attributes or the self-closing flag.
+// attributes or the self-closing flag. Tags the caller marks in `eagerAttributes` are not scanned.
 
 export const TOKEN_NONE = 0; // no complete token available (need more input, or done)
 export const TOKEN_TEXT = 1;
@@ -39,27 +39,13 @@ export const TEXT_CDATA = 5;
 /** Tag names of up to this many chars get a `nameKey`. */
 export const SHORT_NAME = 4;
 
+/** The slot of a `nameKey` in `Lexer.eagerAttributes`. */
+export function eagerSlot(nameKey: number): number {
+  return Math.imul(nameKey, 0x9e3779b1) >>> 24;
+}
+
 /** Fields per attribute in `Lexer.attrs`: name start/end, value start/end (-1 if no value), quote char (0 if none). */
 export const ATTR_STRIDE = 5;
-
-/**
- * Index in `attrs` (an attribute outline, ATTR_STRIDE fields each) of the first of `count`
- * attributes whose name in `buf` is `lowerName` (lowercase) ASCII-case-insensitively, or -1.
- */
-export function findAttribute(buf: string, attrs: Int32Array, count: number, lowerName: string): number {
-  const n = lowerName.length;
-  outer: for (let k = 0; k < count * ATTR_STRIDE; k += ATTR_STRIDE) {
-    const s = attrs[k];
-    if (attrs[k + 1] - s !== n) continue;
-    for (let i = 0; i < n; i++) {
-      let c = buf.charCodeAt(s + i);
-      if (c >= 65 && c <= 90) c += 32;
-      if (c !== lowerName.charCodeAt(i)) continue outer;
-    }
-    return k;
-  }
-  return -1;
-}
 
 // Chars the tag lexer finds with indexOf (a charCodeAt loop costs a few ns per char): the quotes,
 // then from FOUND_VALUE_ENDS on the chars that end an unquoted attribute value.
@@ -146,6 +132,11 @@ export class Lexer {
   attrsLexed = true;
   /** Tags may be returned with their attributes not lexed (attrsLexed false). */
   lazyAttributes = false;
+  /**
+   * Except tags whose nameKey's eagerSlot (< 256) is set here: the caller reads their attributes,
+   * and a second pass over them costs more than the scan saves (other names may share a slot).
+   */
+  eagerAttributes: Uint8Array | null = null;
   /** Comment data span (bogus comments included). */
   dataStart = 0;
   dataEnd = 0;
@@ -170,6 +161,10 @@ export class Lexer {
   // from the last.
   readonly #found = new Int32Array(FOUND_CHARS.length).fill(-2);
   readonly #foundFrom = new Int32Array(FOUND_CHARS.length);
+  // The last attributeIndex answer for the current tag (handlers and selectors ask for the same name
+  // several times per tag). No attribute has the name '', whose answer -1 is kept when there is none.
+  #lookupName = '';
+  #lookupIndex = -1;
   // Where the tag scan stopped lexing attributes: at the unquoted value (index) of an attribute (name span).
   #scanStopName = 0;
   #scanStopNameEnd = 0;
@@ -641,13 +636,48 @@ export class Lexer {
     const n = i - nameStart;
     this.nameKey = ascii && n <= SHORT_NAME ? packed | (n << 28) : -1;
     this.attrCount = 0;
+    this.#lookupName = '';
+    this.#lookupIndex = -1;
+    if (c === 62) {
+      // No attributes (most end tags and many start tags).
+      this.attrsLexed = true;
+      this.selfClosing = false;
+      return this.#tagToken(isEnd, lt, i + 1);
+    }
     i = this.#lexAttributesFrom(i, this.lazyAttributes);
     if (i < 0) return this.#tagEof(lt);
     return this.#tagToken(isEnd, lt, i);
   }
 
+  /**
+   * Index in `attrs` of the current tag's first attribute whose name is `lowerName` (lowercase)
+   * ASCII-case-insensitively, or -1. The tag's attributes must be lexed.
+   */
+  attributeIndex(lowerName: string): number {
+    if (lowerName === this.#lookupName) return this.#lookupIndex;
+    const buf = this.buf;
+    const attrs = this.attrs;
+    const n = lowerName.length;
+    let found = -1;
+    outer: for (let k = 0; k < this.attrCount * ATTR_STRIDE; k += ATTR_STRIDE) {
+      const s = attrs[k];
+      if (attrs[k + 1] - s !== n) continue;
+      for (let i = 0; i < n; i++) {
+        let c = buf.charCodeAt(s + i);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== lowerName.charCodeAt(i)) continue outer;
+      }
+      found = k;
+      break;
+    }
+    this.#lookupName = lowerName;
+    return (this.#lookupIndex = found);
+  }
+
   /** Lexes the rest of the attributes of the current tag (returned with attrsLexed false). */
   lexAttributes(): void {
+    this.#lookupName = '';
+    this.#lookupIndex = -1;
     // The attributes before the unquoted value the scan stopped at are in attrs already.
     const i = this.#unquotedValue(this.#scanStopName, this.#scanStopNameEnd, this.#scanStopValue);
     this.#lexAttributesFrom(i, false);
@@ -673,6 +703,12 @@ export class Lexer {
       return (found[f] = this.buf.indexOf(FOUND_CHARS[f], from));
     }
     return at;
+  }
+
+  /** Whether the current tag's attributes are lexed in full (see eagerAttributes). */
+  #eagerTag(): boolean {
+    const eager = this.eagerAttributes;
+    return eager !== null && this.nameKey !== -1 && eager[eagerSlot(this.nameKey)] !== 0;
   }
 
   /** Whether buf[from..to) has no quote char. */
@@ -731,7 +767,7 @@ export class Lexer {
         i++;
         break;
       }
-      if (scan) {
+      if (scan && !this.#eagerTag()) {
         const gt = buf.indexOf('>', i);
         if (gt !== -1 && this.#quoteFree(i, gt)) {
           this.attrsLexed = false;

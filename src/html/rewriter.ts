@@ -12,7 +12,7 @@
 // written after it (or at the end of a write).
 import {
   Lexer, TOKEN_CDATA_END, TOKEN_CDATA_START, TOKEN_COMMENT, TOKEN_DOCTYPE, TOKEN_END_TAG,
-  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, findAttribute, rawAttributeEnd,
+  TOKEN_NONE, TOKEN_START_TAG, TOKEN_TEXT, SHORT_NAME, eagerSlot, rawAttributeEnd,
 } from './lexer.ts';
 import {
   CASE_HTML, CASE_INSENSITIVE, COND_ANY, COND_ATTR_DASH, COND_ATTR_EQ, COND_ATTR_EXISTS, COND_ATTR_INCLUDES,
@@ -22,7 +22,7 @@ import {
 import {
   F_BREAKOUT, F_MATHML_TEXT_IP, F_SVG_IP, F_TEXT_TAG, F_VOID, TAG_ANNOTATION_XML, TAG_ESI_COMMENT, TAG_ESI_INCLUDE,
   TAG_FLAGS, TAG_FONT, TAG_FRAMESET, TAG_INPUT, TAG_KEYGEN, TAG_MATH, TAG_META, TAG_NOFRAMES, TAG_OTHER, TAG_P, TAG_BR,
-  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
+  TAG_COUNT, TAG_SCRIPT, TAG_SELECT, TAG_SVG, TAG_TEMPLATE, TAG_TEXTAREA, OtherTagNames, shortKey, tagIdOf, tagIdOfKey, tagName, textTypeOfTag,
 } from './tags.ts';
 import { isUtf8 } from 'node:buffer';
 import { documentEncoding, firstNonAscii, isAsciiRange, resolveEncoding, type DocumentEncoding, type TextNodeDecoder } from './encoding.ts';
@@ -86,11 +86,11 @@ const STACK_ENTRY_BYTES = 128;
 
 /** An entry of the naive open-element stack (entries are reused when popped: see `open`). */
 class OpenElement {
-  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it), and the lowercased name. */
+  /** Tag id (tags.ts; for a name outside the table, the id OtherTagNames gave it). */
   id = TAG_OTHER;
-  name = '';
   childCount = 0;
-  typeCounts: Map<string, number> | null = null;
+  /** Children so far by tag id (for :nth-of-type). */
+  typeCounts: Map<number, number> | null = null;
   /** States tried on children only, and on all descendants. */
   childStates: readonly number[] = EMPTY;
   descendantStates: readonly number[] = EMPTY;
@@ -100,9 +100,8 @@ class OpenElement {
   element: Element | null = null;
   removesContent = false;
 
-  open(id: number, name: string, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
+  open(id: number, childStates: readonly number[], descendantStates: readonly number[], contentRegistrations: readonly number[], element: Element | null): void {
     this.id = id;
-    this.name = name;
     this.childCount = 0;
     this.typeCounts = null;
     this.childStates = childStates;
@@ -217,10 +216,17 @@ export class RewriterEngine {
       const program = new SelectorProgram();
       registrations.forEach((r, id) => program.add(r.selector, id, (s) => this.#enc.encodeStrict(s)));
       this.#program = program;
+      // Tags some selector state is tried on mostly have their attributes read.
+      const eager = new Uint8Array(256);
+      for (let id = 1; id < TAG_COUNT; id++) {
+        const name = tagName(id);
+        if (name.length <= SHORT_NAME && program.rootsOf(id).length > 0) eager[eagerSlot(shortKey(name, 0, name.length))] = 1;
+      }
+      this.#lexer.eagerAttributes = eager;
     } else {
       this.#program = null;
     }
-    this.#root.open(TAG_OTHER, '', EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
+    this.#root.open(TAG_OTHER, EMPTY, this.#program?.roots ?? EMPTY, EMPTY, null);
     this.#stateSeen = new Uint32Array(this.#program?.states.length ?? 0);
     this.#contentActive = new Int32Array(registrations.length);
     this.#docText = documentHandlers.filter((h) => typeof h.text === 'function');
@@ -586,18 +592,19 @@ export class RewriterEngine {
     const lx = this.#lexer;
     const buf = lx.buf;
     const id = lx.nameKey !== -1 ? tagIdOfKey(lx.nameKey) : tagIdOf(buf, lx.nameStart, lx.nameEnd);
-    if (this.#strict) this.#guardStartTag(id);
+    const flags = TAG_FLAGS[id]; // none for TAG_OTHER
+    if (this.#strict && (this.#guard !== GUARD_DEFAULT || id === TAG_SELECT || id === TAG_FRAMESET)) this.#guardStartTag(id, flags);
     // Tree-builder feedback: namespace and text type (SPEC §6.2, §6.3).
     if (id === TAG_SVG) this.#enterNs(NS_IS_SVG);
     else if (id === TAG_MATH) this.#enterNs(NS_IS_MATHML);
     else if (this.#ns !== NS_IS_HTML) this.#foreignStartTag(id, this.#tagSelfClosing());
-    else if (id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
+    else if ((flags & F_TEXT_TAG) !== 0) lx.setTextType(textTypeOfTag(id), tagName(id));
     const ns = this.#ns;
     const canHaveContent = ns === NS_IS_HTML
-      ? !((id !== TAG_OTHER && (TAG_FLAGS[id] & F_VOID) !== 0) || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
+      ? !((flags & F_VOID) !== 0 || (this.#esi && (id === TAG_ESI_INCLUDE || id === TAG_ESI_COMMENT)))
       : !this.#tagSelfClosing();
     // The element's open-stack entry must fit before anything of this tag (or the text before it) is handled.
-    if (this.#program !== null && canHaveContent && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
+    if (canHaveContent && this.#memoryLimit !== Infinity && this.#program !== null && this.#arenaBytes + (this.#depth + 1) * STACK_ENTRY_BYTES > this.#memoryLimit) {
       throw new MemoryLimitExceededError();
     }
     this.#closeTextNode();
@@ -616,8 +623,9 @@ export class RewriterEngine {
     return lx.selfClosing;
   }
 
-  #guardStartTag(id: number): void {
-    const textTag = id !== TAG_OTHER && (TAG_FLAGS[id] & F_TEXT_TAG) !== 0;
+  /** The ambiguity guard's state after a start tag (SPEC §6.4); `flags`: the tag's TAG_FLAGS. */
+  #guardStartTag(id: number, flags: number): void {
+    const textTag = (flags & F_TEXT_TAG) !== 0;
     switch (this.#guard) {
       case GUARD_DEFAULT:
         if (id === TAG_SELECT) this.#guard = GUARD_IN_SELECT;
@@ -693,7 +701,7 @@ export class RewriterEngine {
   #findAttr(lowerName: string): number {
     const lx = this.#lexer;
     if (!lx.attrsLexed) lx.lexAttributes();
-    return findAttribute(lx.buf, lx.attrs, lx.attrCount, lowerName);
+    return lx.attributeIndex(lowerName);
   }
 
   #attrValue(k: number): string {
@@ -733,23 +741,23 @@ export class RewriterEngine {
     const depth = this.#depth;
     const parent = depth > 0 ? this.#stack[depth - 1] : this.#root;
     const nameId = id === TAG_OTHER ? this.#otherNames.idOf(lx.buf, lx.nameStart, lx.nameEnd) : id;
-    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const childIndex = ++parent.childCount;
     let typeIndex = 0;
     if (program.usesNthOfType) {
       const counts = (parent.typeCounts ??= new Map());
-      typeIndex = (counts.get(name) ?? 0) + 1;
-      counts.set(name, typeIndex);
+      typeIndex = (counts.get(nameId) ?? 0) + 1;
+      counts.set(nameId, typeIndex);
     }
     // Selector states handed down by the parent. Most elements' descendant states are the roots
     // (no combinator added any): those come filtered by tag, mostly an empty list.
     const descendantStates = parent.descendantStates === program.roots ? program.rootsOf(id) : parent.descendantStates;
     if (parent.childStates.length === 0 && descendantStates.length === 0) {
       // Nothing to try here (most elements): the element only goes on the stack.
-      if (canHaveContent) this.#push(nameId, name, EMPTY, parent.descendantStates, EMPTY, null);
+      if (canHaveContent) this.#push(nameId, EMPTY, parent.descendantStates, EMPTY, null);
       this.#passThrough();
       return;
     }
+    const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
     let matched: number[] | null = null;
@@ -765,7 +773,11 @@ export class RewriterEngine {
         if (state.requiredTag !== -1 && state.requiredTag !== id) continue;
         if (!this.#matches(state.conditions, name, ns, childIndex, typeIndex)) continue;
         const reg = program.completes[s];
-        if (reg !== -1) (matched ??= []).push(reg);
+        if (reg !== -1) {
+          // Mostly the only match: an array made with it has no backing store to grow.
+          if (matched === null) matched = [reg];
+          else matched.push(reg);
+        }
         else if (state.nextIsDescendant) {
           if (!parent.descendantStates.includes(state.next)) (newDescendants ??= []).push(state.next);
         } else (childStates ??= []).push(state.next);
@@ -784,7 +796,7 @@ export class RewriterEngine {
     }
     const entry = canHaveContent
       ? this.#push(
-        nameId, name, childStates ?? EMPTY,
+        nameId, childStates ?? EMPTY,
         newDescendants === null ? parent.descendantStates : parent.descendantStates.concat(newDescendants),
         contentRegs ?? EMPTY, element,
       )
@@ -806,13 +818,13 @@ export class RewriterEngine {
 
   /** Opens an element: the next entry of the open-element stack (reused if there is one). */
   #push(
-    nameId: number, name: string, childStates: readonly number[], descendantStates: readonly number[],
+    nameId: number, childStates: readonly number[], descendantStates: readonly number[],
     contentRegistrations: readonly number[], element: Element | null,
   ): OpenElement {
     const depth = this.#depth;
     let entry = this.#stack[depth];
     if (entry === undefined) this.#stack.push(entry = new OpenElement());
-    entry.open(nameId, name, childStates, descendantStates, contentRegistrations, element);
+    entry.open(nameId, childStates, descendantStates, contentRegistrations, element);
     this.#depth = depth + 1;
     if (nameId >= this.#openIds.length) {
       const grown = new Int32Array(nameId * 2);

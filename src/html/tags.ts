@@ -100,7 +100,7 @@ const SHORT_KEYS = new Int32Array(1 << SHORT_BITS);
 const SHORT_IDS = new Uint8Array(1 << SHORT_BITS);
 
 /** The key (as Lexer.nameKey) of the name s[start, start+len) (len ≤ SHORT_NAME), or -1 if it has a non-ASCII char. */
-function shortKey(s: string, start: number, len: number): number {
+export function shortKey(s: string, start: number, len: number): number {
   let packed = 0;
   for (let k = 0; k < len; k++) {
     let c = s.charCodeAt(start + k);
