@@ -31,7 +31,7 @@ export interface CompiledOperator {
    */
   readonly requiredLiterals: readonly string[] | undefined;
   /**
-   * Names what the operator computes when its result (not capturing) depends on the value alone and
+   * Names what the operator computes when its result (and what it captures) depends on the value alone and
    * is worth remembering per value (see value-memo.ts): equal for equal operators; undefined otherwise.
    */
   readonly resultKey: string | undefined;

@@ -91,10 +91,11 @@ export class WafRuleSet {
       for (const rule of phases[phase]) {
         for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) {
           link.targetSetKey = link.operator === undefined ? undefined : targetSetKey(link.targets, link.exclusions);
-          // A capturing rule needs the captures, which are not kept: it runs its operator every time.
-          if (link.resultKey === undefined || link.capture) continue;
-          let slot = resultSlots.get(link.resultKey);
-          if (slot === undefined) resultSlots.set(link.resultKey, (slot = resultSlots.size));
+          if (link.resultKey === undefined) continue;
+          // A capturing rule's result comes with its captures, kept in a slot of its own.
+          const resultKey = link.capture ? `capture ${link.resultKey}` : link.resultKey;
+          let slot = resultSlots.get(resultKey);
+          if (slot === undefined) resultSlots.set(resultKey, (slot = resultSlots.size));
           link.resultSlot = slot;
         }
       }

@@ -21,7 +21,7 @@ import { severityName, type Disruptive, type PerMatchAction, type WafRule } from
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 import { lowercase } from './transformations/case.ts';
-import { keepResult, recallResult, type ValueMemo } from './value-memo.ts';
+import { keepCaptures, keepResult, recallCaptures, recallResult, type ValueMemo } from './value-memo.ts';
 
 export interface WafRequest {
   /** UNIQUE_ID: the proxy's request id. */
@@ -131,6 +131,8 @@ export class Transaction implements VariableSource {
   #lastMatchedKey = '';
   #lastMatchedName: string | undefined;
   #rule: WafRule | undefined;
+  /** Where the running operator's captures go as well, to be kept with its result (see #operate). */
+  #recordedCaptures: (number | string)[] | undefined;
   /** `capturing` is a plain field, set per rule (see the constructor for why not a getter). */
   readonly #operatorState: { capturing: boolean } & OperatorState;
   readonly resolve: MacroResolver;
@@ -151,7 +153,7 @@ export class Transaction implements VariableSource {
     this.resolve = resolve;
     this.#operatorState = {
       capturing: false,
-      capture: (index, value) => this.collection('TX').set(String(index), value),
+      capture: (index, value) => this.#capture(index, value),
       resolve,
     };
     this.#setRequestVariables(options.now ?? new Date());
@@ -600,10 +602,31 @@ export class Transaction implements VariableSource {
     const slot = rule.resultSlot;
     if (slot === -1 || memo === undefined) return operator(value, this.#operatorState);
     const known = recallResult(memo, slot);
-    if (known !== -1) return known === 1;
+    if (known === 0) return false;
+    if (known === 1) {
+      if (rule.capture) {
+        const captures = recallCaptures(memo, slot);
+        for (let i = 0; i < captures.length; i += 2) this.#capture(captures[i] as number, captures[i + 1] as string);
+      }
+      return true;
+    }
+    if (!rule.capture) {
+      const matched = operator(value, this.#operatorState);
+      keepResult(memo, slot, matched);
+      return matched;
+    }
+    const captures: (number | string)[] = [];
+    this.#recordedCaptures = captures;
     const matched = operator(value, this.#operatorState);
+    this.#recordedCaptures = undefined;
     keepResult(memo, slot, matched);
+    if (matched) keepCaptures(memo, slot, captures);
     return matched;
+  }
+
+  #capture(index: number, value: string): void {
+    this.#recordedCaptures?.push(index, value);
+    this.collection('TX').set(String(index), value);
   }
 
   #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {

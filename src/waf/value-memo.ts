@@ -1,5 +1,6 @@
 // What the rules work out about a value from the value alone — each transformation chain's
-// result, the prefilter's bitmap, the results of the operators that scan it — kept per rule set across transactions. Most of a request's
+// result, the prefilter's bitmap, the results of the operators that scan it (with what they
+// captured) — kept per rule set across transactions. Most of a request's
 // values recur (user agents, Accept headers, hosts, cookie names, a session's cookie values,
 // popular paths and arguments): for those the transformations, the literal scan, the regexes and
 // libinjection run once per value, not once per request. Everything kept is a pure function of the value and the rule set,
@@ -20,7 +21,12 @@ export interface ValueMemo {
   caseVariantOf: ValueMemo | undefined;
   /** Results of operators on this value, each `slot << 1 | matched` (see WafRule.resultSlot); a value meets a handful. */
   results: number[] | undefined;
+  /** For capturing operators that matched: slot, then the captures (see Captures), and so on. */
+  captures: (number | Captures)[] | undefined;
 }
+
+/** What a capturing operator set: index, value, index, value... (TX:0–9). */
+export type Captures = readonly (number | string)[];
 
 /** The result kept in `memo` for the operator in `slot`: 1 matched, 0 not, -1 not known. */
 export function recallResult(memo: ValueMemo, slot: number): number {
@@ -35,8 +41,19 @@ export function keepResult(memo: ValueMemo, slot: number, matched: boolean): voi
   (memo.results ??= []).push((slot << 1) | (matched ? 1 : 0));
 }
 
+/** The captures kept in `memo` with the match of the operator in `slot`. */
+export function recallCaptures(memo: ValueMemo, slot: number): Captures {
+  const captures = memo.captures!;
+  for (let i = 0; i < captures.length; i += 2) if (captures[i] === slot) return captures[i + 1] as Captures;
+  throw new Error(`waf: the captures of result slot ${slot} are not kept`);
+}
+
+export function keepCaptures(memo: ValueMemo, slot: number, captures: Captures): void {
+  (memo.captures ??= []).push(slot, captures);
+}
+
 function newMemo(value: string): ValueMemo {
-  return { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined };
+  return { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined, captures: undefined };
 }
 
 /** Values longer than this (bodies, long arguments) are remembered for their transaction only. */

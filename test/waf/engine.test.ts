@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { parseDirectives, readDirectiveFiles, SecLangError } from '../../src/waf/seclang/directives.ts';
 import { parseActions, parseTargets } from '../../src/waf/seclang/rule-syntax.ts';
+import { detectSqli } from '../../src/waf/libinjection/index.ts';
 import { WafRuleSet } from '../../src/waf/ruleset.ts';
 import { Transaction, type WafRequest } from '../../src/waf/transaction.ts';
 
@@ -221,16 +222,25 @@ test('what rules worked out about values is kept across transactions and answers
     'SecRule ARGS "@rx (?i)(union)\\s+select" "id:2,phase:2,pass,log,capture,setvar:tx.cap=%{tx.1}"',
     'SecRule ARGS "@rx (?i)union\\s+select" "id:3,phase:2,pass,log,t:lowercase"',
     'SecRule REQUEST_HEADERS:User-Agent "@pm curl wget" "id:4,phase:1,pass,log"',
+    // The same operator without and with capture: the captures come with the second's kept result only.
+    'SecRule ARGS "@rx (sel)(ect)?" "id:5,phase:2,pass,log,t:lowercase"',
+    'SecRule ARGS "@rx (sel)(ect)?" "id:6,phase:2,pass,log,t:lowercase,capture,setvar:tx.groups=%{tx.0}/%{tx.1}/%{tx.2}"',
+    'SecRule ARGS "@detectSQLi" "id:7,phase:2,pass,log,capture,setvar:tx.fingerprint=%{tx.0}"',
   ].join('\n'));
   const attack = request("/?q=1'%20UNION%20SELECT%20password%20FROM%20users--", [['User-Agent', 'curl/8.0']]);
-  const benign = request('/?q=summer+dresses', [['User-Agent', 'Mozilla/5.0']]);
-  const seen = (tx: Transaction) => ({ ids: ids(tx), sqli: tx.collection('TX').first('sqli'), cap: tx.collection('TX').first('cap') });
+  const benign = request('/?q=summer+dresses&s=self', [['User-Agent', 'Mozilla/5.0']]);
+  const seen = (tx: Transaction) => {
+    const txs = tx.collection('TX');
+    return { ids: ids(tx), sqli: txs.first('sqli'), cap: txs.first('cap'), groups: txs.first('groups'), fingerprint: txs.first('fingerprint') };
+  };
   const first = seen(run(set, attack));
-  assert.deepEqual(first, { ids: [4, 1, 2, 3], sqli: '1', cap: 'UNION' });
-  assert.deepEqual(seen(run(set, benign)), { ids: [], sqli: undefined, cap: undefined });
+  assert.deepEqual(first, { ids: [4, 1, 2, 3, 5, 6, 7], sqli: '1', cap: 'UNION', groups: 'select/sel/ect', fingerprint: detectSqli("1' UNION SELECT password FROM users--").fingerprint });
+  const quiet = { ids: [5, 6], sqli: undefined, cap: undefined, groups: 'sel/sel/', fingerprint: undefined };
+  assert.deepEqual(seen(run(set, benign)), quiet);
   // Again, from what was kept; then with everything forgotten.
   assert.deepEqual(seen(run(set, attack)), first);
-  assert.deepEqual(seen(run(set, benign)), { ids: [], sqli: undefined, cap: undefined });
+  assert.deepEqual(seen(run(set, benign)), quiet);
   set.values.forget();
   assert.deepEqual(seen(run(set, attack)), first);
+  assert.deepEqual(seen(run(set, benign)), quiet);
 });
