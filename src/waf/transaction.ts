@@ -115,8 +115,13 @@ export class Transaction implements VariableSource {
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   readonly #matches = new Matches();
-  /** Memos of values too long to keep across transactions (see value-memo.ts). */
-  readonly #longValues = new Map<string, ValueMemo>();
+  /**
+   * The memos of the values this transaction met. The same strings recur in dozens of target sets:
+   * a small table of its own finds them by identity, where the rule set's table of kept values
+   * (thousands of entries, out of cache) would compare their text; it also holds the memos of
+   * values too long to keep across transactions (see value-memo.ts).
+   */
+  readonly #seen = new Map<string, ValueMemo>();
   /** Values of target sets shared by rules (targetSetKey), valid while `#generation` is theirs. */
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
@@ -246,7 +251,7 @@ export class Transaction implements VariableSource {
     const interruption = this.#phase(2);
     // The response phases read other values: what the request phases worked out about theirs is
     // dropped, not held (and carried through scavenges) while the origin answers.
-    this.#longValues.clear();
+    this.#seen.clear();
     this.#targetSets.clear();
     return interruption;
   }
@@ -699,7 +704,12 @@ export class Transaction implements VariableSource {
   }
 
   #memo(value: string): ValueMemo {
-    return this.rules.values.memo(value, this.#longValues);
+    let memo = this.#seen.get(value);
+    if (memo === undefined) {
+      memo = this.rules.values.memo(value);
+      this.#seen.set(value, memo);
+    }
+    return memo;
   }
 
   #onMatch(rule: WafRule, variable: string, key: string, value: string): number {

@@ -78,17 +78,11 @@ export class ValueMemos {
     this.#slab = new Int32Array(this.#words === 0 ? 0 : SLAB_WORDS);
   }
 
-  /** The memo of `value`: the one kept across transactions, or for a long value the transaction's own (in `local`). */
-  memo(value: string, local: Map<string, ValueMemo>): ValueMemo {
-    const long = value.length > MAX_KEPT_LENGTH;
-    const map = long ? local : this.#kept;
-    let memo = map.get(value);
+  /** The memo of `value`: the one kept across transactions, or for a long value a new one (the caller keeps it for its transaction). */
+  memo(value: string): ValueMemo {
+    if (value.length > MAX_KEPT_LENGTH) return newMemo(value);
+    let memo = this.#kept.get(value);
     if (memo === undefined) {
-      if (long) {
-        memo = newMemo(value);
-        local.set(value, memo);
-        return memo;
-      }
       if (this.#kept.size >= MAX_KEPT_VALUES || this.#keptChars + value.length > MAX_KEPT_CHARS) this.forget();
       this.#keptChars += value.length;
       memo = newMemo(value);
