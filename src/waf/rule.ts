@@ -37,6 +37,8 @@ export interface WafRule {
   readonly requiredLiterals: readonly string[] | undefined;
   /** The rule's bit in the rule set's OperatorPrefilter, -1 when it has none. */
   prefilterBit: number;
+  /** prefilterBit when the request's reach decides the rule before its targets are collected (see RequestReach), else -1. */
+  reachBit: number;
   /** See CompiledOperator.resultKey. */
   readonly resultKey: string | undefined;
   /** Where a value's memo keeps this operator's result (numbered by resultKey once the rule set is complete), -1: not kept. */
@@ -269,6 +271,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     operator: operator?.test,
     requiredLiterals: operator?.requiredLiterals,
     prefilterBit: -1,
+    reachBit: -1,
     resultKey: operator?.resultKey,
     resultSlot: -1,
     negated: input.operator?.negated ?? false,
@@ -296,7 +299,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
     id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transformSteps: [],
-    operator: undefined, requiredLiterals: undefined, prefilterBit: -1, resultKey: undefined, resultSlot: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
+    operator: undefined, requiredLiterals: undefined, prefilterBit: -1, reachBit: -1, resultKey: undefined, resultSlot: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,
   };

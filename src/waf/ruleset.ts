@@ -9,6 +9,7 @@ import { readDirectiveFiles, SecLangError, type Directive } from './seclang/dire
 import { parseActions, parseOperator, parseTargets, type ActionSpec } from './seclang/rule-syntax.ts';
 import { compileRule, markerRule, parseIdRanges, parsePhase, TransformChains, type Disruptive, type WafRule } from './rule.ts';
 import { OperatorPrefilter } from './prefilter.ts';
+import { RequestReach } from './request-reach.ts';
 import { ValueMemos } from './value-memo.ts';
 import { operatorRegex } from './regex.ts';
 import { compileTarget, exclusionOf, targetSetKey } from './targets.ts';
@@ -71,6 +72,8 @@ export class WafRuleSet {
   readonly transformChains: TransformChains;
   /** What transactions worked out about the values they read, for the next ones (see value-memo.ts). */
   readonly values: ValueMemos;
+  /** Which rules the request's reach decides, and what it reads (see request-reach.ts). */
+  readonly reach: RequestReach;
 
   constructor(settings: WafSettings, phases: WafRule[][], byId: Map<number, WafRule>, transformChains: TransformChains) {
     this.settings = settings;
@@ -111,7 +114,8 @@ export class WafRuleSet {
     }
     this.idsByTag = idsByTag;
     this.prefilter = OperatorPrefilter.build(phases.flat());
-    this.values = new ValueMemos(this.prefilter);
+    this.reach = new RequestReach(phases.flat(), this.prefilter?.words ?? 0, transformChains.count + 1);
+    this.values = new ValueMemos(this.prefilter, this.reach.chainMasks);
   }
 
   /** Loads files (paths or globs, relative to `baseDir`), in order. Throws SecLangError. */

@@ -80,6 +80,11 @@ const DERIVED: Record<string, { readonly parts: readonly string[]; readonly name
 /** Variables whose values change while rules run (setvar, matches, ctl): never cached between rules. */
 const CHANGING = new Set(['TX', 'MATCHED_VAR', 'MATCHED_VARS', 'MATCHED_VAR_NAME', 'MATCHED_VARS_NAMES', 'RULE', 'ENV', 'IP', 'GLOBAL', 'SESSION', 'USER', 'RESOURCE', 'HIGHEST_SEVERITY', 'REQBODY_PROCESSOR']);
 
+/** Whether rules change the variable's values (setvar, matches, ctl) while they run. */
+export function changesWhileRulesRun(variable: string): boolean {
+  return CHANGING.has(variable);
+}
+
 /**
  * A key naming what a rule's targets collect, equal for rules that read the same values (CRS
  * reads `REQUEST_COOKIES|REQUEST_COOKIES_NAMES|ARGS_NAMES|ARGS|XML:/*` in hundreds of rules), so a
@@ -90,7 +95,7 @@ export function targetSetKey(targets: readonly Target[], exclusions: readonly Ex
   if (targets.length < 2) return undefined;
   let key = '';
   for (const { spec } of targets) {
-    if (CHANGING.has(spec.variable)) return undefined;
+    if (changesWhileRulesRun(spec.variable)) return undefined;
     key += `${spec.count ? '&' : ''}${spec.variable}${spec.key === undefined ? '' : spec.keyIsRegex ? `:/${spec.key}/` : `:${spec.key.toLowerCase()}`}|`;
   }
   for (const ex of exclusions) key += `!${ex.variable}:${ex.regex !== undefined ? `/${ex.regex.source}/` : (ex.key ?? '')}|`;
@@ -107,6 +112,23 @@ export function firstKeyedValue(source: VariableSource, variable: string, lowerK
     if (i !== -1) return derived.names ? values!.keys[i] : values!.values[i];
   }
   return undefined;
+}
+
+/** A variable as stored: a single value, or a collection's values or keys (all, or those under one key). */
+export interface StoredVariable {
+  readonly name: string;
+  readonly single: boolean;
+  readonly names: boolean;
+  /** In lower case; undefined: every entry. */
+  readonly key: string | undefined;
+}
+
+/** The stored variables a target reads (ARGS reads ARGS_GET, ARGS_POST and ARGS_PATH). */
+export function storedVariables(spec: TargetSpec): StoredVariable[] {
+  if (variableKind(spec.variable) === 'single') return [{ name: spec.variable, single: true, names: false, key: undefined }];
+  const derived = DERIVED[spec.variable];
+  const key = spec.key === undefined || spec.keyIsRegex ? undefined : spec.key.toLowerCase();
+  return (derived?.parts ?? [spec.variable]).map((name) => ({ name, single: false, names: derived?.names ?? false, key }));
 }
 
 /** Whether a variable name exists, and whether it takes keys. */

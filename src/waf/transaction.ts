@@ -19,6 +19,7 @@ import type { Operator, OperatorState } from './operators.ts';
 import { hasBit } from './prefilter.ts';
 import { severityName, type Disruptive, type PerMatchAction, type WafRule } from './rule.ts';
 import type { EngineMode, WafRuleSet } from './ruleset.ts';
+import type { ReachSource } from './request-reach.ts';
 import { exclusionOf, firstKeyedValue, Matches, type Exclusion, type VariableSource } from './targets.ts';
 import { lowercase } from './transformations/case.ts';
 import { keepCaptures, keepResult, recallCaptures, recallResult, type ValueMemo } from './value-memo.ts';
@@ -126,6 +127,9 @@ export class Transaction implements VariableSource {
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
   #generation = 0;
+  /** The request's reach (see request-reach.ts) for `#reachGeneration`. */
+  #reach: Int32Array | undefined;
+  #reachGeneration = -1;
   /** The current rule's matches (MATCHED_VARS), as parallel lists. */
   readonly #matchedVariables: string[] = [];
   readonly #matchedKeys: string[] = [];
@@ -520,6 +524,7 @@ export class Transaction implements VariableSource {
 
   /** Runs a rule (and its chain); true when the whole chain matched. */
   #evaluate(rule: WafRule, phase: number): boolean {
+    if (rule.reachBit !== -1 && !this.#reached(rule)) return false;
     const starter = rule.parent ?? rule;
     this.#rule = starter;
     this.#operatorState.capturing = rule.capture;
@@ -701,6 +706,61 @@ export class Transaction implements VariableSource {
       if ((memo.bits![memo.bitsAt + word] & mask) !== 0) return true;
     }
     return false;
+  }
+
+  /**
+   * Whether the request's reach has the rule's bit (see request-reach.ts): the values' reaches
+   * joined once per generation, through the live chains; a chain that turns live on the way is
+   * merged into the values read through it there and then.
+   */
+  #reached(rule: WafRule): boolean {
+    const plan = this.rules.reach;
+    const reach = (this.#reach ??= new Int32Array(this.rules.prefilter!.words));
+    if (this.#reachGeneration !== this.#generation) {
+      reach.fill(0);
+      for (const source of plan.sources) this.#joinSource(source, -1, reach);
+      this.#reachGeneration = this.#generation;
+    }
+    const slot = rule.transformKey + 1;
+    if (!plan.live(slot)) {
+      plan.makeLive(slot);
+      for (const source of plan.sources) if ((source.slots[slot >>> 5] & (1 << (slot & 31))) !== 0) this.#joinSource(source, slot, reach);
+    }
+    return hasBit(reach, 0, rule.reachBit);
+  }
+
+  /** Joins the reaches of the source's values into `reach`, with the chain in `slot` merged into each, or with every live one (-1). */
+  #joinSource(source: ReachSource, slot: number, reach: Int32Array): void {
+    if (source.single) {
+      const value = this.singles.get(source.name);
+      if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, slot, reach);
+      return;
+    }
+    const stored = this.collections.get(source.name);
+    if (stored === undefined) return;
+    const list = source.names ? stored.keys : stored.values;
+    const key = source.key;
+    for (let i = 0; i < list.length; i++) if (key === undefined || stored.lowerKeys[i] === key) this.#joinValue(this.#memo(list[i]), source, slot, reach);
+  }
+
+  #joinValue(memo: ValueMemo, source: ReachSource, slot: number, reach: Int32Array): void {
+    const values = this.rules.values;
+    if (slot !== -1) {
+      if (!values.merged(memo, slot)) this.#merge(memo, slot);
+    } else if (!values.mergedAll(memo, source.liveSlots)) {
+      const live = source.liveSlots;
+      for (let w = 0; w < live.length; w++) {
+        for (let bits = live[w]; bits !== 0; bits &= bits - 1) {
+          const at = (w << 5) + (31 - Math.clz32(bits & -bits));
+          if (!values.merged(memo, at)) this.#merge(memo, at);
+        }
+      }
+    }
+    values.joinReach(reach, memo, source.mask);
+  }
+
+  #merge(memo: ValueMemo, slot: number): void {
+    this.rules.values.merge(memo, slot, slot === 0 ? memo : this.#throughChain(slot - 1, memo));
   }
 
   #memo(value: string): ValueMemo {

@@ -23,6 +23,13 @@ export interface ValueMemo {
   results: number[] | undefined;
   /** For capturing operators that matched: slot, then the captures (see Captures), and so on. */
   captures: (number | Captures)[] | undefined;
+  /**
+   * The slab holding, at `reachAt`, the value's reach: the prefilter bits of the rules that may
+   * match it through their own transformation chains (a bitmap of `words` words), then one bit
+   * per chain slot merged into it so far (see ValueMemos.merge); undefined until the first merge.
+   */
+  reach: Int32Array | undefined;
+  reachAt: number;
 }
 
 /** What a capturing operator set: index, value, index, value... (TX:0–9). */
@@ -53,7 +60,7 @@ export function keepCaptures(memo: ValueMemo, slot: number, captures: Captures):
 }
 
 function newMemo(value: string): ValueMemo {
-  return { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined, captures: undefined };
+  return { value, transformed: undefined, bits: undefined, bitsAt: 0, caseVariantOf: undefined, results: undefined, captures: undefined, reach: undefined, reachAt: 0 };
 }
 
 /** Values longer than this (bodies, long arguments) are remembered for their transaction only. */
@@ -67,14 +74,20 @@ const SLAB_WORDS = 16_384;
 export class ValueMemos {
   readonly #prefilter: OperatorPrefilter | undefined;
   readonly #words: number;
+  /** By chain slot (transformKey + 1): the prefilter bits of the rules reading values through that chain. */
+  readonly #chainMasks: readonly (Int32Array | undefined)[];
+  /** Words of a reach: the bitmap, then one bit per chain slot. */
+  readonly #reachWords: number;
   #kept = new Map<string, ValueMemo>();
   #keptChars = 0;
   #slab: Int32Array;
   #slabEnd = 0;
 
-  constructor(prefilter: OperatorPrefilter | undefined) {
+  constructor(prefilter: OperatorPrefilter | undefined, chainMasks: readonly (Int32Array | undefined)[]) {
     this.#prefilter = prefilter;
     this.#words = prefilter?.words ?? 0;
+    this.#chainMasks = chainMasks;
+    this.#reachWords = this.#words + ((chainMasks.length + 31) >>> 5);
     this.#slab = new Int32Array(this.#words === 0 ? 0 : SLAB_WORDS);
   }
 
@@ -107,20 +120,68 @@ export class ValueMemos {
       this.#prefilter!.mark(memo.value, memo.bits, 0);
       return;
     }
-    const at = this.#allocate();
+    const at = this.#allocate(this.#words);
     this.#prefilter!.mark(memo.value, this.#slab, at);
     memo.bitsAt = at;
     memo.bits = this.#slab;
   }
 
-  /** Room for one zeroed bitmap in the current slab (its offset); a full slab is left to the memos that use it. */
-  #allocate(): number {
-    if (this.#slabEnd + this.#words > this.#slab.length) {
+  /** Whether the chain in `slot` is merged into the reach of `memo`. */
+  merged(memo: ValueMemo, slot: number): boolean {
+    const reach = memo.reach;
+    return reach !== undefined && (reach[memo.reachAt + this.#words + (slot >>> 5)] & (1 << (slot & 31))) !== 0;
+  }
+
+  /**
+   * Adds to the reach of `memo` the bits of the rules reading values through the chain in `slot`
+   * that `through` (the value through that chain) may match. A rule's bit answers for its own
+   * chain only, so a reach merged over the chains of the rules that read a value answers for all
+   * of them; kept with the value, that is done once per value, not once per transaction.
+   */
+  merge(memo: ValueMemo, slot: number, through: ValueMemo): void {
+    if (memo.reach === undefined) {
+      if (memo.value.length > MAX_KEPT_LENGTH) {
+        memo.reach = new Int32Array(this.#reachWords);
+      } else {
+        memo.reachAt = this.#allocate(this.#reachWords);
+        memo.reach = this.#slab;
+      }
+    }
+    this.scan(through);
+    const reach = memo.reach;
+    const at = memo.reachAt;
+    const bits = through.bits!;
+    const bitsAt = through.bitsAt;
+    const mask = this.#chainMasks[slot]!;
+    for (let w = 0; w < mask.length; w++) reach[at + w] |= bits[bitsAt + w] & mask[w];
+    reach[at + this.#words + (slot >>> 5)] |= 1 << (slot & 31);
+  }
+
+  /** Whether every chain slot in `slots` (a bitset) is merged into the reach of `memo`. */
+  mergedAll(memo: ValueMemo, slots: Int32Array): boolean {
+    const reach = memo.reach;
+    if (reach === undefined) return false;
+    const at = memo.reachAt + this.#words;
+    for (let w = 0; w < slots.length; w++) if ((reach[at + w] & slots[w]) !== slots[w]) return false;
+    return true;
+  }
+
+  /** ORs the reach bits of `memo` within `mask` into `into`. */
+  joinReach(into: Int32Array, memo: ValueMemo, mask: Int32Array): void {
+    const reach = memo.reach;
+    if (reach === undefined) return;
+    const at = memo.reachAt;
+    for (let w = 0; w < mask.length; w++) into[w] |= reach[at + w] & mask[w];
+  }
+
+  /** Room for `words` zeroed words in the current slab (their offset); a full slab is left to the memos that use it. */
+  #allocate(words: number): number {
+    if (this.#slabEnd + words > this.#slab.length) {
       this.#slab = new Int32Array(SLAB_WORDS);
       this.#slabEnd = 0;
     }
     const at = this.#slabEnd;
-    this.#slabEnd += this.#words;
+    this.#slabEnd += words;
     return at;
   }
 

@@ -196,6 +196,43 @@ test('phrase sets through the prefilter: any case, negated, captured, and values
   assert.deepEqual(ids(run(set, request('/', [['X-Mode', '\u0100 medium']]))), [2]);
 });
 
+test("the request's reach skips a rule only when no value it reads can match it through its own transformations", () => {
+  const text = [
+    'SecRuleEngine On',
+    'SecRequestBodyAccess On',
+    'SecRule REQUEST_HEADERS:User-Agent "@rx (?i)sqlmap" "id:1,phase:1,pass,log,t:urlDecodeUni"',
+    'SecRule ARGS "@rx <script" "id:2,phase:2,pass,log,t:urlDecodeUni,t:lowercase"',
+    'SecRule REQUEST_COOKIES_NAMES "@rx ^evil_" "id:3,phase:1,pass,log"',
+    'SecRule ARGS|REQUEST_BODY "@rx union\\s+select" "id:4,phase:2,pass,log,t:lowercase"',
+    'SecRule ARGS_NAMES "@rx (?i)^cmd$" "id:5,phase:2,pass,log"',
+  ].join('\n');
+  const form: [string, string][] = [['Content-Type', 'application/x-www-form-urlencoded']];
+  const cases: [WafRequest, string | undefined, number[]][] = [
+    // The literal in a header the rule does not read.
+    [request('/', [['X-Other', 'sqlmap']]), undefined, []],
+    // Only after the rule's URL decoding; in a second value of the key.
+    [request('/', [['User-Agent', 'x%73qlmap/1.7']]), undefined, [1]],
+    // ARGS hold "%3CSCRIPT": the rule's chain makes it "<script".
+    [request('/?q=%253CSCRIPT'), undefined, [2]],
+    // Values the body adds in phase 2, after phase 1 worked the reach out.
+    [request('/', form, 'POST'), 'a=%3Cscript%3E', [2]],
+    [request('/', form, 'POST'), 'x=UNION++SELECT', [4]],
+    [request('/', form, 'POST'), 'CMD=ls', [5]],
+    [request('/', [['Cookie', 'theme=dark; evil_x=1']]), undefined, [3]],
+    [request('/?q=summer+dresses', [['Cookie', 'theme=dark']]), undefined, []],
+    // A code unit above 0xFF: the prefilter lets every rule through.
+    [request('/', [['User-Agent', '\u0100sqlmap']]), undefined, [1]],
+  ];
+  const shared = rules(text);
+  for (const round of [1, 2]) {
+    for (const [req, body, expected] of cases) {
+      // On a rule set of its own (every chain turns live during the transaction) and on one that ran the others.
+      assert.deepEqual(ids(run(rules(text), req, body)), expected, `${req.target} ${body ?? ''} (own rule set)`);
+      assert.deepEqual(ids(run(shared, req, body)), expected, `${req.target} ${body ?? ''} (round ${round})`);
+    }
+  }
+});
+
 test('multiMatch runs the operator on the value and after every transformation that changes it', () => {
   const set = rules([
     'SecRuleEngine On',
