@@ -28,6 +28,12 @@ export interface WafRule {
   exclusions: Exclusion[];
   /** See targetSetKey (set once the rule set is complete). */
   targetSetKey: string | undefined;
+  /**
+   * The key (lower case) when the rule reads one TX variable by name, uncounted, without
+   * exclusions or transformations (CRS's paranoia-level and setup checks, a third of the rules a
+   * request runs): its value is looked up directly (set once the rule set is complete).
+   */
+  txKey: string | undefined;
   /** The chain's id (-1 without transformations): names the transformed values of a target set. */
   readonly transformKey: number;
   /** multiMatch: the chain ids of the transformations' prefixes, shortest first (the value after each step). */
@@ -266,6 +272,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
     targets,
     exclusions,
     targetSetKey: undefined,
+    txKey: undefined,
     transformKey: input.transformChains.idFor(transformNames),
     transformSteps: multiMatch ? transformNames.map((_, i) => input.transformChains.idFor(transformNames.slice(0, i + 1))) : [],
     operator: operator?.test,
@@ -298,7 +305,7 @@ export function compileRule(input: CompileRuleInput): { rule: WafRule; chain: bo
 
 export function markerRule(name: string, phase: number, source: RuleSource): WafRule {
   return {
-    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, transformKey: -1, transformSteps: [],
+    id: 0, phase, file: source.file, line: source.line, marker: name, targets: [], exclusions: [], targetSetKey: undefined, txKey: undefined, transformKey: -1, transformSteps: [],
     operator: undefined, requiredLiterals: undefined, prefilterBit: -1, reachBit: -1, resultKey: undefined, resultSlot: -1, negated: false, multiMatch: false, capture: false, perMatch: [], skip: 0, skipAfter: undefined,
     disruptive: 'pass', status: undefined, redirect: undefined, msg: undefined, logdata: undefined, severity: undefined,
     tags: [], ver: undefined, log: false, auditlog: false, chain: undefined, parent: undefined,

@@ -94,6 +94,10 @@ export class WafRuleSet {
       for (const rule of phases[phase]) {
         for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) {
           link.targetSetKey = link.operator === undefined ? undefined : targetSetKey(link.targets, link.exclusions);
+          const only = link.targets.length === 1 ? link.targets[0].spec : undefined;
+          if (only?.variable === 'TX' && only.key !== undefined && !only.keyIsRegex && !only.count && link.exclusions.length === 0 && link.transformKey === -1) {
+            link.txKey = only.key.toLowerCase();
+          }
           if (link.resultKey === undefined) continue;
           // A capturing rule's result comes with its captures, kept in a slot of its own.
           const resultKey = link.capture ? `capture ${link.resultKey}` : link.resultKey;

@@ -553,6 +553,11 @@ export class Transaction implements VariableSource {
             matched += this.#onMatch(rule, variable, key, memo.value);
           }
         }
+      } else if (rule.txKey !== undefined && extra === undefined && !rule.multiMatch && rule.prefilterBit === -1 && rule.resultSlot === -1) {
+        // One TX variable by name: straight to its entry (TX holds one value per name: setvar and captures replace).
+        const tx = this.collections.get('TX');
+        const at = tx === undefined ? -1 : tx.indexOf(rule.txKey);
+        if (at !== -1 && this.#operate(rule, operator, tx!.values[at], undefined) !== negated) matched += this.#onMatch(rule, 'TX', tx!.keys[at], tx!.values[at]);
       } else {
         // Values are looked up in the memo only for what it serves: a transformation chain, the prefilter or a kept result.
         const memoized = rule.transformKey !== -1 || rule.prefilterBit !== -1 || rule.resultSlot !== -1;
