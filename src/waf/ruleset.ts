@@ -119,7 +119,7 @@ export class WafRuleSet {
     this.idsByTag = idsByTag;
     this.prefilter = OperatorPrefilter.build(phases.flat());
     this.reach = new RequestReach(phases.flat(), this.prefilter?.words ?? 0, transformChains.count + 1);
-    this.values = new ValueMemos(this.prefilter, this.reach.chainMasks);
+    this.values = new ValueMemos(this.prefilter, this.reach.chainMasks, this.reach.exactWords);
   }
 
   /** Loads files (paths or globs, relative to `baseDir`), in order. Throws SecLangError. */

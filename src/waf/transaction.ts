@@ -140,7 +140,7 @@ export class Transaction implements VariableSource {
   #lastMatchedKey = '';
   #lastMatchedName: string | undefined;
   #rule: WafRule | undefined;
-  /** Where the running operator's captures go as well, to be kept with its result (see #operate). */
+  /** Where the running operator's captures go instead of TX, to be kept with its result (see #keptResult). */
   #recordedCaptures: (number | string)[] | undefined;
   /** `capturing` is a plain field, set per rule (see the constructor for why not a getter). */
   readonly #operatorState: { capturing: boolean } & OperatorState;
@@ -616,32 +616,39 @@ export class Transaction implements VariableSource {
     }
     const slot = rule.resultSlot;
     if (slot === -1 || memo === undefined) return operator(value, this.#operatorState);
+    const matched = this.#keptResult(rule, operator, value, memo);
+    if (matched && rule.capture) {
+      const captures = recallCaptures(memo, slot);
+      for (let i = 0; i < captures.length; i += 2) this.collection('TX').set(String(captures[i]), captures[i + 1] as string);
+    }
+    return matched;
+  }
+
+  /**
+   * The operator's result on the value of `memo`, kept with it (rule.resultSlot), and for a
+   * capturing rule what it captured; nothing is written to TX (see #operate).
+   */
+  #keptResult(rule: WafRule, operator: Operator, value: string, memo: ValueMemo): boolean {
+    const slot = rule.resultSlot;
     const known = recallResult(memo, slot);
-    if (known === 0) return false;
-    if (known === 1) {
-      if (rule.capture) {
-        const captures = recallCaptures(memo, slot);
-        for (let i = 0; i < captures.length; i += 2) this.#capture(captures[i] as number, captures[i + 1] as string);
-      }
-      return true;
-    }
-    if (!rule.capture) {
-      const matched = operator(value, this.#operatorState);
-      keepResult(memo, slot, matched);
-      return matched;
-    }
-    const captures: (number | string)[] = [];
+    if (known !== -1) return known === 1;
+    const state = this.#operatorState;
+    const capturing = state.capturing;
+    state.capturing = rule.capture;
+    const captures: (number | string)[] | undefined = rule.capture ? [] : undefined;
     this.#recordedCaptures = captures;
-    const matched = operator(value, this.#operatorState);
+    const matched = operator(value, state);
     this.#recordedCaptures = undefined;
+    state.capturing = capturing;
     keepResult(memo, slot, matched);
-    if (matched) keepCaptures(memo, slot, captures);
+    if (matched && captures !== undefined) keepCaptures(memo, slot, captures);
     return matched;
   }
 
   #capture(index: number, value: string): void {
-    this.#recordedCaptures?.push(index, value);
-    this.collection('TX').set(String(index), value);
+    const recorded = this.#recordedCaptures;
+    if (recorded !== undefined) recorded.push(index, value);
+    else this.collection('TX').set(String(index), value);
   }
 
   #targetSet(rule: WafRule, key: string, extra: readonly Exclusion[] | undefined): TargetSet {
@@ -715,44 +722,64 @@ export class Transaction implements VariableSource {
 
   /**
    * Whether the request's reach has the rule's bit (see request-reach.ts): the values' reaches
-   * joined once per generation, through the live chains; a chain that turns live on the way is
-   * merged into the values read through it there and then.
+   * joined once per generation, through the live chains and with the results of the live rules
+   * decided by kept results; a chain or such a rule that turns live on the way is worked out for
+   * the values it reads there and then.
    */
   #reached(rule: WafRule): boolean {
     const plan = this.rules.reach;
-    const reach = (this.#reach ??= new Int32Array(this.rules.prefilter!.words));
+    const reach = (this.#reach ??= new Int32Array(plan.words));
     if (this.#reachGeneration !== this.#generation) {
       reach.fill(0);
-      for (const source of plan.sources) this.#joinSource(source, -1, reach);
+      for (const source of plan.sources) this.#joinSource(source, -1, -1, reach);
       this.#reachGeneration = this.#generation;
     }
-    const slot = rule.transformKey + 1;
-    if (!plan.live(slot)) {
-      plan.makeLive(slot);
-      for (const source of plan.sources) if ((source.slots[slot >>> 5] & (1 << (slot & 31))) !== 0) this.#joinSource(source, slot, reach);
+    const exact = rule.reachBit - (plan.prefilterWords << 5);
+    if (exact < 0) {
+      const slot = rule.transformKey + 1;
+      if (!plan.live(slot)) {
+        plan.makeLive(slot);
+        for (const source of plan.sources) if ((source.slots[slot >>> 5] & (1 << (slot & 31))) !== 0) this.#joinSource(source, slot, -1, reach);
+      }
+    } else if (!plan.exactLive(exact)) {
+      plan.makeExactLive(exact);
+      for (const source of plan.sources) if ((source.exactMask[exact >>> 5] & (1 << (exact & 31))) !== 0) this.#joinSource(source, -1, exact, reach);
     }
     return hasBit(reach, 0, rule.reachBit);
   }
 
-  /** Joins the reaches of the source's values into `reach`, with the chain in `slot` merged into each, or with every live one (-1). */
-  #joinSource(source: ReachSource, slot: number, reach: Int32Array): void {
+  /**
+   * Joins the source's values into `reach`: through the chain in `slot` alone, or the result of
+   * the rule with exact number `exact` alone, or (both -1) through every live chain and with every
+   * live rule's result.
+   */
+  #joinSource(source: ReachSource, slot: number, exact: number, reach: Int32Array): void {
     if (source.single) {
       const value = this.singles.get(source.name);
-      if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, slot, reach);
+      if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, slot, exact, reach);
       return;
     }
     const stored = this.collections.get(source.name);
     if (stored === undefined) return;
     const list = source.names ? stored.keys : stored.values;
     const key = source.key;
-    for (let i = 0; i < list.length; i++) if (key === undefined || stored.lowerKeys[i] === key) this.#joinValue(this.#memo(list[i]), source, slot, reach);
+    for (let i = 0; i < list.length; i++) if (key === undefined || stored.lowerKeys[i] === key) this.#joinValue(this.#memo(list[i]), source, slot, exact, reach);
   }
 
-  #joinValue(memo: ValueMemo, source: ReachSource, slot: number, reach: Int32Array): void {
+  #joinValue(memo: ValueMemo, source: ReachSource, slot: number, exact: number, reach: Int32Array): void {
     const values = this.rules.values;
+    const plan = this.rules.reach;
+    if (exact !== -1) {
+      if (!values.exactKnown(memo, exact)) values.keepExact(memo, exact, this.#exactMatch(plan.exactRules[exact], memo));
+      values.joinExact(reach, plan.prefilterWords, memo, source.liveExactMask);
+      return;
+    }
     if (slot !== -1) {
       if (!values.merged(memo, slot)) this.#merge(memo, slot);
-    } else if (!values.mergedAll(memo, source.liveSlots)) {
+      values.joinReach(reach, memo, source.mask);
+      return;
+    }
+    if (!values.mergedAll(memo, source.liveSlots)) {
       const live = source.liveSlots;
       for (let w = 0; w < live.length; w++) {
         for (let bits = live[w]; bits !== 0; bits &= bits - 1) {
@@ -762,6 +789,43 @@ export class Transaction implements VariableSource {
       }
     }
     values.joinReach(reach, memo, source.mask);
+    const live = source.liveExactMask;
+    if (!values.exactKnownAll(memo, live)) {
+      for (let w = 0; w < live.length; w++) {
+        for (let bits = live[w]; bits !== 0; bits &= bits - 1) {
+          const at = (w << 5) + (31 - Math.clz32(bits & -bits));
+          if (!values.exactKnown(memo, at)) values.keepExact(memo, at, this.#exactMatch(plan.exactRules[at], memo));
+        }
+      }
+    }
+    values.joinExact(reach, plan.prefilterWords, memo, live);
+  }
+
+  /**
+   * Whether the rule's operator matches the value through its chain (for multiMatch, the value or
+   * any step of the chain that changes it), as #evaluate would find.
+   */
+  #exactMatch(rule: WafRule, first: ValueMemo): boolean {
+    if (!rule.multiMatch) return this.#exactResult(rule, this.#transformed(rule, first));
+    let memo = first;
+    for (let step = -1; step < rule.transformSteps.length; step++) {
+      if (step !== -1) {
+        const next = this.#throughChain(rule.transformSteps[step], first);
+        if (next.value === memo.value) continue;
+        memo = next;
+      }
+      if (this.#exactResult(rule, memo)) return true;
+    }
+    return false;
+  }
+
+  /** The rule's (kept) result on the value of `memo`, the prefilter asked first: #operate without writing TX. */
+  #exactResult(rule: WafRule, memo: ValueMemo): boolean {
+    if (rule.prefilterBit !== -1) {
+      this.rules.values.scan(memo);
+      if (!hasBit(memo.bits!, memo.bitsAt, rule.prefilterBit)) return false;
+    }
+    return this.#keptResult(rule, rule.operator!, memo.value, memo);
   }
 
   #merge(memo: ValueMemo, slot: number): void {

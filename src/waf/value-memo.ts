@@ -24,9 +24,10 @@ export interface ValueMemo {
   /** For capturing operators that matched: slot, then the captures (see Captures), and so on. */
   captures: (number | Captures)[] | undefined;
   /**
-   * The slab holding, at `reachAt`, the value's reach: the prefilter bits of the rules that may
-   * match it through their own transformation chains (a bitmap of `words` words), then one bit
-   * per chain slot merged into it so far (see ValueMemos.merge); undefined until the first merge.
+   * The slab holding, at `reachAt`, the value's reach (see request-reach.ts): the prefilter bits
+   * of the rules that may match it through their own transformation chains, one bit per chain
+   * slot merged into those so far (see ValueMemos.merge), then by exact number whether each rule
+   * decided by its kept results matched it, and whether that is known; undefined until first needed.
    */
   reach: Int32Array | undefined;
   reachAt: number;
@@ -76,18 +77,23 @@ export class ValueMemos {
   readonly #words: number;
   /** By chain slot (transformKey + 1): the prefilter bits of the rules reading values through that chain. */
   readonly #chainMasks: readonly (Int32Array | undefined)[];
-  /** Words of a reach: the bitmap, then one bit per chain slot. */
+  /** Words of a reach: the bitmap, one bit per chain slot, then exact results matched and known. */
   readonly #reachWords: number;
+  /** Where a reach's exact results start, and their words. */
+  readonly #exactAt: number;
+  readonly #exactWords: number;
   #kept = new Map<string, ValueMemo>();
   #keptChars = 0;
   #slab: Int32Array;
   #slabEnd = 0;
 
-  constructor(prefilter: OperatorPrefilter | undefined, chainMasks: readonly (Int32Array | undefined)[]) {
+  constructor(prefilter: OperatorPrefilter | undefined, chainMasks: readonly (Int32Array | undefined)[], exactWords: number) {
     this.#prefilter = prefilter;
     this.#words = prefilter?.words ?? 0;
     this.#chainMasks = chainMasks;
-    this.#reachWords = this.#words + ((chainMasks.length + 31) >>> 5);
+    this.#exactAt = this.#words + ((chainMasks.length + 31) >>> 5);
+    this.#exactWords = exactWords;
+    this.#reachWords = this.#exactAt + 2 * exactWords;
     this.#slab = new Int32Array(this.#words === 0 ? 0 : SLAB_WORDS);
   }
 
@@ -139,22 +145,57 @@ export class ValueMemos {
    * of them; kept with the value, that is done once per value, not once per transaction.
    */
   merge(memo: ValueMemo, slot: number, through: ValueMemo): void {
-    if (memo.reach === undefined) {
-      if (memo.value.length > MAX_KEPT_LENGTH) {
-        memo.reach = new Int32Array(this.#reachWords);
-      } else {
-        memo.reachAt = this.#allocate(this.#reachWords);
-        memo.reach = this.#slab;
-      }
-    }
+    const reach = this.#reachOf(memo);
     this.scan(through);
-    const reach = memo.reach;
     const at = memo.reachAt;
     const bits = through.bits!;
     const bitsAt = through.bitsAt;
     const mask = this.#chainMasks[slot]!;
     for (let w = 0; w < mask.length; w++) reach[at + w] |= bits[bitsAt + w] & mask[w];
     reach[at + this.#words + (slot >>> 5)] |= 1 << (slot & 31);
+  }
+
+  /** Whether the result of the rule with exact number `exact` on the value is kept in its reach. */
+  exactKnown(memo: ValueMemo, exact: number): boolean {
+    const reach = memo.reach;
+    return reach !== undefined && (reach[memo.reachAt + this.#exactAt + this.#exactWords + (exact >>> 5)] & (1 << (exact & 31))) !== 0;
+  }
+
+  /** Whether the results of every rule in `exacts` (a bitset of exact numbers) are kept in the reach of `memo`. */
+  exactKnownAll(memo: ValueMemo, exacts: Int32Array): boolean {
+    const reach = memo.reach;
+    if (reach === undefined) return false;
+    const at = memo.reachAt + this.#exactAt + this.#exactWords;
+    for (let w = 0; w < exacts.length; w++) if ((reach[at + w] & exacts[w]) !== exacts[w]) return false;
+    return true;
+  }
+
+  keepExact(memo: ValueMemo, exact: number, matched: boolean): void {
+    const reach = this.#reachOf(memo);
+    const at = memo.reachAt + this.#exactAt + (exact >>> 5);
+    const flag = 1 << (exact & 31);
+    if (matched) reach[at] |= flag;
+    reach[at + this.#exactWords] |= flag;
+  }
+
+  /** ORs the value's exact results within `exacts` into `into` from word `intoAt`. */
+  joinExact(into: Int32Array, intoAt: number, memo: ValueMemo, exacts: Int32Array): void {
+    const reach = memo.reach;
+    if (reach === undefined) return;
+    const at = memo.reachAt + this.#exactAt;
+    for (let w = 0; w < exacts.length; w++) into[intoAt + w] |= reach[at + w] & exacts[w];
+  }
+
+  /** The reach of `memo`, made (zero) on first use. */
+  #reachOf(memo: ValueMemo): Int32Array {
+    if (memo.reach !== undefined) return memo.reach;
+    if (memo.value.length > MAX_KEPT_LENGTH) {
+      memo.reach = new Int32Array(this.#reachWords);
+    } else {
+      memo.reachAt = this.#allocate(this.#reachWords);
+      memo.reach = this.#slab;
+    }
+    return memo.reach;
   }
 
   /** Whether every chain slot in `slots` (a bitset) is merged into the reach of `memo`. */

@@ -205,6 +205,12 @@ test("the request's reach skips a rule only when no value it reads can match it 
     'SecRule REQUEST_COOKIES_NAMES "@rx ^evil_" "id:3,phase:1,pass,log"',
     'SecRule ARGS|REQUEST_BODY "@rx union\\s+select" "id:4,phase:2,pass,log,t:lowercase"',
     'SecRule ARGS_NAMES "@rx (?i)^cmd$" "id:5,phase:2,pass,log"',
+    // Rules without literals, and multiMatch: decided by their results kept per value.
+    'SecRule ARGS "@detectSQLi" "id:6,phase:2,pass,log,t:urlDecodeUni"',
+    'SecRule ARGS|!ARGS:safe "@detectSQLi" "id:7,phase:2,pass,log"',
+    'SecRule REQUEST_HEADERS:X-Code "@validateByteRange 32-126" "id:8,phase:1,pass,log"',
+    'SecRule ARGS "@rx ^\\d{6,}$" "id:9,phase:2,pass,log,capture,setvar:tx.digits=%{tx.0}"',
+    'SecRule ARGS:m "@rx A" "id:10,phase:2,pass,log,t:urlDecode,t:lowercase,multiMatch"',
   ].join('\n');
   const form: [string, string][] = [['Content-Type', 'application/x-www-form-urlencoded']];
   const cases: [WafRequest, string | undefined, number[]][] = [
@@ -222,13 +228,23 @@ test("the request's reach skips a rule only when no value it reads can match it 
     [request('/?q=summer+dresses', [['Cookie', 'theme=dark']]), undefined, []],
     // A code unit above 0xFF: the prefilter lets every rule through.
     [request('/', [['User-Agent', '\u0100sqlmap']]), undefined, [1]],
+    [request("/?q=1'%20OR%201=1--"), undefined, [6, 7]],
+    [request("/?safe=1'%20OR%201=1--"), undefined, [6]],
+    [request('/', [['X-Code', 'a\u0001b']]), undefined, [8]],
+    [request('/?n=1234567&o=12'), undefined, [9]],
+    // "%41" no, "A" yes (the chain's end, "a", would not).
+    [request('/?m=%2541'), undefined, [10]],
+    [request('/?m=%2542'), undefined, []],
   ];
   const shared = rules(text);
   for (const round of [1, 2]) {
     for (const [req, body, expected] of cases) {
       // On a rule set of its own (every chain turns live during the transaction) and on one that ran the others.
       assert.deepEqual(ids(run(rules(text), req, body)), expected, `${req.target} ${body ?? ''} (own rule set)`);
-      assert.deepEqual(ids(run(shared, req, body)), expected, `${req.target} ${body ?? ''} (round ${round})`);
+      const tx = run(shared, req, body);
+      assert.deepEqual(ids(tx), expected, `${req.target} ${body ?? ''} (round ${round})`);
+      // Captures come back with a kept result.
+      if (expected.includes(9)) assert.equal(tx.collection('TX').first('digits'), '1234567');
     }
   }
 });
