@@ -29,7 +29,7 @@ export interface WafRule {
   /** See targetSetKey (set once the rule set is complete). */
   targetSetKey: string | undefined;
   /**
-   * The key (lower case) when the rule reads one TX variable by name, uncounted, without
+   * The key (lower case) when the rule reads one TX variable by name, or counts it, without
    * exclusions or transformations (CRS's paranoia-level and setup checks, a third of the rules a
    * request runs): its value is looked up directly (set once the rule set is complete).
    */

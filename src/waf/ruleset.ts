@@ -95,7 +95,7 @@ export class WafRuleSet {
         for (let link: WafRule | undefined = rule; link !== undefined; link = link.chain) {
           link.targetSetKey = link.operator === undefined ? undefined : targetSetKey(link.targets, link.exclusions);
           const only = link.targets.length === 1 ? link.targets[0].spec : undefined;
-          if (only?.variable === 'TX' && only.key !== undefined && !only.keyIsRegex && !only.count && link.exclusions.length === 0 && link.transformKey === -1) {
+          if (only?.variable === 'TX' && only.key !== undefined && !only.keyIsRegex && link.exclusions.length === 0 && link.transformKey === -1) {
             link.txKey = only.key.toLowerCase();
           }
           if (link.resultKey === undefined) continue;

@@ -554,10 +554,16 @@ export class Transaction implements VariableSource {
           }
         }
       } else if (rule.txKey !== undefined && extra === undefined && !rule.multiMatch && rule.prefilterBit === -1 && rule.resultSlot === -1) {
-        // One TX variable by name: straight to its entry (TX holds one value per name: setvar and captures replace).
+        // One TX variable by name: straight to its entry (TX holds one value per name: setvar and
+        // captures replace), or whether there is one (`&TX:name`, named as the rule writes it).
         const tx = this.collections.get('TX');
         const at = tx === undefined ? -1 : tx.indexOf(rule.txKey);
-        if (at !== -1 && this.#operate(rule, operator, tx!.values[at], undefined) !== negated) matched += this.#onMatch(rule, 'TX', tx!.keys[at], tx!.values[at]);
+        if (rule.targets[0].count) {
+          const count = at === -1 ? '0' : '1';
+          if (this.#operate(rule, operator, count, undefined) !== negated) matched += this.#onMatch(rule, 'TX', rule.targets[0].spec.key!, count);
+        } else if (at !== -1 && this.#operate(rule, operator, tx!.values[at], undefined) !== negated) {
+          matched += this.#onMatch(rule, 'TX', tx!.keys[at], tx!.values[at]);
+        }
       } else {
         // Values are looked up in the memo only for what it serves: a transformation chain, the prefilter or a kept result.
         const memoized = rule.transformKey !== -1 || rule.prefilterBit !== -1 || rule.resultSlot !== -1;
