@@ -108,6 +108,8 @@ export class Transaction implements VariableSource {
   readonly messages: string[] = [];
   lastPhase = 0;
   readonly #blockStatus: number;
+  /** When the transaction began (ms since the epoch): TIME* tell it. */
+  readonly #time: number;
   #skip = 0;
   #skipAfter: string | undefined;
   #allow: 'none' | 'phase' | 'request' | 'all' = 'none';
@@ -165,7 +167,8 @@ export class Transaction implements VariableSource {
       capture: (index, value) => this.#capture(index, value),
       resolve,
     };
-    this.#setRequestVariables(options.now ?? new Date());
+    this.#time = options.now?.getTime() ?? Date.now();
+    this.#setRequestVariables();
   }
 
   /** The state the response phases need (see TransactionState). */
@@ -184,7 +187,7 @@ export class Transaction implements VariableSource {
       wouldInterrupt: this.wouldInterrupt,
       matched: this.matched,
       messages: this.messages,
-      highestSeverity: this.singles.get('HIGHEST_SEVERITY') ?? '255',
+      highestSeverity: this.single('HIGHEST_SEVERITY')!,
       removedIds: this.#removedIds,
       removedTargets,
       skipAfter: this.#skipAfter,
@@ -221,7 +224,13 @@ export class Transaction implements VariableSource {
 
   single(name: string): string | undefined {
     if (name === 'MATCHED_VAR_NAME') return this.#matchedName();
-    return this.singles.get(name);
+    const value = this.singles.get(name);
+    if (value !== undefined) return value;
+    if (name.startsWith('TIME') && !this.singles.has('TIME')) {
+      this.#setTime();
+      return this.singles.get(name);
+    }
+    return SINGLE_DEFAULTS.get(name);
   }
 
   keyed(name: string): KeyedValues | undefined {
@@ -313,7 +322,23 @@ export class Transaction implements VariableSource {
 
   // ---- request variables ----
 
-  #setRequestVariables(now: Date): void {
+  /** The TIME* variables, at the transaction's time: set on first read (CRS reads none of them). */
+  #setTime(): void {
+    const now = new Date(this.#time);
+    const singles = this.singles;
+    const two = (n: number) => String(n).padStart(2, '0');
+    singles.set('TIME_EPOCH', String(Math.floor(this.#time / 1000)));
+    singles.set('TIME_YEAR', String(now.getFullYear()));
+    singles.set('TIME_MON', two(now.getMonth() + 1));
+    singles.set('TIME_DAY', two(now.getDate()));
+    singles.set('TIME_HOUR', two(now.getHours()));
+    singles.set('TIME_MIN', two(now.getMinutes()));
+    singles.set('TIME_SEC', two(now.getSeconds()));
+    singles.set('TIME_WDAY', String(now.getDay()));
+    singles.set('TIME', `${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())}`);
+  }
+
+  #setRequestVariables(): void {
     const { request, singles } = this;
     const target = request.target;
     const hash = target.indexOf('#');
@@ -338,22 +363,6 @@ export class Transaction implements VariableSource {
     singles.set('SERVER_ADDR', request.serverAddr);
     singles.set('SERVER_PORT', String(request.serverPort));
     singles.set('UNIQUE_ID', request.id);
-    singles.set('REQBODY_ERROR', '0');
-    singles.set('REQBODY_PROCESSOR_ERROR', '0');
-    singles.set('INBOUND_DATA_ERROR', '0');
-    singles.set('OUTBOUND_DATA_ERROR', '0');
-    singles.set('HIGHEST_SEVERITY', '255');
-    singles.set('FILES_COMBINED_SIZE', '0');
-    for (const flag of MULTIPART_FLAGS) singles.set(flag, '0');
-    singles.set('TIME_EPOCH', String(Math.floor(now.getTime() / 1000)));
-    singles.set('TIME_YEAR', String(now.getFullYear()));
-    singles.set('TIME_MON', String(now.getMonth() + 1).padStart(2, '0'));
-    singles.set('TIME_DAY', String(now.getDate()).padStart(2, '0'));
-    singles.set('TIME_HOUR', String(now.getHours()).padStart(2, '0'));
-    singles.set('TIME_MIN', String(now.getMinutes()).padStart(2, '0'));
-    singles.set('TIME_SEC', String(now.getSeconds()).padStart(2, '0'));
-    singles.set('TIME_WDAY', String(now.getDay()));
-    singles.set('TIME', `${singles.get('TIME_HOUR')}:${singles.get('TIME_MIN')}:${singles.get('TIME_SEC')}`);
 
     const headers = this.collection('REQUEST_HEADERS');
     const cookieHeaders: string[] = [];
@@ -761,7 +770,7 @@ export class Transaction implements VariableSource {
    */
   #joinSource(source: ReachSource, slot: number, exact: number, reach: Int32Array): void {
     if (source.single) {
-      const value = this.singles.get(source.name);
+      const value = this.single(source.name);
       if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, slot, exact, reach);
       return;
     }
@@ -1005,7 +1014,7 @@ export class Transaction implements VariableSource {
 
   #record(rule: WafRule, phase: number): void {
     if (rule.severity !== undefined) {
-      const highest = Number(this.singles.get('HIGHEST_SEVERITY'));
+      const highest = Number(this.single('HIGHEST_SEVERITY'));
       if (rule.severity < highest) this.singles.set('HIGHEST_SEVERITY', String(rule.severity));
     }
     // A rule that neither logs nor audit-logs leaves no trace (CRS's setup and flow rules).
@@ -1136,12 +1145,21 @@ interface ChainValues {
 
 const PROCESSOR_NAMES: Record<string, string> = { MULTIPART: 'Multipart', JSON: 'JSON', XML: 'XML', URLENCODED: 'URL-encoded' };
 
-const MULTIPART_FLAGS = [
-  'MULTIPART_BOUNDARY_QUOTED', 'MULTIPART_BOUNDARY_WHITESPACE', 'MULTIPART_DATA_AFTER', 'MULTIPART_DATA_BEFORE',
-  'MULTIPART_FILE_LIMIT_EXCEEDED', 'MULTIPART_HEADER_FOLDING', 'MULTIPART_INVALID_HEADER_FOLDING', 'MULTIPART_INVALID_PART',
-  'MULTIPART_INVALID_QUOTING', 'MULTIPART_LF_LINE', 'MULTIPART_CRLF_LF_LINES', 'MULTIPART_MISSING_SEMICOLON',
-  'MULTIPART_STRICT_ERROR', 'MULTIPART_UNMATCHED_BOUNDARY',
-];
+/** Single-valued variables until the transaction sets them (most requests never do). */
+const SINGLE_DEFAULTS = new Map<string, string>([
+  ['REQBODY_ERROR', '0'],
+  ['REQBODY_PROCESSOR_ERROR', '0'],
+  ['INBOUND_DATA_ERROR', '0'],
+  ['OUTBOUND_DATA_ERROR', '0'],
+  ['HIGHEST_SEVERITY', '255'],
+  ['FILES_COMBINED_SIZE', '0'],
+  ...[
+    'MULTIPART_BOUNDARY_QUOTED', 'MULTIPART_BOUNDARY_WHITESPACE', 'MULTIPART_DATA_AFTER', 'MULTIPART_DATA_BEFORE',
+    'MULTIPART_FILE_LIMIT_EXCEEDED', 'MULTIPART_HEADER_FOLDING', 'MULTIPART_INVALID_HEADER_FOLDING', 'MULTIPART_INVALID_PART',
+    'MULTIPART_INVALID_QUOTING', 'MULTIPART_LF_LINE', 'MULTIPART_CRLF_LF_LINES', 'MULTIPART_MISSING_SEMICOLON',
+    'MULTIPART_STRICT_ERROR', 'MULTIPART_UNMATCHED_BOUNDARY',
+  ].map((flag): [string, string] => [flag, '0']),
+]);
 
 /** %XX → byte (valid hex only; `+` stays), as libmodsecurity3 decodes the path for REQUEST_FILENAME. */
 function percentDecode(text: string): string {

@@ -249,6 +249,21 @@ test("the request's reach skips a rule only when no value it reads can match it 
   }
 });
 
+test('TIME variables tell the time the transaction began; unset flags read as their defaults', () => {
+  const set = rules([
+    'SecRuleEngine On',
+    'SecAction "id:1,phase:1,pass,nolog,setvar:tx.stamp=%{TIME_YEAR}-%{TIME_MON}-%{TIME_DAY} %{TIME} %{TIME_WDAY} %{TIME_EPOCH}"',
+    'SecRule MULTIPART_STRICT_ERROR "@eq 0" "id:2,phase:1,pass,log"',
+    'SecRule HIGHEST_SEVERITY "@eq 255" "id:3,phase:1,pass,log"',
+  ].join('\n'));
+  const now = new Date(2026, 0, 5, 7, 8, 9);
+  const tx = new Transaction(set, request('/'), { now });
+  tx.processRequestHeaders();
+  const epoch = Math.floor(now.getTime() / 1000);
+  assert.equal(tx.collection('TX').first('stamp'), `2026-01-05 07:08:09 1 ${epoch}`);
+  assert.deepEqual(ids(tx), [2, 3]);
+});
+
 test('multiMatch runs the operator on the value and after every transformation that changes it', () => {
   const set = rules([
     'SecRuleEngine On',
