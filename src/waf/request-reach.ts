@@ -13,6 +13,8 @@ import { changesWhileRulesRun, storedVariables, type StoredVariable } from './ta
 
 /** A stored variable that rules decided by the reach read, with what they need of its values. */
 export interface ReachSource extends StoredVariable {
+  /** Its position in RequestReach.sources. */
+  readonly index: number;
   /** The chain slots (transformKey + 1) of the rules with literals that read it, as a bitset. */
   readonly slots: Int32Array;
   /** Those of them that are live (see RequestReach.live). */
@@ -86,6 +88,7 @@ export class RequestReach {
           if (source === undefined) {
             source = {
               ...variable,
+              index: sources.size,
               slots: new Int32Array(slotWords),
               liveSlots: new Int32Array(slotWords),
               mask: new Int32Array(prefilterWords),

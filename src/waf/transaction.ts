@@ -129,9 +129,12 @@ export class Transaction implements VariableSource {
   readonly #targetSets = new Map<string, TargetSet>();
   /** Bumped whenever request or response data is added (a body parsed, a response arrived). */
   #generation = 0;
-  /** The request's reach (see request-reach.ts) for `#reachGeneration`. */
+  /** The request's reach (see request-reach.ts), joined up to `#reachGeneration`. */
   #reach: Int32Array | undefined;
   #reachGeneration = -1;
+  /** By source: the collection (or single value) last joined into the reach, and its size then (see #joinNew). */
+  readonly #joinedFrom: (KeyedValues | string | undefined)[] = [];
+  readonly #joinedCount: number[] = [];
   /** The current rule's matches (MATCHED_VARS), as parallel lists. */
   readonly #matchedVariables: string[] = [];
   readonly #matchedKeys: string[] = [];
@@ -745,8 +748,10 @@ export class Transaction implements VariableSource {
     const plan = this.rules.reach;
     const reach = (this.#reach ??= new Int32Array(plan.words));
     if (this.#reachGeneration !== this.#generation) {
-      reach.fill(0);
-      for (const source of plan.sources) this.#joinSource(source, -1, -1, reach);
+      // A reach only ever gains bits: what was joined stays true of the values (a single value
+      // that changed, such as REQBODY_ERROR, leaves its old value's bits: a superset, never a rule
+      // skipped that could match).
+      for (const source of plan.sources) this.#joinNew(source, reach);
       this.#reachGeneration = this.#generation;
     }
     const exact = rule.reachBit - (plan.prefilterWords << 5);
@@ -764,9 +769,31 @@ export class Transaction implements VariableSource {
   }
 
   /**
-   * Joins the source's values into `reach`: through the chain in `slot` alone, or the result of
-   * the rule with exact number `exact` alone, or (both -1) through every live chain and with every
-   * live rule's result.
+   * Joins the source's values into `reach`, through every live chain and with every live rule's
+   * result, unless they were joined as they are (request data only grows: a collection of the
+   * same size holds the same entries).
+   */
+  #joinNew(source: ReachSource, reach: Int32Array): void {
+    const index = source.index;
+    if (source.single) {
+      const value = this.single(source.name);
+      if (value === this.#joinedFrom[index]) return;
+      this.#joinedFrom[index] = value;
+      if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, -1, -1, reach);
+      return;
+    }
+    const stored = this.collections.get(source.name);
+    if (stored === undefined || (this.#joinedFrom[index] === stored && this.#joinedCount[index] === stored.size)) return;
+    this.#joinedFrom[index] = stored;
+    this.#joinedCount[index] = stored.size;
+    const list = source.names ? stored.keys : stored.values;
+    const key = source.key;
+    for (let i = 0; i < list.length; i++) if (key === undefined || stored.lowerKeys[i] === key) this.#joinValue(this.#memo(list[i]), source, -1, -1, reach);
+  }
+
+  /**
+   * Joins all the source's values into `reach` through the chain in `slot` alone, or with the
+   * result of the rule with exact number `exact` alone (a chain or rule that just turned live).
    */
   #joinSource(source: ReachSource, slot: number, exact: number, reach: Int32Array): void {
     if (source.single) {
