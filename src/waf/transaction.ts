@@ -769,31 +769,25 @@ export class Transaction implements VariableSource {
   }
 
   /**
-   * Joins the source's values into `reach`, through every live chain and with every live rule's
+   * Joins the source's values into `reach` through every live chain and with every live rule's
    * result, unless they were joined as they are (request data only grows: a collection of the
    * same size holds the same entries).
    */
   #joinNew(source: ReachSource, reach: Int32Array): void {
     const index = source.index;
-    if (source.single) {
-      const value = this.single(source.name);
-      if (value === this.#joinedFrom[index]) return;
-      this.#joinedFrom[index] = value;
-      if (value !== undefined && value.length > 0) this.#joinValue(this.#memo(value), source, -1, -1, reach);
-      return;
-    }
-    const stored = this.collections.get(source.name);
-    if (stored === undefined || (this.#joinedFrom[index] === stored && this.#joinedCount[index] === stored.size)) return;
-    this.#joinedFrom[index] = stored;
-    this.#joinedCount[index] = stored.size;
-    const list = source.names ? stored.keys : stored.values;
-    const key = source.key;
-    for (let i = 0; i < list.length; i++) if (key === undefined || stored.lowerKeys[i] === key) this.#joinValue(this.#memo(list[i]), source, -1, -1, reach);
+    const current = source.single ? this.single(source.name) : this.collections.get(source.name);
+    if (current === undefined) return;
+    const size = typeof current === 'string' ? 0 : current.size;
+    if (current === this.#joinedFrom[index] && size === this.#joinedCount[index]) return;
+    this.#joinedFrom[index] = current;
+    this.#joinedCount[index] = size;
+    this.#joinSource(source, -1, -1, reach);
   }
 
   /**
-   * Joins all the source's values into `reach` through the chain in `slot` alone, or with the
-   * result of the rule with exact number `exact` alone (a chain or rule that just turned live).
+   * Joins all the source's values into `reach`: through the chain in `slot` alone, or with the
+   * result of the rule with exact number `exact` alone (a chain or rule that just turned live), or
+   * (both -1) through every live chain and with every live rule's result.
    */
   #joinSource(source: ReachSource, slot: number, exact: number, reach: Int32Array): void {
     if (source.single) {
