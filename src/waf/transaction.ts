@@ -118,6 +118,9 @@ export class Transaction implements VariableSource {
   readonly #removedTargets = new Map<number, Exclusion[]>();
   readonly #removedTargetRanges: { readonly start: number; readonly end: number; readonly target: Exclusion }[] = [];
   readonly #matches = new Matches();
+  /** The names of the values of the target set being matched (see #collectNames). */
+  readonly #nameVariables: string[] = [];
+  readonly #nameKeys: string[] = [];
   /**
    * The memos of the values this transaction met. The same strings recur in dozens of target sets:
    * a small table of its own finds them by identity, where the rule set's table of kept values
@@ -561,8 +564,8 @@ export class Transaction implements VariableSource {
           for (let i = 0; i < memos.length; i++) {
             const memo = memos[i];
             if (this.#operate(rule, operator, memo.value, memo) === negated) continue;
-            const { variable, key } = this.#nameOf(rule, extra, i);
-            matched += this.#onMatch(rule, variable, key, memo.value);
+            if (matched === 0) this.#collectNames(rule, extra);
+            matched += this.#onMatch(rule, this.#nameVariables[i], this.#nameKeys[i], memo.value);
           }
         }
       } else if (rule.txKey !== undefined && extra === undefined && !rule.multiMatch && rule.prefilterBit === -1 && rule.resultSlot === -1) {
@@ -673,7 +676,7 @@ export class Transaction implements VariableSource {
     const known = this.#targetSets.get(key);
     if (known !== undefined && known.generation === this.#generation) return known;
     // Most sets are empty (XML, cookies absent, ...): they share the empty array. Only values are
-    // kept: names are found again (#nameOf) for the few that match.
+    // kept: names are found again (#collectNames) for the few that match.
     let memos = NO_MEMOS;
     const found = this.#matches;
     for (const target of rule.targets) {
@@ -687,16 +690,17 @@ export class Transaction implements VariableSource {
     return set;
   }
 
-  /** The variable and key of the `index`th value of the rule's targets (collected again, in the same order). */
-  #nameOf(rule: WafRule, extra: readonly Exclusion[] | undefined, index: number): { variable: string; key: string } {
+  /** The variables and keys of the rule's targets' values, in set order (into #nameVariables, #nameKeys). */
+  #collectNames(rule: WafRule, extra: readonly Exclusion[] | undefined): void {
     const found = this.#matches;
-    let start = 0;
+    let at = 0;
     for (const target of rule.targets) {
       target.collect(this, found, rule.exclusions, extra);
-      if (index < start + found.size) return { variable: target.variable, key: found.keys[index - start] };
-      start += found.size;
+      for (let i = 0; i < found.size; i++, at++) {
+        this.#nameVariables[at] = target.variable;
+        this.#nameKeys[at] = found.keys[i];
+      }
     }
-    throw new Error(`waf: value ${index} of rule ${rule.id}'s targets is gone`);
   }
 
   /** A target set's values through the rule's transformation chain, computed once per chain. */
