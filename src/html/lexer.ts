@@ -236,40 +236,52 @@ export class Lexer {
         return r === NEED_MORE ? TOKEN_NONE : r;
       }
       case TEXT_RCDATA:
-      case TEXT_RAWTEXT: {
-        let i = pos;
-        for (;;) {
-          const lt = buf.indexOf('<', i);
-          if (lt === -1) return this.#text(pos, len, this.#state);
-          const r = this.#isAppropriateEndTag(lt);
-          if (r === 0) { i = lt + 1; continue; }
-          if (lt > pos) return this.#text(pos, lt, this.#state);
-          if (r === NEED_MORE) return TOKEN_NONE;
-          const t = this.#lexTag(lt, lt + 2, true);
-          return t === NEED_MORE ? TOKEN_NONE : t;
-        }
-      }
+      case TEXT_RAWTEXT:
+        return this.#nextRawText(pos);
       case TEXT_SCRIPT:
         return this.#scanScript(pos);
       case TEXT_PLAINTEXT:
         return this.#text(pos, len, TEXT_PLAINTEXT);
-      default: {
-        // CDATA section content up to "]]>".
-        const e = buf.indexOf(']]>', pos);
-        if (e === pos) {
-          this.tokStart = pos;
-          this.tokEnd = this.pos = pos + 3;
-          this.#state = TEXT_DATA;
-          return TOKEN_CDATA_END;
-        }
-        if (e !== -1) return this.#text(pos, e, TEXT_CDATA);
-        let safe = len;
-        if (!this.#final) {
-          if (buf.charCodeAt(len - 1) === 93) safe = len >= 2 && buf.charCodeAt(len - 2) === 93 ? len - 2 : len - 1;
-        }
-        return safe > pos ? this.#text(pos, safe, TEXT_CDATA) : TOKEN_NONE;
-      }
+      default:
+        return this.#nextCdata(pos);
     }
+  }
+
+  // The rarer text states lexed apart from next(), which then fits the optimiser's inlining limits.
+
+  /** RCDATA or RAWTEXT from pos: text up to an appropriate end tag, or that end tag. */
+  #nextRawText(pos: number): number {
+    const buf = this.buf;
+    let i = pos;
+    for (;;) {
+      const lt = buf.indexOf('<', i);
+      if (lt === -1) return this.#text(pos, buf.length, this.#state);
+      const r = this.#isAppropriateEndTag(lt);
+      if (r === 0) { i = lt + 1; continue; }
+      if (lt > pos) return this.#text(pos, lt, this.#state);
+      if (r === NEED_MORE) return TOKEN_NONE;
+      const t = this.#lexTag(lt, lt + 2, true);
+      return t === NEED_MORE ? TOKEN_NONE : t;
+    }
+  }
+
+  /** CDATA section content from pos up to "]]>", or the "]]>". */
+  #nextCdata(pos: number): number {
+    const buf = this.buf;
+    const len = buf.length;
+    const e = buf.indexOf(']]>', pos);
+    if (e === pos) {
+      this.tokStart = pos;
+      this.tokEnd = this.pos = pos + 3;
+      this.#state = TEXT_DATA;
+      return TOKEN_CDATA_END;
+    }
+    if (e !== -1) return this.#text(pos, e, TEXT_CDATA);
+    let safe = len;
+    if (!this.#final) {
+      if (buf.charCodeAt(len - 1) === 93) safe = len >= 2 && buf.charCodeAt(len - 2) === 93 ? len - 2 : len - 1;
+    }
+    return safe > pos ? this.#text(pos, safe, TEXT_CDATA) : TOKEN_NONE;
   }
 
   #text(from: number, to: number, type: number): number {
@@ -437,24 +449,28 @@ export class Lexer {
       return this.#lexBogusComment(lt, lt + 2);
     }
     if (c === 63) return this.#lexBogusComment(lt, lt + 1); // '<?'
-    if (c === 33) { // '<!'
-      const at = lt + 2;
-      if (prefixLen(buf, at, '--', false) === 2) return this.#lexComment(lt, at + 2);
-      const avail = len - at;
-      const pd = prefixLen(buf, at, 'doctype', true);
-      if (pd === 7) return this.#lexDoctype(lt, at + 7);
-      const pc = this.allowCdata ? prefixLen(buf, at, '[CDATA[', false) : 0;
-      if (pc === 7) {
-        this.#state = TEXT_CDATA;
-        return this.#token(TOKEN_CDATA_START, lt, at + 7);
-      }
-      if (!final) {
-        const pm = prefixLen(buf, at, '--', false);
-        if ((pm === avail && avail < 2) || (pd === avail && avail < 7) || (this.allowCdata && pc === avail && avail < 7)) return this.#needMore(lt);
-      }
-      return this.#lexBogusComment(lt, at);
-    }
+    if (c === 33) return this.#lexBang(lt);
     return NOT_A_TOKEN;
+  }
+
+  /** Markup from "<!" at lt (apart from #lexMarkup, which then fits the optimiser's inlining limits). */
+  #lexBang(lt: number): number {
+    const buf = this.buf;
+    const at = lt + 2;
+    if (prefixLen(buf, at, '--', false) === 2) return this.#lexComment(lt, at + 2);
+    const avail = buf.length - at;
+    const pd = prefixLen(buf, at, 'doctype', true);
+    if (pd === 7) return this.#lexDoctype(lt, at + 7);
+    const pc = this.allowCdata ? prefixLen(buf, at, '[CDATA[', false) : 0;
+    if (pc === 7) {
+      this.#state = TEXT_CDATA;
+      return this.#token(TOKEN_CDATA_START, lt, at + 7);
+    }
+    if (!this.#final) {
+      const pm = prefixLen(buf, at, '--', false);
+      if ((pm === avail && avail < 2) || (pd === avail && avail < 7) || (this.allowCdata && pc === avail && avail < 7)) return this.#needMore(lt);
+    }
+    return this.#lexBogusComment(lt, at);
   }
 
   #lexBogusComment(lt: number, dataStart: number): number {

@@ -757,6 +757,20 @@ export class RewriterEngine {
       this.#passThrough();
       return;
     }
+    this.#tryStates(id, ns, canHaveContent, parent, nameId, childIndex, typeIndex, descendantStates);
+  }
+
+  /**
+   * The selector states handed down to a start tag tried on it, then its handlers called. Apart
+   * from #matchStartTag, which most tags leave early: compiled on its own, this path does not
+   * use up the optimiser's inlining budget of that one.
+   */
+  #tryStates(
+    id: number, ns: number, canHaveContent: boolean, parent: OpenElement, nameId: number,
+    childIndex: number, typeIndex: number, descendantStates: readonly number[],
+  ): void {
+    const lx = this.#lexer;
+    const program = this.#program as SelectorProgram;
     const name = id === TAG_OTHER ? this.#otherNames.nameOf(nameId) : tagName(id);
     const gen = ++this.#generation;
     const seen = this.#stateSeen;
